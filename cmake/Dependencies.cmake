@@ -1,0 +1,22 @@
+# Every third-party dependency, all from Debian bookworm packages (scripts/setup.sh installs them).
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS program_options url)
+find_package(leveldb CONFIG REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED)
+find_package(yaml-cpp CONFIG REQUIRED)
+find_package(zstd CONFIG REQUIRED)
+
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)
+pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+pkg_check_modules(SNAPPY REQUIRED IMPORTED_TARGET snappy)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
+
+if(TIDEMARK_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+endif()
+if(TIDEMARK_BUILD_BENCHMARKS)
+  find_package(benchmark CONFIG REQUIRED)
+endif()

@@ -1,0 +1,224 @@
+#include "config/config.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "config/yaml_reader.h"
+#include "storage/base/log.h"
+
+namespace tidemark::config {
+namespace {
+
+using base::Result;
+using base::Status;
+
+void ReadAuth(YamlReader& r, AuthConfig* auth) {
+  r.String("username", &auth->username);
+  r.String("password", &auth->password);
+  r.String("bearer_token", &auth->bearer_token);
+}
+
+void ReadServer(YamlReader& r, ServerConfig* server) {
+  r.Parsed<ListenAddress>("listen", &server->listen,
+                          [](const std::string& s) { return ParseListenAddress(s); });
+  r.Int("io_threads", 1, 256, &server->io_threads);
+  r.Int("worker_threads", 1, 256, &server->worker_threads);
+  r.Duration("read_timeout", &server->read_timeout_ms);
+  r.Duration("write_timeout", &server->write_timeout_ms);
+  r.ByteSize("max_body_size", &server->max_body_bytes);
+  r.Duration("shutdown_timeout", &server->shutdown_timeout_ms);
+  r.Map("auth", [&](YamlReader& a) { ReadAuth(a, &server->auth); });
+}
+
+Result<WalSync> ParseWalSync(const std::string& text) {
+  if (text == "every_batch") return WalSync::kEveryBatch;
+  if (text == "interval") return WalSync::kInterval;
+  return Status::InvalidArgument("expected every_batch or interval, got \"" + text + "\"");
+}
+
+void ReadStorage(YamlReader& r, StorageConfig* storage) {
+  r.String("data_dir", &storage->data_dir);
+  r.Duration("retention", &storage->retention_ms);
+  r.Parsed<WalSync>("wal_sync", &storage->wal_sync, ParseWalSync);
+  r.Duration("wal_sync_interval", &storage->wal_sync_interval_ms);
+  r.ByteSize("head_memory_limit", &storage->head_memory_limit_bytes);
+  r.Duration("max_future", &storage->max_future_ms);
+}
+
+void ReadFormat(YamlReader& r, PayloadFormat* format) {
+  r.Parsed<PayloadFormat>("format", format, [](const std::string& s) {
+    return ParsePayloadFormat(s);
+  });
+}
+
+void ReadMqttSubscription(YamlReader& r, MqttSubscription* sub) {
+  r.String("name", &sub->name);
+  r.String("broker", &sub->broker);
+  r.String("topic", &sub->topic);
+  r.Int("qos", 0, 2, &sub->qos);
+  ReadFormat(r, &sub->format);
+  r.String("client_id", &sub->client_id);
+  r.String("username", &sub->username);
+  r.String("password", &sub->password);
+}
+
+void ReadKafka(YamlReader& r, KafkaConfig* kafka) {
+  r.StringList("brokers", &kafka->brokers);
+  r.String("group_id", &kafka->group_id);
+  r.MapList("topics", [&](YamlReader& t) {
+    KafkaTopic topic;
+    t.String("name", &topic.name);
+    ReadFormat(t, &topic.format);
+    kafka->topics.push_back(std::move(topic));
+  });
+  r.StringMap("properties", &kafka->properties);
+}
+
+void ReadIngest(YamlReader& r, IngestConfig* ingest) {
+  r.Map("http", [&](YamlReader& h) {
+    h.Bool("enabled", &ingest->http.enabled);
+    h.ByteSize("max_line_size", &ingest->http.max_line_bytes);
+  });
+  r.Map("mqtt", [&](YamlReader& m) {
+    m.MapList("subscriptions", [&](YamlReader& s) {
+      MqttSubscription sub;
+      ReadMqttSubscription(s, &sub);
+      ingest->mqtt.push_back(std::move(sub));
+    });
+  });
+  r.Map("kafka", [&](YamlReader& k) { ReadKafka(k, &ingest->kafka); });
+}
+
+void ReadHttpNotifiers(YamlReader& r, const std::string& key, std::vector<HttpNotifier>* out) {
+  r.MapList(key, [&](YamlReader& n) {
+    HttpNotifier notifier;
+    n.String("url", &notifier.url);
+    n.Duration("timeout", &notifier.timeout_ms);
+    out->push_back(std::move(notifier));
+  });
+}
+
+void ReadNotifiers(YamlReader& r, NotifiersConfig* notifiers) {
+  ReadHttpNotifiers(r, "alertmanagers", &notifiers->alertmanagers);
+  ReadHttpNotifiers(r, "webhooks", &notifiers->webhooks);
+  r.MapList("mqtt", [&](YamlReader& n) {
+    MqttNotifier notifier;
+    n.String("broker", &notifier.broker);
+    n.String("topic", &notifier.topic);
+    n.Int("qos", 0, 2, &notifier.qos);
+    n.Bool("retain", &notifier.retain);
+    notifiers->mqtt.push_back(std::move(notifier));
+  });
+}
+
+Result<std::string> ParseLogLevelName(const std::string& text) {
+  base::LogLevel level;
+  if (!base::ParseLogLevel(text, &level)) {
+    return Status::InvalidArgument("expected debug, info, warn or error, got \"" + text + "\"");
+  }
+  return text;
+}
+
+void ReadTop(YamlReader& r, Config* config) {
+  r.Parsed<std::string>("log_level", &config->log_level, ParseLogLevelName);
+  r.Map("server", [&](YamlReader& s) { ReadServer(s, &config->server); });
+  r.Map("storage", [&](YamlReader& s) { ReadStorage(s, &config->storage); });
+  r.Map("ingest", [&](YamlReader& i) { ReadIngest(i, &config->ingest); });
+  r.StringList("rule_files", &config->rule_files);
+  r.Map("notifiers", [&](YamlReader& n) { ReadNotifiers(n, &config->notifiers); });
+  r.Finish();
+}
+
+}  // namespace
+
+std::string ListenAddress::ToString() const {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+EnvLookup ProcessEnv() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+Result<Config> LoadString(std::string_view yaml, std::string source, const EnvLookup& env) {
+  Config config;
+  config.source = source;
+  LoadContext ctx{std::move(source), &env};
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    YamlReader reader(ctx, root, "");
+    ReadTop(reader, &config);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp's own syntax errors carry a mark; keep its message after ours.
+    const std::string where =
+        e.mark.is_null() ? ctx.source : ctx.source + ":" + std::to_string(e.mark.line + 1);
+    return Status::InvalidArgument(where + ": invalid YAML: " + e.msg);
+  } catch (const ConfigError& e) {
+    return Status::InvalidArgument(e.what());
+  }
+  return config;
+}
+
+Result<Config> LoadFile(const std::string& path, const EnvLookup& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::NotFound("cannot read config file " + path + ": " + std::strerror(errno));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return Status::IoError("cannot read config file " + path);
+  return LoadString(text.str(), path, env);
+}
+
+Result<Config> LoadDefaults(const EnvLookup& env) {
+  return LoadString(DefaultConfigYaml(), "<embedded>", env);
+}
+
+Result<ListenAddress> ParseListenAddress(std::string_view text) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("invalid listen address \"" + std::string(text) + "\": " + why);
+  };
+  ListenAddress address;
+  std::string_view port_text;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return bad("expected [ipv6]:port");
+    }
+    address.host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) return bad("expected host:port");
+    if (colon > 0) address.host = std::string(text.substr(0, colon));
+    if (address.host.find(':') != std::string::npos) return bad("put IPv6 hosts in brackets");
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port > 65535) {
+    return bad("port must be a number from 0 to 65535");
+  }
+  address.port = static_cast<uint16_t>(port);
+  return address;
+}
+
+Result<PayloadFormat> ParsePayloadFormat(std::string_view text) {
+  if (text == "influx") return PayloadFormat::kInflux;
+  if (text == "json") return PayloadFormat::kJson;
+  if (text == "plain") return PayloadFormat::kPlain;
+  if (text == "prometheus") return PayloadFormat::kPrometheus;
+  return Status::InvalidArgument("expected influx, json, plain or prometheus, got \"" +
+                                 std::string(text) + "\"");
+}
+
+}  // namespace tidemark::config
