@@ -1,0 +1,206 @@
+// Round-trip property tests for the XOR (Gorilla) chunk and the sealed chunk codec.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <random>
+
+#include "storage/sealed_chunk.h"
+#include "storage/varint.h"
+#include "storage/xor_chunk.h"
+
+namespace tidemark::storage {
+namespace {
+
+constexpr uint64_t kStaleNaN = 0x7ff0000000000002ULL;
+
+using Gen = std::function<double(std::mt19937_64&, size_t)>;
+
+struct Shape {
+  const char* name;
+  Gen value;
+};
+
+std::vector<Shape> Shapes() {
+  return {
+      {"random_bits",
+       [](std::mt19937_64& r, size_t) {
+         double v = BitsDouble(r());
+         return v;
+       }},
+      {"constant", [](std::mt19937_64&, size_t) { return 42.5; }},
+      {"zero", [](std::mt19937_64&, size_t) { return 0.0; }},
+      {"counter",
+       [c = 0.0](std::mt19937_64& r, size_t) mutable { return c += static_cast<double>(r() % 5); }},
+      {"counter_decimal",
+       [c = int64_t{0}](std::mt19937_64& r, size_t) mutable {
+         c += static_cast<int64_t>(r() % 40);
+         return static_cast<double>(c) / 1000.0;
+       }},
+      {"decimal_0.1",
+       [](std::mt19937_64& r, size_t) {
+         return static_cast<double>(static_cast<int64_t>(r() % 600) - 200) / 10.0;
+       }},
+      {"decimal_0.01_large",
+       [](std::mt19937_64& r, size_t) {
+         return static_cast<double>(static_cast<int64_t>(r() % 2000000000)) / 100.0;
+       }},
+      {"binary_state", [](std::mt19937_64& r, size_t) { return static_cast<double>(r() % 2); }},
+      {"specials",
+       [](std::mt19937_64& r, size_t) {
+         switch (r() % 7) {
+           case 0:
+             return std::numeric_limits<double>::quiet_NaN();
+           case 1:
+             return BitsDouble(kStaleNaN);
+           case 2:
+             return std::numeric_limits<double>::infinity();
+           case 3:
+             return -std::numeric_limits<double>::infinity();
+           case 4:
+             return -0.0;
+           case 5:
+             return BitsDouble(0x7ff8dead0000beefULL);  // NaN with payload
+           default:
+             return static_cast<double>(r() % 100) / 10.0;
+         }
+       }},
+      {"mostly_decimal_rare_stale",
+       [](std::mt19937_64& r, size_t i) {
+         if (i % 97 == 13) return BitsDouble(kStaleNaN);
+         return 20.0 + static_cast<double>(r() % 30) / 10.0;
+       }},
+      {"tiny_and_huge",
+       [](std::mt19937_64& r, size_t) {
+         double choices[] = {1e-300, 5e-324, 1.7976931348623157e308, -1e300, 1e15 + 0.5, 0.1};
+         return choices[r() % 6];
+       }},
+  };
+}
+
+std::vector<int64_t> Times(std::mt19937_64& r, size_t n, int kind) {
+  std::vector<int64_t> t(n);
+  int64_t cur = kind == 3 ? std::numeric_limits<int64_t>::min() / 2 : 1'700'000'000'000;
+  for (size_t i = 0; i < n; ++i) {
+    t[i] = cur;
+    switch (kind) {
+      case 0:
+        cur += 10'000;
+        break;  // regular
+      case 1:
+        cur += 10'000 + static_cast<int64_t>(r() % 7) - 3;
+        break;  // jitter
+      case 2:
+        cur += 1 + static_cast<int64_t>(r() % 100'000'000);
+        break;  // irregular
+      default:
+        cur += static_cast<int64_t>(r() % (int64_t{1} << 40)) + 1;
+        break;  // huge gaps
+    }
+  }
+  return t;
+}
+
+void ExpectSameBits(const std::vector<Sample>& want, const std::vector<Sample>& got,
+                    const std::string& what) {
+  ASSERT_EQ(want.size(), got.size()) << what;
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(want[i].t, got[i].t) << what << " at " << i;
+    ASSERT_EQ(DoubleBits(want[i].v), DoubleBits(got[i].v)) << what << " at " << i;
+  }
+}
+
+TEST(ChunkTest, RoundTripEveryShapeSizeAndCodec) {
+  std::mt19937_64 rng(7);
+  const size_t sizes[] = {0, 1, 2, 3, 4, 119, 120, 121, 1000, 8640};
+  for (const auto& shape : Shapes()) {
+    for (size_t n : sizes) {
+      for (int tkind = 0; tkind < 4; ++tkind) {
+        auto ts = Times(rng, n, tkind);
+        std::vector<Sample> samples;
+        Gen gen = shape.value;
+        for (size_t i = 0; i < n; ++i) samples.push_back({ts[i], gen(rng, i)});
+        std::string what =
+            std::string(shape.name) + " n=" + std::to_string(n) + " tkind=" + std::to_string(tkind);
+        XorChunk x;
+        for (const auto& s : samples) x.Append(s.t, s.v);
+        std::vector<Sample> got;
+        ASSERT_TRUE(x.DecodeAll(&got).ok()) << what;
+        ExpectSameBits(samples, got, "xor " + what);
+        for (int codec = -1; codec <= 2; ++codec) {
+          for (bool zstd : {false, true}) {
+            SealOptions opt;
+            opt.force_codec = codec;
+            opt.allow_zstd = zstd;
+            std::string enc = EncodeSealedChunk(samples, opt);
+            got.clear();
+            ASSERT_TRUE(DecodeSealedChunk(enc, &got).ok()) << what << " codec " << codec;
+            ExpectSameBits(samples, got, "sealed codec " + std::to_string(codec) + " " + what);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(ChunkTest, DecimalScaleDetection) {
+  EXPECT_EQ(DecimalScaleOf(21.0), 0);
+  EXPECT_EQ(DecimalScaleOf(21.3), 1);
+  EXPECT_EQ(DecimalScaleOf(-0.05), 2);
+  EXPECT_EQ(DecimalScaleOf(0.0), 0);
+  EXPECT_EQ(DecimalScaleOf(-0.0), -1);
+  EXPECT_EQ(DecimalScaleOf(std::nan("")), -1);
+  EXPECT_EQ(DecimalScaleOf(std::numeric_limits<double>::infinity()), -1);
+  EXPECT_EQ(DecimalScaleOf(1.0 / 3.0), -1);
+  EXPECT_EQ(DecimalScaleOf(1e300), -1);
+}
+
+TEST(ChunkTest, PicksDecimalForDecimalDataAndBeatsXor) {
+  std::mt19937_64 rng(3);
+  std::vector<Sample> s;
+  int64_t v = 215;
+  for (int i = 0; i < 720; ++i) {
+    if (rng() % 4 == 0) v += static_cast<int64_t>(rng() % 3) - 1;
+    s.push_back({1'700'000'000'000 + i * 10'000LL, static_cast<double>(v) / 10.0});
+  }
+  std::string best = EncodeSealedChunk(s);
+  auto codec = SealedChunkCodec(best);
+  ASSERT_TRUE(codec.ok());
+  EXPECT_NE(*codec, ValueCodec::kXor);
+  XorChunk x;
+  for (const auto& p : s) x.Append(p.t, p.v);
+  EXPECT_LT(best.size() * 3, x.bytes().size()) << best.size() << " vs " << x.bytes().size();
+}
+
+TEST(ChunkTest, CorruptInputNeverCrashes) {
+  std::mt19937_64 rng(11);
+  for (int iter = 0; iter < 300; ++iter) {
+    std::vector<Sample> s;
+    int n = 1 + static_cast<int>(rng() % 200);
+    for (int i = 0; i < n; ++i) {
+      s.push_back({i * 1000LL, static_cast<double>(rng() % 1000) / 10.0});
+    }
+    SealOptions opt;
+    opt.force_codec = static_cast<int>(rng() % 4) - 1;
+    opt.allow_zstd = rng() % 2;
+    std::string enc = EncodeSealedChunk(s, opt);
+    std::vector<Sample> out;
+    // Truncation is always detected.
+    if (enc.size() > 1) {
+      std::string cut = enc.substr(0, rng() % enc.size());
+      EXPECT_FALSE(DecodeSealedChunk(cut, &out).ok()) << "iteration " << iter;
+      EXPECT_TRUE(out.empty());
+    }
+    // Random bit flips must not crash (result may or may not decode).
+    std::string flipped = enc;
+    flipped[rng() % flipped.size()] ^= static_cast<char>(1 << (rng() % 8));
+    out.clear();
+    (void)DecodeSealedChunk(flipped, &out);
+    out.clear();
+    (void)XorChunk::Decode(flipped, n, &out);
+  }
+}
+
+}  // namespace
+}  // namespace tidemark::storage

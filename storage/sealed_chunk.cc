@@ -1,0 +1,277 @@
+#include "storage/sealed_chunk.h"
+
+#include <zstd.h>
+
+#include <bit>
+#include <cmath>
+
+#include "storage/bit_stream.h"
+#include "storage/varint.h"
+
+namespace tidemark::storage {
+
+namespace {
+
+constexpr uint8_t kCodecMask = 0x03;
+constexpr uint8_t kZstdFlag = 0x04;
+constexpr int64_t kMaxExactInt = int64_t{1} << 53;
+
+constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
+
+// Scaled integer for `v` at `scale`, if the decode expression gives back v exactly.
+bool ScaledInt(double v, int scale, int64_t* out) {
+  if (!std::isfinite(v)) return false;
+  double m = v * kPow10[scale];
+  if (!(std::fabs(m) < static_cast<double>(kMaxExactInt))) return false;
+  int64_t r = std::llround(m);
+  double back = static_cast<double>(r) / kPow10[scale];
+  if (DoubleBits(back) != DoubleBits(v)) return false;
+  *out = r;
+  return true;
+}
+
+void EncodeTimestamps(std::span<const Sample> s, std::string* out) {
+  int64_t prev_t = 0, prev_delta = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 0) {
+      PutSignedVarint(out, s[0].t);
+    } else {
+      int64_t delta = WrapSub(s[i].t, prev_t);
+      PutSignedVarint(out, i == 1 ? delta : WrapSub(delta, prev_delta));
+      prev_delta = delta;
+    }
+    prev_t = s[i].t;
+  }
+}
+
+void EncodeXorValues(std::span<const Sample> s, std::string* out) {
+  BitWriter w;
+  uint64_t prev = 0;
+  int leading = -1, trailing = 0;
+  for (const auto& sample : s) {
+    uint64_t bits = DoubleBits(sample.v);
+    uint64_t x = bits ^ prev;
+    prev = bits;
+    if (x == 0) {
+      w.WriteBit(false);
+      continue;
+    }
+    w.WriteBit(true);
+    int lz = std::min(std::countl_zero(x), 31);
+    int tz = std::countr_zero(x);
+    if (leading >= 0 && lz >= leading && tz >= trailing) {
+      w.WriteBit(false);
+      w.WriteBits(x >> trailing, 64 - leading - trailing);
+      continue;
+    }
+    w.WriteBit(true);
+    w.WriteBits(static_cast<uint64_t>(lz), 5);
+    w.WriteBits(static_cast<uint64_t>((64 - lz - tz) & 63), 6);
+    w.WriteBits(x >> tz, 64 - lz - tz);
+    leading = lz;
+    trailing = tz;
+  }
+  out->append(w.bytes());
+}
+
+// Returns false when no sample is decimal-representable (the codec would be pointless).
+bool EncodeDecimalValues(std::span<const Sample> s, bool dod, std::string* out) {
+  int scale = 0;
+  bool any = false;
+  for (const auto& sample : s) {
+    int sc = DecimalScaleOf(sample.v);
+    if (sc >= 0) {
+      any = true;
+      scale = std::max(scale, sc);
+    }
+  }
+  if (!any) return false;
+  out->push_back(static_cast<char>(scale));
+  std::string exceptions;
+  size_t num_exceptions = 0, last_pos = 0;
+  int64_t prev = 0, prev_delta = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    int64_t r;
+    if (!ScaledInt(s[i].v, scale, &r)) {
+      r = prev;  // keep the integer stream smooth; the exact bits go to the exception list
+      PutVarint(&exceptions, i - last_pos);
+      PutFixed64(&exceptions, DoubleBits(s[i].v));
+      last_pos = i;
+      ++num_exceptions;
+    }
+    int64_t delta = r - prev;
+    PutSignedVarint(out, (dod && i > 1) ? delta - prev_delta : delta);
+    prev_delta = delta;
+    prev = r;
+  }
+  PutVarint(out, num_exceptions);
+  out->append(exceptions);
+  return true;
+}
+
+bool DecodeTimestamps(std::string_view* in, size_t n, std::vector<Sample>* out) {
+  int64_t t = 0, delta = 0;
+  for (size_t i = 0; i < n; ++i) {
+    int64_t v;
+    if (!GetSignedVarint(in, &v)) return false;
+    if (i == 0) {
+      t = v;
+    } else {
+      delta = (i == 1) ? v : WrapAdd(delta, v);
+      t = WrapAdd(t, delta);
+    }
+    out->push_back({t, 0});
+  }
+  return true;
+}
+
+bool DecodeXorValues(std::string_view in, Sample* s, size_t n) {
+  BitReader r(in);
+  uint64_t bits = 0;
+  int leading = 0, trailing = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (r.ReadBit()) {
+      if (r.ReadBit()) {
+        leading = static_cast<int>(r.ReadBits(5));
+        int sig = static_cast<int>(r.ReadBits(6));
+        if (sig == 0) sig = 64;
+        trailing = 64 - leading - sig;
+        if (trailing < 0) return false;
+      }
+      bits ^= r.ReadBits(64 - leading - trailing) << trailing;
+    }
+    s[i].v = BitsDouble(bits);
+  }
+  return !r.error();
+}
+
+bool DecodeDecimalValues(std::string_view in, bool dod, Sample* s, size_t n) {
+  if (in.empty()) return false;
+  int scale = static_cast<uint8_t>(in[0]);
+  in.remove_prefix(1);
+  if (scale > kMaxDecimalScale) return false;
+  const double div = kPow10[scale];
+  int64_t prev = 0, delta = 0;
+  for (size_t i = 0; i < n; ++i) {
+    int64_t d;
+    if (!GetSignedVarint(&in, &d)) return false;
+    delta = (dod && i > 1) ? WrapAdd(delta, d) : d;
+    prev = WrapAdd(prev, delta);
+    s[i].v = static_cast<double>(prev) / div;
+  }
+  uint64_t num_exceptions;
+  if (!GetVarint(&in, &num_exceptions)) return false;
+  size_t pos = 0;
+  for (uint64_t e = 0; e < num_exceptions; ++e) {
+    uint64_t gap, bits;
+    if (!GetVarint(&in, &gap) || !GetFixed64(&in, &bits)) return false;
+    pos += gap;
+    if (pos >= n) return false;
+    s[pos].v = BitsDouble(bits);
+  }
+  return in.empty();
+}
+
+std::string Frame(ValueCodec codec, size_t n, const std::string& body, const SealOptions& opt) {
+  std::string plain;
+  plain.push_back(static_cast<char>(codec));
+  PutVarint(&plain, n);
+  plain.append(body);
+  if (!opt.allow_zstd || body.size() < 16) return plain;
+  std::string packed;
+  packed.push_back(static_cast<char>(static_cast<uint8_t>(codec) | kZstdFlag));
+  PutVarint(&packed, n);
+  PutVarint(&packed, body.size());
+  size_t header = packed.size();
+  packed.resize(header + ZSTD_compressBound(body.size()));
+  size_t z = ZSTD_compress(packed.data() + header, packed.size() - header, body.data(), body.size(),
+                           opt.zstd_level);
+  if (ZSTD_isError(z)) return plain;
+  packed.resize(header + z);
+  return packed.size() < plain.size() ? packed : plain;
+}
+
+}  // namespace
+
+int DecimalScaleOf(double v) {
+  int64_t r;
+  for (int s = 0; s <= kMaxDecimalScale; ++s) {
+    if (ScaledInt(v, s, &r)) return s;
+  }
+  return -1;
+}
+
+std::string EncodeSealedChunk(std::span<const Sample> samples, const SealOptions& options) {
+  std::string ts;
+  EncodeTimestamps(samples, &ts);
+  std::string best;
+  auto consider = [&](ValueCodec codec, const std::string& values) {
+    std::string chunk = Frame(codec, samples.size(), ts + values, options);
+    if (best.empty() || chunk.size() < best.size()) best = std::move(chunk);
+  };
+  if (options.force_codec < 0 || options.force_codec == 0) {
+    std::string values;
+    EncodeXorValues(samples, &values);
+    consider(ValueCodec::kXor, values);
+  }
+  for (bool dod : {false, true}) {
+    ValueCodec codec = dod ? ValueCodec::kDecimalDeltaOfDelta : ValueCodec::kDecimalDelta;
+    if (options.force_codec >= 0 && options.force_codec != static_cast<int>(codec)) continue;
+    std::string values;
+    if (EncodeDecimalValues(samples, dod, &values)) consider(codec, values);
+  }
+  if (best.empty()) {  // forced decimal codec with no decimal values: fall back to XOR
+    std::string values;
+    EncodeXorValues(samples, &values);
+    consider(ValueCodec::kXor, values);
+  }
+  return best;
+}
+
+base::Result<ValueCodec> SealedChunkCodec(std::string_view data) {
+  if (data.empty()) return base::Status::Corruption("empty chunk");
+  uint8_t codec = static_cast<uint8_t>(data[0]) & kCodecMask;
+  if (codec > 2) return base::Status::Corruption("unknown value codec");
+  return static_cast<ValueCodec>(codec);
+}
+
+base::Status DecodeSealedChunk(std::string_view data, std::vector<Sample>* out) {
+  auto codec = SealedChunkCodec(data);
+  if (!codec.ok()) return codec.status();
+  bool zstd = static_cast<uint8_t>(data[0]) & kZstdFlag;
+  if (static_cast<uint8_t>(data[0]) & ~(kCodecMask | kZstdFlag)) {
+    return base::Status::Corruption("unknown chunk flags");
+  }
+  data.remove_prefix(1);
+  uint64_t n;
+  if (!GetVarint(&data, &n) || n > (uint64_t{1} << 32)) {
+    return base::Status::Corruption("bad sample count");
+  }
+  std::string inflated;
+  if (zstd) {
+    uint64_t raw_size;
+    if (!GetVarint(&data, &raw_size) || raw_size > (uint64_t{1} << 32)) {
+      return base::Status::Corruption("bad raw size");
+    }
+    inflated.resize(raw_size);
+    size_t got = ZSTD_decompress(inflated.data(), raw_size, data.data(), data.size());
+    if (ZSTD_isError(got) || got != raw_size) return base::Status::Corruption("zstd body");
+    data = inflated;
+  }
+  size_t base = out->size();
+  if (!DecodeTimestamps(&data, n, out)) {
+    out->resize(base);
+    return base::Status::Corruption("chunk timestamps");
+  }
+  Sample* s = out->data() + base;
+  bool ok = *codec == ValueCodec::kXor
+                ? DecodeXorValues(data, s, n)
+                : DecodeDecimalValues(data, *codec == ValueCodec::kDecimalDeltaOfDelta, s, n);
+  if (!ok) {
+    out->resize(base);
+    return base::Status::Corruption("chunk values");
+  }
+  return base::Status::Ok();
+}
+
+}  // namespace tidemark::storage

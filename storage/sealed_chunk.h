@@ -1,0 +1,44 @@
+// Sealed chunk codec: how samples are stored once they leave the head. Chooses per chunk the
+// smallest of several value encodings (scaled-decimal integers with delta or delta-of-delta, or
+// Gorilla XOR) and optionally zstd-compresses the body. NaN payloads (including the Prometheus
+// stale marker 0x7ff0000000000002), ±Inf and -0.0 round-trip bit-for-bit.
+// Format: storage/docs/chunks.md ("Sealed chunk").
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/base/status.h"
+#include "storage/write_batch.h"
+
+namespace tidemark::storage {
+
+enum class ValueCodec : uint8_t { kXor = 0, kDecimalDelta = 1, kDecimalDeltaOfDelta = 2 };
+
+struct SealOptions {
+  bool allow_zstd = true;
+  int zstd_level = 3;
+  // Restrict the codec (for benchmarks and tests); -1 picks the smallest.
+  int force_codec = -1;
+};
+
+// Encodes samples with strictly increasing timestamps. An empty span encodes to a valid chunk.
+std::string EncodeSealedChunk(std::span<const Sample> samples, const SealOptions& options = {});
+
+// Decodes a chunk and appends its samples to `out`. Corruption on malformed input.
+base::Status DecodeSealedChunk(std::string_view data, std::vector<Sample>* out);
+
+// Codec a chunk was written with (for stats and tests); Corruption if unreadable.
+base::Result<ValueCodec> SealedChunkCodec(std::string_view data);
+
+// Smallest decimal scale s (0..kMaxDecimalScale) with (double)llround(v*10^s) / 10^s == v
+// bit-for-bit, or -1 when none (NaN, Inf, -0.0, too many digits, too large).
+inline constexpr int kMaxDecimalScale = 12;
+int DecimalScaleOf(double v);
+
+}  // namespace tidemark::storage
