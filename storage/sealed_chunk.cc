@@ -172,6 +172,20 @@ bool DecodeDecimalValues(std::string_view in, bool dod, Sample* s, size_t n) {
   return in.empty();
 }
 
+// Contexts are expensive to create; keep one per thread.
+struct ZstdContexts {
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  ZSTD_DCtx* d = ZSTD_createDCtx();
+  ~ZstdContexts() {
+    ZSTD_freeCCtx(c);
+    ZSTD_freeDCtx(d);
+  }
+};
+ZstdContexts& Zstd() {
+  thread_local ZstdContexts contexts;
+  return contexts;
+}
+
 std::string Frame(ValueCodec codec, size_t n, const std::string& body, const SealOptions& opt) {
   std::string plain;
   plain.push_back(static_cast<char>(codec));
@@ -184,8 +198,8 @@ std::string Frame(ValueCodec codec, size_t n, const std::string& body, const Sea
   PutVarint(&packed, body.size());
   size_t header = packed.size();
   packed.resize(header + ZSTD_compressBound(body.size()));
-  size_t z = ZSTD_compress(packed.data() + header, packed.size() - header, body.data(), body.size(),
-                           opt.zstd_level);
+  size_t z = ZSTD_compressCCtx(Zstd().c, packed.data() + header, packed.size() - header,
+                               body.data(), body.size(), opt.zstd_level);
   if (ZSTD_isError(z)) return plain;
   packed.resize(header + z);
   return packed.size() < plain.size() ? packed : plain;
@@ -254,7 +268,7 @@ base::Status DecodeSealedChunk(std::string_view data, std::vector<Sample>* out) 
       return base::Status::Corruption("bad raw size");
     }
     inflated.resize(raw_size);
-    size_t got = ZSTD_decompress(inflated.data(), raw_size, data.data(), data.size());
+    size_t got = ZSTD_decompressDCtx(Zstd().d, inflated.data(), raw_size, data.data(), data.size());
     if (ZSTD_isError(got) || got != raw_size) return base::Status::Corruption("zstd body");
     data = inflated;
   }
