@@ -50,9 +50,8 @@ void ReadStorage(YamlReader& r, StorageConfig* storage) {
 }
 
 void ReadFormat(YamlReader& r, PayloadFormat* format) {
-  r.Parsed<PayloadFormat>("format", format, [](const std::string& s) {
-    return ParsePayloadFormat(s);
-  });
+  r.Parsed<PayloadFormat>("format", format,
+                          [](const std::string& s) { return ParsePayloadFormat(s); });
 }
 
 void ReadMqttSubscription(YamlReader& r, MqttSubscription* sub) {

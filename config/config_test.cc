@@ -188,8 +188,9 @@ TEST(ConfigTest, LoadFileUsesPathInErrors) {
   auto loaded = LoadFile(path);
   std::remove(path.c_str());
   ASSERT_FALSE(loaded.ok());
-  EXPECT_EQ(loaded.status().message(),
-            path + ":3: storage.retension: unknown key \"retension\" (did you mean \"retention\"?)");
+  EXPECT_EQ(
+      loaded.status().message(),
+      path + ":3: storage.retension: unknown key \"retension\" (did you mean \"retention\"?)");
 }
 
 TEST(ConfigTest, EmptyFileGivesDefaults) {

@@ -11,11 +11,16 @@ namespace {
 
 std::string KindName(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Map: return "a mapping";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Null: return "nothing";
-    case YAML::NodeType::Undefined: return "nothing";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return "a scalar";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Undefined:
+      return "nothing";
   }
   return "something else";
 }
@@ -74,9 +79,9 @@ void YamlReader::Int(const std::string& key, int64_t min, int64_t max, int64_t* 
     ctx_.Fail(value.Mark(), PathOf(key), "expected an integer, got \"" + text + "\"");
   }
   if (parsed < min || parsed > max) {
-    ctx_.Fail(value.Mark(), PathOf(key),
-              "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                  ", got " + text);
+    ctx_.Fail(
+        value.Mark(), PathOf(key),
+        "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " + text);
   }
   *out = parsed;
 }
@@ -91,9 +96,12 @@ void YamlReader::Bool(const std::string& key, bool* out) {
   YAML::Node value = Take(key);
   if (!value) return;
   const std::string text = ScalarText(value, key);
-  if (text == "true") *out = true;
-  else if (text == "false") *out = false;
-  else ctx_.Fail(value.Mark(), PathOf(key), "expected true or false, got \"" + text + "\"");
+  if (text == "true")
+    *out = true;
+  else if (text == "false")
+    *out = false;
+  else
+    ctx_.Fail(value.Mark(), PathOf(key), "expected true or false, got \"" + text + "\"");
 }
 
 void YamlReader::Duration(const std::string& key, int64_t* out_ms) {

@@ -41,7 +41,7 @@ class LogMessage {
 
 // Usage: TM_LOG(kInfo) << "listening on " << address;
 // The stream expression is not evaluated when the level is disabled.
-#define TM_LOG(level)                                                       \
-  if (!::tidemark::base::LogEnabled(::tidemark::base::LogLevel::level)) {  \
-  } else                                                                    \
+#define TM_LOG(level)                                                     \
+  if (!::tidemark::base::LogEnabled(::tidemark::base::LogLevel::level)) { \
+  } else                                                                  \
     ::tidemark::base::LogMessage(::tidemark::base::LogLevel::level).stream()

@@ -61,8 +61,8 @@ const Unit* MatchUnit(std::string_view rest) {
 
 Result<int64_t> ParseDuration(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return Status::InvalidArgument("invalid duration \"" + std::string(text) + "\": " +
-                                   std::string(why));
+    return Status::InvalidArgument("invalid duration \"" + std::string(text) +
+                                   "\": " + std::string(why));
   };
   if (text.empty()) return bad("empty");
   if (text == "0") return int64_t{0};
@@ -115,8 +115,8 @@ std::string FormatDuration(int64_t millis) {
 
 Result<uint64_t> ParseByteSize(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return Status::InvalidArgument("invalid byte size \"" + std::string(text) + "\": " +
-                                   std::string(why));
+    return Status::InvalidArgument("invalid byte size \"" + std::string(text) +
+                                   "\": " + std::string(why));
   };
   size_t pos = 0;
   uint64_t amount = 0;

@@ -18,7 +18,8 @@ TEST(DurationTest, ParsesPrometheusDurations) {
 }
 
 TEST(DurationTest, RejectsMalformed) {
-  for (const char* bad : {"", "5", "m", "5x", "1s1m", "1m1m", "-5s", "1.5h", "99999999999999999999y"}) {
+  for (const char* bad :
+       {"", "5", "m", "5x", "1s1m", "1m1m", "-5s", "1.5h", "99999999999999999999y"}) {
     auto result = ParseDuration(bad);
     EXPECT_FALSE(result.ok()) << bad;
     if (!result.ok()) {

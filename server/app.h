@@ -1,0 +1,41 @@
+// App: the whole server assembled from a Config — data directory, HTTP routes and server — with
+// the start and stop order in one place (stop: ingest → alerting → HTTP → storage).
+// Start and Stop are called from the main thread only.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "config/config.h"
+#include "server/data_dir.h"
+#include "storage/base/status.h"
+#include "web/http_metrics.h"
+#include "web/http_server.h"
+#include "web/router.h"
+
+namespace tidemark::server {
+
+class App {
+ public:
+  explicit App(config::Config config);
+  ~App();
+
+  // Opens the data directory and starts serving. Errors name the cause in one line.
+  base::Status Start();
+  // Graceful stop: readiness off, in-flight requests finish, then everything closes.
+  void Stop();
+
+  uint16_t http_port() const;
+
+ private:
+  web::HttpServerOptions HttpOptions() const;
+
+  config::Config config_;
+  std::unique_ptr<DataDirLock> data_dir_;
+  web::HttpMetrics metrics_;
+  std::unique_ptr<web::Router> router_;
+  std::unique_ptr<web::HttpServer> http_;
+  std::atomic<bool> ready_{false};
+};
+
+}  // namespace tidemark::server

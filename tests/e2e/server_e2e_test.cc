@@ -1,0 +1,226 @@
+// End-to-end tests of the tidemark binary: started as a real process on a free loopback port,
+// driven over real sockets, stopped with SIGTERM.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "tests/support/http_client.h"
+#include "tests/support/subprocess.h"
+
+namespace tidemark::testing {
+namespace {
+
+std::string Binary() {
+  const char* path = std::getenv("TIDEMARK_BINARY");
+  return path ? path : "";
+}
+
+int CountLines(const std::string& text) {
+  int lines = 0;
+  for (char c : text) lines += c == '\n';
+  return lines;
+}
+
+class ServerE2ETest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(std::filesystem::exists(Binary())) << "TIDEMARK_BINARY not built: " << Binary();
+    dir_ = MakeTempDir("tidemark_e2e_");
+    ASSERT_FALSE(dir_.empty());
+    config_path_ = dir_ + "/config.yaml";
+    WriteConfig(
+        "server:\n  listen: \"127.0.0.1:0\"\n  max_body_size: 1KiB\nstorage:\n  data_dir: " + dir_ +
+        "/data\n");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void WriteConfig(const std::string& text) { std::ofstream(config_path_) << text; }
+
+  // Starts the server and waits for its "listening" line; returns the bound port or 0.
+  uint16_t Start(std::unique_ptr<Subprocess>* process, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {Binary(), "--config", config_path_};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    *process = Subprocess::Start(argv);
+    if (!*process) return 0;
+    static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
+    auto line = (*process)->WaitForLine(kListening, 30'000);
+    if (!line) {
+      ADD_FAILURE() << "server did not start:\n" << (*process)->Output();
+      return 0;
+    }
+    std::smatch match;
+    std::regex_search(*line, match, kListening);
+    return static_cast<uint16_t>(std::stoi(match[1]));
+  }
+
+  void StopCleanly(Subprocess* process) {
+    process->Signal(SIGTERM);
+    auto code = process->Wait(30'000);
+    ASSERT_TRUE(code.has_value()) << "server did not stop on SIGTERM";
+    EXPECT_EQ(*code, 0) << process->Output();
+    EXPECT_NE(process->Output().find("stopped cleanly"), std::string::npos);
+  }
+
+  std::string dir_;
+  std::string config_path_;
+};
+
+TEST_F(ServerE2ETest, ServesOperationalEndpointsAndStopsOnSigterm) {
+  std::unique_ptr<Subprocess> server;
+  const uint16_t port = Start(&server);
+  ASSERT_NE(port, 0);
+  EXPECT_NE(server->Output().find("data_dir=" + dir_ + "/data"), std::string::npos);
+  EXPECT_NE(server->Output().find("config=" + config_path_), std::string::npos);
+
+  auto healthy = Fetch(port, "GET", "/-/healthy");
+  ASSERT_TRUE(healthy.has_value());
+  EXPECT_EQ(healthy->status, 200);
+  auto ready = Fetch(port, "GET", "/-/ready");
+  ASSERT_TRUE(ready.has_value());
+  EXPECT_EQ(ready->status, 200);
+
+  auto info = Fetch(port, "GET", "/api/v1/status/buildinfo");
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->status, 200);
+  EXPECT_EQ(info->Header("content-type"), "application/json");
+  const auto body = nlohmann::json::parse(info->body);
+  EXPECT_EQ(body["status"], "success");
+  EXPECT_TRUE(body["data"]["version"].is_string());
+
+  auto missing = Fetch(port, "GET", "/api/v1/nothing");
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(nlohmann::json::parse(missing->body)["errorType"], "not_found");
+
+  auto preflight = Fetch(port, "OPTIONS", "/api/v1/query", "",
+                         "Origin: http://grafana:3000\r\nAccess-Control-Request-Method: POST\r\n");
+  ASSERT_TRUE(preflight.has_value());
+  EXPECT_EQ(preflight->status, 200);
+  EXPECT_EQ(preflight->Header("access-control-allow-origin"), "*");
+
+  auto oversized = Fetch(port, "POST", "/api/v1/status/buildinfo", std::string(4096, 'x'));
+  ASSERT_TRUE(oversized.has_value());
+  EXPECT_EQ(oversized->status, 413);
+
+  Connection garbage(port);
+  ASSERT_TRUE(garbage.SendRaw("NOT HTTP AT ALL\r\n\r\n"));
+  auto rejected = garbage.ReadReply();
+  ASSERT_TRUE(rejected.has_value());
+  EXPECT_EQ(rejected->status, 400);
+
+  auto metrics = Fetch(port, "GET", "/metrics");
+  ASSERT_TRUE(metrics.has_value());
+  EXPECT_EQ(metrics->status, 200);
+  for (const char* expected :
+       {"process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ",
+        "tidemark_http_requests_total{code=\"200\",handler=\"buildinfo\"} 1",
+        "tidemark_http_requests_total{code=\"404\",handler=\"not_found\"} 1",
+        "tidemark_http_requests_total{code=\"413\",handler=\"invalid_request\"} 1",
+        "tidemark_http_requests_total{code=\"400\",handler=\"invalid_request\"} 1",
+        "tidemark_build_info{"}) {
+    EXPECT_NE(metrics->body.find(expected), std::string::npos) << expected;
+  }
+  StopCleanly(server.get());
+}
+
+TEST_F(ServerE2ETest, RunsOnEmbeddedDefaultsWithFlagOverrides) {
+  std::unique_ptr<Subprocess> server;
+  const std::string data = dir_ + "/flagdata";
+  server = Subprocess::Start(
+      {Binary(), "--listen", "127.0.0.1:0", "--data-dir", data, "--log-level", "debug"});
+  ASSERT_TRUE(server);
+  auto line = server->WaitForLine(std::regex("listening on http://127.0.0.1:"), 30'000);
+  ASSERT_TRUE(line.has_value()) << server->Output();
+  EXPECT_NE(line->find("config=<embedded>"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(data + "/LOCK"));
+  StopCleanly(server.get());
+}
+
+TEST_F(ServerE2ETest, SecondServerOnSameDataDirIsRefused) {
+  std::unique_ptr<Subprocess> first;
+  ASSERT_NE(Start(&first), 0);
+  RunResult second = RunToExit({Binary(), "--config", config_path_});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_EQ(CountLines(second.output), 1) << second.output;
+  EXPECT_NE(second.output.find("in use by another running tidemark"), std::string::npos);
+  StopCleanly(first.get());
+}
+
+TEST_F(ServerE2ETest, TakenPortIsOneLineError) {
+  std::unique_ptr<Subprocess> first;
+  const uint16_t port = Start(&first);
+  ASSERT_NE(port, 0);
+  RunResult second = RunToExit({Binary(), "--config", config_path_, "--data-dir", dir_ + "/other",
+                                "--listen", "127.0.0.1:" + std::to_string(port)});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_EQ(CountLines(second.output), 1) << second.output;
+  EXPECT_NE(second.output.find("cannot listen on 127.0.0.1:" + std::to_string(port) +
+                               ": Address already in use"),
+            std::string::npos)
+      << second.output;
+  StopCleanly(first.get());
+}
+
+TEST_F(ServerE2ETest, BadConfigIsOneLineErrorWithFileAndLine) {
+  WriteConfig("server:\n  lisen: \":1\"\n");
+  RunResult result = RunToExit({Binary(), "--config", config_path_});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(CountLines(result.output), 1) << result.output;
+  EXPECT_NE(result.output.find(config_path_ + ":2: server.lisen: unknown key \"lisen\""),
+            std::string::npos)
+      << result.output;
+}
+
+TEST_F(ServerE2ETest, MissingConfigAndBlockedDataDirAreOneLineErrors) {
+  RunResult missing = RunToExit({Binary(), "--config", dir_ + "/absent.yaml"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_EQ(CountLines(missing.output), 1) << missing.output;
+  EXPECT_NE(missing.output.find("cannot read config file " + dir_ + "/absent.yaml"),
+            std::string::npos);
+
+  std::ofstream(dir_ + "/blocker") << "a file, not a directory";
+  RunResult blocked =
+      RunToExit({Binary(), "--config", config_path_, "--data-dir", dir_ + "/blocker/data"});
+  EXPECT_EQ(blocked.exit_code, 1);
+  EXPECT_EQ(CountLines(blocked.output), 1) << blocked.output;
+  EXPECT_NE(blocked.output.find("data directory " + dir_ + "/blocker/data: cannot create it"),
+            std::string::npos)
+      << blocked.output;
+}
+
+TEST_F(ServerE2ETest, CheckConfigVersionAndBadFlags) {
+  RunResult good = RunToExit({Binary(), "--check-config", config_path_});
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_EQ(good.output, config_path_ + ": OK\n");
+
+  WriteConfig("storage:\n  retention: forever\n");
+  RunResult bad = RunToExit({Binary(), "--check-config", config_path_});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.output.find(config_path_ + ":2: storage.retention: invalid duration"),
+            std::string::npos)
+      << bad.output;
+
+  RunResult version = RunToExit({Binary(), "--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.output.rfind("tidemark ", 0), 0u) << version.output;
+
+  RunResult flag = RunToExit({Binary(), "--no-such-flag"});
+  EXPECT_EQ(flag.exit_code, 2);
+  EXPECT_EQ(CountLines(flag.output), 1) << flag.output;
+}
+
+TEST_F(ServerE2ETest, ShippedConfigIsValid) {
+  const char* source = std::getenv("TIDEMARK_SOURCE_DIR");
+  ASSERT_NE(source, nullptr);
+  RunResult result =
+      RunToExit({Binary(), "--check-config", std::string(source) + "/config/tidemark.yaml"});
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+}
+
+}  // namespace
+}  // namespace tidemark::testing
