@@ -28,7 +28,7 @@ if ! "${PODMAN[@]}" image exists localhost/debian:bookworm; then
 fi
 
 IMAGE=localhost/tidemark:test
-"${PODMAN[@]}" build --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 -t "$IMAGE" .
+"${PODMAN[@]}" build --format docker --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 -t "$IMAGE" .
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 NAME=tidemark-test-$$

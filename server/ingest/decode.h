@@ -1,0 +1,60 @@
+// What every payload decoder produces: a WriteBatch of the samples it understood, plus one
+// Rejected entry (with a reason code for metrics, a message for people and the raw input,
+// truncated) for each line or record it could not use. A decoder never fails as a whole: the good
+// parts of a payload are always kept. Value types; no shared state.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/labels.h"
+#include "storage/write_batch.h"
+
+namespace tidemark::server::ingest {
+
+struct Rejected {
+  size_t position = 0;  // 1-based line number, or record index, within the payload
+  std::string reason;   // short stable code, e.g. "invalid_field_value", for metrics
+  std::string message;  // one human sentence
+  std::string raw;      // the offending input, at most kMaxRawBytes
+};
+
+inline constexpr size_t kMaxRawBytes = 512;
+
+struct DecodeOutput {
+  storage::WriteBatch batch;
+  std::vector<Rejected> rejected;
+  size_t skipped_string_fields = 0;  // line-protocol string fields, which carry no sample
+
+  void Reject(size_t position, std::string reason, std::string message, std::string_view raw);
+};
+
+// Limits every decoder enforces per series it emits.
+struct DecodeLimits {
+  size_t max_line_bytes = 64 << 10;
+  size_t max_labels_per_series = 64;
+  size_t max_label_name_bytes = 256;
+  size_t max_label_value_bytes = 4096;
+};
+
+// Prometheus-compatible names: a metric name keeps [a-zA-Z0-9_:], a label name [a-zA-Z0-9_];
+// any other character becomes '_', and a leading digit gets a '_' prefix.
+std::string SanitizeMetricName(std::string_view name);
+std::string SanitizeLabelName(std::string_view name);
+
+// Why a series cannot be stored: reason code and message; both empty when it is fine.
+struct SeriesProblem {
+  std::string reason;
+  std::string message;
+  bool ok() const { return reason.empty(); }
+};
+
+// Checks label count, name and value sizes against `limits`, and that values are valid UTF-8.
+SeriesProblem CheckSeries(const storage::Labels& labels, const DecodeLimits& limits);
+
+bool IsValidUtf8(std::string_view text);
+
+}  // namespace tidemark::server::ingest

@@ -1,0 +1,313 @@
+#include "server/ingest/line_protocol.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace tidemark::server::ingest {
+namespace {
+
+// A parse failure inside one line: the reason code and message for the dead letter.
+struct LineError {
+  std::string reason;
+  std::string message;
+};
+
+struct Field {
+  std::string key;
+  enum class Kind { kNumber, kString } kind;
+  double value;
+};
+
+struct ParsedLine {
+  std::string measurement;
+  std::vector<storage::Label> tags;
+  std::vector<Field> fields;
+  std::optional<int64_t> timestamp;
+};
+
+// Cursor over one line. `Token` reads up to an unescaped stop character, resolving the escapes
+// that are legal at that position.
+class LineParser {
+ public:
+  explicit LineParser(std::string_view line) : line_(line) {}
+
+  bool Parse(ParsedLine* out, LineError* error);
+
+ private:
+  bool AtEnd() const { return pos_ >= line_.size(); }
+  char Peek() const { return line_[pos_]; }
+  std::string Token(std::string_view stops, std::string_view escapable);
+  bool ParseTags(ParsedLine* out, LineError* error);
+  bool ParseFields(ParsedLine* out, LineError* error);
+  bool ParseFieldValue(const std::string& key, ParsedLine* out, LineError* error);
+  bool ParseTimestamp(ParsedLine* out, LineError* error);
+  void SkipSpaces() {
+    while (!AtEnd() && Peek() == ' ') ++pos_;
+  }
+
+  std::string_view line_;
+  size_t pos_ = 0;
+};
+
+std::string LineParser::Token(std::string_view stops, std::string_view escapable) {
+  std::string token;
+  while (!AtEnd()) {
+    const char c = Peek();
+    if (c == '\\' && pos_ + 1 < line_.size() &&
+        escapable.find(line_[pos_ + 1]) != std::string_view::npos) {
+      token += line_[pos_ + 1];
+      pos_ += 2;
+      continue;
+    }
+    if (stops.find(c) != std::string_view::npos) break;
+    token += c;
+    ++pos_;
+  }
+  return token;
+}
+
+bool LineParser::Parse(ParsedLine* out, LineError* error) {
+  out->measurement = Token(", ", ", \\");
+  if (out->measurement.empty()) {
+    *error = {"invalid_line", "missing measurement"};
+    return false;
+  }
+  if (!ParseTags(out, error)) return false;
+  if (AtEnd() || Peek() != ' ') {
+    *error = {"invalid_line", "missing fields after measurement and tags"};
+    return false;
+  }
+  SkipSpaces();
+  if (!ParseFields(out, error)) return false;
+  SkipSpaces();
+  return ParseTimestamp(out, error);
+}
+
+bool LineParser::ParseTags(ParsedLine* out, LineError* error) {
+  while (!AtEnd() && Peek() == ',') {
+    ++pos_;
+    std::string key = Token("=, ", ",= \\");
+    if (AtEnd() || Peek() != '=' || key.empty()) {
+      *error = {"invalid_tag", "tag without key=value near \"" + key + "\""};
+      return false;
+    }
+    ++pos_;
+    std::string value = Token(", ", ",= \\");
+    if (value.empty()) {
+      *error = {"invalid_tag", "tag \"" + key + "\" has an empty value"};
+      return false;
+    }
+    out->tags.push_back({SanitizeLabelName(key), std::move(value)});
+  }
+  return true;
+}
+
+bool LineParser::ParseFields(ParsedLine* out, LineError* error) {
+  while (true) {
+    std::string key = Token("=, ", ",= \\");
+    if (AtEnd() || Peek() != '=' || key.empty()) {
+      *error = {"invalid_field",
+                key.empty() ? "missing field" : "field \"" + key + "\" has no value"};
+      return false;
+    }
+    ++pos_;
+    if (!ParseFieldValue(key, out, error)) return false;
+    if (AtEnd() || Peek() == ' ') return true;
+    if (Peek() != ',') {
+      *error = {"invalid_field", "unexpected character after field \"" + key + "\""};
+      return false;
+    }
+    ++pos_;
+  }
+}
+
+bool ParseNumber(std::string_view text, double* value) {
+  if (text.empty()) return false;
+  const char first = text[0];
+  // from_chars also takes "inf" and "nan", which line protocol does not allow.
+  if (!(std::isdigit(static_cast<unsigned char>(first)) || first == '-' || first == '+' ||
+        first == '.')) {
+    return false;
+  }
+  if (first == '+') text.remove_prefix(1);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *value);
+  return ec == std::errc() && end == text.data() + text.size() && std::isfinite(*value);
+}
+
+template <typename Int>
+bool ParseInteger(std::string_view text, double* value) {
+  Int parsed{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return false;
+  *value = static_cast<double>(parsed);
+  return true;
+}
+
+bool ParseBool(std::string_view text, double* value) {
+  for (std::string_view t : {"t", "T", "true", "True", "TRUE"}) {
+    if (text == t) return *value = 1, true;
+  }
+  for (std::string_view f : {"f", "F", "false", "False", "FALSE"}) {
+    if (text == f) return *value = 0, true;
+  }
+  return false;
+}
+
+bool LineParser::ParseFieldValue(const std::string& key, ParsedLine* out, LineError* error) {
+  if (!AtEnd() && Peek() == '"') {
+    ++pos_;
+    Token("\"", "\"\\");
+    if (AtEnd()) {
+      *error = {"invalid_field_value", "unterminated string in field \"" + key + "\""};
+      return false;
+    }
+    ++pos_;  // closing quote
+    out->fields.push_back({key, Field::Kind::kString, 0});
+    return true;
+  }
+  const size_t start = pos_;
+  while (!AtEnd() && Peek() != ',' && Peek() != ' ') ++pos_;
+  const std::string_view text = line_.substr(start, pos_ - start);
+  double value = 0;
+  bool ok = false;
+  if (!text.empty() && text.back() == 'i') {
+    ok = ParseInteger<int64_t>(text.substr(0, text.size() - 1), &value);
+  } else if (!text.empty() && text.back() == 'u') {
+    ok = ParseInteger<uint64_t>(text.substr(0, text.size() - 1), &value);
+  } else {
+    ok = ParseNumber(text, &value) || ParseBool(text, &value);
+  }
+  if (!ok) {
+    *error = {"invalid_field_value", "field \"" + key + "\" has an invalid value \"" +
+                                         std::string(text.substr(0, 64)) + "\""};
+    return false;
+  }
+  out->fields.push_back({key, Field::Kind::kNumber, value});
+  return true;
+}
+
+bool LineParser::ParseTimestamp(ParsedLine* out, LineError* error) {
+  if (AtEnd()) return true;
+  const size_t start = pos_;
+  while (!AtEnd() && Peek() != ' ') ++pos_;
+  const std::string_view text = line_.substr(start, pos_ - start);
+  int64_t timestamp = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), timestamp);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    *error = {"invalid_timestamp", "invalid timestamp \"" + std::string(text.substr(0, 64)) + "\""};
+    return false;
+  }
+  SkipSpaces();
+  if (!AtEnd()) {
+    *error = {"invalid_line", "unexpected text after the timestamp"};
+    return false;
+  }
+  out->timestamp = timestamp;
+  return true;
+}
+
+// Converts a timestamp in `precision` units to milliseconds, rounding toward negative infinity;
+// false on overflow.
+bool ToMillis(int64_t value, Precision precision, int64_t* ms) {
+  auto floor_div = [](int64_t a, int64_t b) {
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+    return q;
+  };
+  auto mul = [&](int64_t factor) {
+    if (value > std::numeric_limits<int64_t>::max() / factor ||
+        value < std::numeric_limits<int64_t>::min() / factor) {
+      return false;
+    }
+    *ms = value * factor;
+    return true;
+  };
+  switch (precision) {
+    case Precision::kNanoseconds:
+      *ms = floor_div(value, 1'000'000);
+      return true;
+    case Precision::kMicroseconds:
+      *ms = floor_div(value, 1'000);
+      return true;
+    case Precision::kMilliseconds:
+      *ms = value;
+      return true;
+    case Precision::kSeconds:
+      return mul(1000);
+    case Precision::kMinutes:
+      return mul(60'000);
+    case Precision::kHours:
+      return mul(3'600'000);
+  }
+  return false;
+}
+
+void EmitLine(const ParsedLine& line, int64_t t, size_t position, std::string_view raw,
+              const DecodeLimits& limits, DecodeOutput* out) {
+  const std::string prefix = SanitizeMetricName(line.measurement) + "_";
+  for (const Field& field : line.fields) {
+    if (field.kind == Field::Kind::kString) {
+      ++out->skipped_string_fields;
+      continue;
+    }
+    std::vector<storage::Label> labels = line.tags;
+    labels.push_back(
+        {std::string(storage::kMetricNameLabel), prefix + SanitizeLabelName(field.key)});
+    storage::Labels series(std::move(labels));
+    if (SeriesProblem problem = CheckSeries(series, limits); !problem.ok()) {
+      out->Reject(position, problem.reason, problem.message, raw);
+      return;
+    }
+    out->batch.Add(series, t, field.value);
+  }
+}
+
+}  // namespace
+
+std::optional<Precision> ParsePrecision(std::string_view text) {
+  if (text.empty() || text == "n" || text == "ns") return Precision::kNanoseconds;
+  if (text == "u" || text == "us" || text == "\xC2\xB5") return Precision::kMicroseconds;
+  if (text == "ms") return Precision::kMilliseconds;
+  if (text == "s") return Precision::kSeconds;
+  if (text == "m") return Precision::kMinutes;
+  if (text == "h") return Precision::kHours;
+  return std::nullopt;
+}
+
+void DecodeLineProtocol(std::string_view payload, Precision precision, int64_t now_ms,
+                        const DecodeLimits& limits, DecodeOutput* out) {
+  size_t line_number = 0;
+  size_t start = 0;
+  while (start < payload.size()) {
+    size_t end = payload.find('\n', start);
+    if (end == std::string_view::npos) end = payload.size();
+    std::string_view line = payload.substr(start, end - start);
+    start = end + 1;
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (line.empty() || line.front() == '#') continue;
+    if (line.size() > limits.max_line_bytes) {
+      out->Reject(line_number, "line_too_long",
+                  "line is longer than " + std::to_string(limits.max_line_bytes) + " bytes", line);
+      continue;
+    }
+    ParsedLine parsed;
+    LineError error;
+    if (!LineParser(line).Parse(&parsed, &error)) {
+      out->Reject(line_number, error.reason, error.message, line);
+      continue;
+    }
+    int64_t t = now_ms;
+    if (parsed.timestamp && !ToMillis(*parsed.timestamp, precision, &t)) {
+      out->Reject(line_number, "invalid_timestamp", "timestamp out of range", line);
+      continue;
+    }
+    EmitLine(parsed, t, line_number, line, limits, out);
+  }
+}
+
+}  // namespace tidemark::server::ingest

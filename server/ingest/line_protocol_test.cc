@@ -1,0 +1,200 @@
+#include "server/ingest/line_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "server/ingest/decode_test_util.h"
+
+namespace tidemark::server::ingest {
+namespace {
+
+using storage::Labels;
+
+constexpr int64_t kNow = 1'700'000'000'000;
+
+DecodeOutput Decode(std::string_view payload, Precision precision = Precision::kNanoseconds,
+                    DecodeLimits limits = {}) {
+  DecodeOutput out;
+  DecodeLineProtocol(payload, precision, kNow, limits, &out);
+  return out;
+}
+
+TEST(LineProtocolTest, MapsMeasurementFieldAndTagsToSeries) {
+  auto out = Decode(
+      "weather,location=us-midwest,season=summer temperature=82,humidity=71.5 "
+      "1465839830100400200\n");
+  ASSERT_TRUE(out.rejected.empty()) << out.rejected[0].message;
+  auto flat = Flatten(out);
+  ASSERT_EQ(flat.size(), 2u);
+  const auto& temp = flat.at("weather_temperature{location=\"us-midwest\", season=\"summer\"}");
+  ASSERT_EQ(temp.size(), 1u);
+  EXPECT_EQ(temp[0].first, 1465839830100);
+  EXPECT_EQ(temp[0].second, 82.0);
+  EXPECT_EQ(flat.at("weather_humidity{location=\"us-midwest\", season=\"summer\"}")[0].second,
+            71.5);
+}
+
+TEST(LineProtocolTest, FieldTypes) {
+  auto out = Decode("m i=-42i,u=18446744073709551615u,f=-1.5e3,t=t,T=TRUE,F=false,s=\"text\" 0");
+  ASSERT_TRUE(out.rejected.empty());
+  auto flat = Flatten(out);
+  EXPECT_EQ(flat.at("m_i")[0].second, -42.0);
+  EXPECT_EQ(flat.at("m_u")[0].second, 18446744073709551615.0);
+  EXPECT_EQ(flat.at("m_f")[0].second, -1500.0);
+  EXPECT_EQ(flat.at("m_t")[0].second, 1.0);
+  EXPECT_EQ(flat.at("m_T")[0].second, 1.0);
+  EXPECT_EQ(flat.at("m_F")[0].second, 0.0);
+  EXPECT_EQ(flat.count("m_s"), 0u);
+  EXPECT_EQ(out.skipped_string_fields, 1u);
+}
+
+TEST(LineProtocolTest, EscapingRules) {
+  auto out = Decode(
+      "cpu\\,01\\ x,host=serv\\ er\\=1,path=a\\,b val\\ ue=1,msg=\"say \\\"hi\\\", a b=c\",x=2 "
+      "5000000");
+  ASSERT_TRUE(out.rejected.empty()) << out.rejected[0].message;
+  auto flat = Flatten(out);
+  ASSERT_EQ(flat.count("cpu_01_x_val_ue{host=\"serv er=1\", path=\"a,b\"}"), 1u)
+      << flat.begin()->first;
+  EXPECT_EQ(flat.at("cpu_01_x_x{host=\"serv er=1\", path=\"a,b\"}")[0],
+            (std::pair<int64_t, double>{5, 2}));
+  EXPECT_EQ(out.skipped_string_fields, 1u);
+}
+
+TEST(LineProtocolTest, BackslashBeforeOrdinaryCharacterIsLiteral) {
+  auto out = Decode("m,dir=C:\\temp v=1 0");
+  ASSERT_TRUE(out.rejected.empty());
+  EXPECT_EQ(Flatten(out).count("m_v{dir=\"C:\\\\temp\"}"), 1u) << Flatten(out).begin()->first;
+}
+
+TEST(LineProtocolTest, Precisions) {
+  struct Case {
+    Precision precision;
+    const char* line;
+    int64_t want_ms;
+  };
+  for (const Case& c :
+       {Case{Precision::kNanoseconds, "m v=1 1500000001", 1500},
+        Case{Precision::kMicroseconds, "m v=1 1500001", 1500},
+        Case{Precision::kMilliseconds, "m v=1 1500", 1500},
+        Case{Precision::kSeconds, "m v=1 2", 2000}, Case{Precision::kMinutes, "m v=1 2", 120000},
+        Case{Precision::kHours, "m v=1 1", 3600000},
+        Case{Precision::kNanoseconds, "m v=1 -1", -1}}) {
+    auto out = Decode(c.line, c.precision);
+    ASSERT_TRUE(out.rejected.empty()) << c.line;
+    EXPECT_EQ(Flatten(out).at("m_v")[0].first, c.want_ms) << c.line;
+  }
+  EXPECT_EQ(*ParsePrecision(""), Precision::kNanoseconds);
+  EXPECT_EQ(*ParsePrecision("us"), Precision::kMicroseconds);
+  EXPECT_EQ(*ParsePrecision("u"), Precision::kMicroseconds);
+  EXPECT_FALSE(ParsePrecision("fortnight").has_value());
+}
+
+TEST(LineProtocolTest, MissingTimestampUsesArrivalTime) {
+  auto out = Decode("m v=1\nm v=2   \n");
+  ASSERT_TRUE(out.rejected.empty());
+  auto samples = Flatten(out).at("m_v");
+  ASSERT_EQ(samples.size(), 2u);
+  EXPECT_EQ(samples[0].first, kNow);
+  EXPECT_EQ(samples[1].second, 2.0);
+}
+
+TEST(LineProtocolTest, CommentsBlankLinesAndCrlf) {
+  auto out = Decode("# a comment\r\n\r\n   \nm v=1 1000000\r\n\tm v=2 2000000\r\n");
+  ASSERT_TRUE(out.rejected.empty()) << out.rejected[0].message;
+  EXPECT_EQ(Flatten(out).at("m_v").size(), 2u);
+}
+
+TEST(LineProtocolTest, BadLinesAreRejectedAloneWithReasons) {
+  const std::string payload =
+      "good v=1 1000000\n"
+      "no_fields_here\n"
+      "m,tag v=1\n"
+      "m v=abc\n"
+      "m v=1 notanumber\n"
+      "m v=\"unterminated\n"
+      "m v=1i2\n"
+      "m v=99999999999999999999i\n"
+      "m v=inf\n"
+      "m v=1e309\n"
+      "m v=1 1 extra\n"
+      ",t=1 v=1\n"
+      "m,t= v=1\n"
+      "m v=\n"
+      "good v=2 2000000\n";
+  auto out = Decode(payload);
+  auto flat = Flatten(out);
+  ASSERT_EQ(flat.size(), 1u);
+  EXPECT_EQ(flat.at("good_v").size(), 2u);
+  std::vector<std::string> reasons;
+  for (const auto& r : out.rejected) reasons.push_back(std::to_string(r.position) + ":" + r.reason);
+  EXPECT_EQ(reasons,
+            (std::vector<std::string>{
+                "2:invalid_line", "3:invalid_tag", "4:invalid_field_value", "5:invalid_timestamp",
+                "6:invalid_field_value", "7:invalid_field_value", "8:invalid_field_value",
+                "9:invalid_field_value", "10:invalid_field_value", "11:invalid_line",
+                "12:invalid_line", "13:invalid_tag", "14:invalid_field_value"}));
+  EXPECT_EQ(out.rejected[1].raw, "m,tag v=1");
+  EXPECT_EQ(out.rejected[2].message, "field \"v\" has an invalid value \"abc\"");
+}
+
+TEST(LineProtocolTest, HugeFiniteNumbersAreKept) {
+  auto out = Decode("m a=1.7976931348623157e308,b=-9223372036854775808i,c=4.9e-324 0");
+  ASSERT_TRUE(out.rejected.empty());
+  auto flat = Flatten(out);
+  EXPECT_EQ(flat.at("m_a")[0].second, 1.7976931348623157e308);
+  EXPECT_EQ(flat.at("m_b")[0].second, -9223372036854775808.0);
+  EXPECT_GT(flat.at("m_c")[0].second, 0.0);
+}
+
+TEST(LineProtocolTest, LimitsRejectWithReasons) {
+  DecodeLimits limits;
+  limits.max_line_bytes = 40;
+  limits.max_labels_per_series = 3;
+  limits.max_label_value_bytes = 8;
+  auto out = Decode(
+      "m,a=1,b=2,c=3 v=1 0\n"
+      "m,a=123456789 v=1 0\n"
+      "m v=1 0 " +
+          std::string(40, ' ') +
+          "\n"
+          "m,a=1 v=1 0\n",
+      Precision::kNanoseconds, limits);
+  ASSERT_EQ(out.rejected.size(), 3u);
+  EXPECT_EQ(out.rejected[0].reason, "too_many_labels");
+  EXPECT_EQ(out.rejected[1].reason, "label_value_too_long");
+  EXPECT_EQ(out.rejected[2].reason, "line_too_long");
+  EXPECT_EQ(out.batch.num_samples(), 1u);
+}
+
+TEST(LineProtocolTest, InvalidUtf8InTagValueIsRejected) {
+  auto out = Decode("m,t=\xC3\x28 v=1 0\nm,t=caf\xC3\xA9 v=2 0\n");
+  ASSERT_EQ(out.rejected.size(), 1u);
+  EXPECT_EQ(out.rejected[0].reason, "invalid_utf8");
+  EXPECT_EQ(Flatten(out).count("m_v{t=\"caf\xC3\xA9\"}"), 1u);
+}
+
+TEST(LineProtocolTest, EmptyAndWhitespacePayloads) {
+  EXPECT_TRUE(Decode("").batch.empty());
+  EXPECT_TRUE(Decode("\n\n  \n").rejected.empty());
+}
+
+TEST(Utf8Test, Validates) {
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("\xF0\x9F\x8C\x8A"));  // a wave emoji
+  EXPECT_FALSE(IsValidUtf8("\xF0\x9F\x8C"));     // truncated
+  EXPECT_FALSE(IsValidUtf8("\xC0\xAF"));         // overlong
+  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));     // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xFF"));
+}
+
+TEST(SanitizeTest, PrometheusAlphabet) {
+  EXPECT_EQ(SanitizeMetricName("cpu.usage-idle:rate"), "cpu_usage_idle:rate");
+  EXPECT_EQ(SanitizeLabelName("host:name"), "host_name");
+  EXPECT_EQ(SanitizeLabelName("1st"), "_1st");
+}
+
+}  // namespace
+}  // namespace tidemark::server::ingest
