@@ -10,6 +10,7 @@ std::string Parent(const std::string& path) {
 }
 
 base::Status Stale() { return base::Status::IoError("file handle from before a crash"); }
+base::Status Down() { return base::Status::IoError("crashed (injected); call Restart()"); }
 
 }  // namespace
 
@@ -35,6 +36,7 @@ class FaultFile final : public WritableFile {
 base::Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::OpenAppendable(
     const std::string& path) {
   std::lock_guard l(mu_);
+  if (down_) return Down();
   if (!dirs_.count(Parent(path))) return base::Status::NotFound("no directory for " + path);
   auto& f = files_[path];
   if (!f) f = std::make_shared<FileState>();
@@ -43,6 +45,7 @@ base::Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::OpenAppendable(
 
 base::Result<std::string> FaultInjectionEnv::ReadFile(const std::string& path) {
   std::lock_guard l(mu_);
+  if (down_) return Down();
   auto it = files_.find(path);
   if (it == files_.end()) return base::Status::NotFound(path);
   return it->second->data;
@@ -50,6 +53,7 @@ base::Result<std::string> FaultInjectionEnv::ReadFile(const std::string& path) {
 
 base::Status FaultInjectionEnv::Rename(const std::string& from, const std::string& to) {
   std::lock_guard l(mu_);
+  if (down_) return Down();
   auto it = files_.find(from);
   if (it == files_.end()) return base::Status::NotFound(from);
   auto f = it->second;
@@ -60,12 +64,14 @@ base::Status FaultInjectionEnv::Rename(const std::string& from, const std::strin
 
 base::Status FaultInjectionEnv::Delete(const std::string& path) {
   std::lock_guard l(mu_);
+  if (down_) return Down();
   if (files_.erase(path) == 0) return base::Status::NotFound(path);
   return base::Status::Ok();
 }
 
 base::Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
   std::lock_guard l(mu_);
+  if (down_) return Down();
   auto it = files_.find(path);
   if (it == files_.end()) return base::Status::NotFound(path);
   auto& f = *it->second;
@@ -76,6 +82,7 @@ base::Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t s
 
 base::Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::string& dir) {
   std::lock_guard l(mu_);
+  if (down_) return Down();
   if (!dirs_.count(dir)) return base::Status::NotFound(dir);
   std::vector<std::string> out;
   std::string prefix = dir + "/";
@@ -90,6 +97,7 @@ base::Result<std::vector<std::string>> FaultInjectionEnv::ListDir(const std::str
 
 base::Status FaultInjectionEnv::CreateDirs(const std::string& dir) {
   std::lock_guard l(mu_);
+  if (down_) return Down();
   for (size_t pos = 1; pos <= dir.size(); ++pos) {
     if (pos == dir.size() || dir[pos] == '/') dirs_.insert(dir.substr(0, pos));
   }
@@ -98,6 +106,7 @@ base::Status FaultInjectionEnv::CreateDirs(const std::string& dir) {
 
 base::Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   std::lock_guard l(mu_);
+  if (down_) return Down();
   if (sync_fails_) return base::Status::IoError("fsync " + dir + ": injected failure");
   return base::Status::Ok();
 }
@@ -107,9 +116,15 @@ bool FaultInjectionEnv::Exists(const std::string& path) {
   return files_.count(path) > 0 || dirs_.count(path) > 0;
 }
 
+void FaultInjectionEnv::Restart() {
+  std::lock_guard l(mu_);
+  down_ = false;
+}
+
 void FaultInjectionEnv::Crash(std::mt19937_64* rng, bool garbage) {
   std::lock_guard l(mu_);
   ++epoch_;
+  down_ = true;
   for (auto& [path, f] : files_) {
     uint64_t unsynced = f->data.size() - f->synced;
     uint64_t keep = unsynced == 0 ? 0 : (*rng)() % (unsynced + 1);

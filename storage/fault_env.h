@@ -3,7 +3,8 @@
 // Every file remembers how many of its bytes were synced. Crash() simulates power loss: each file
 // keeps its synced prefix plus a random part of its unsynced tail (optionally with garbage in
 // that tail), and every handle opened before the crash fails from then on. Metadata operations
-// (create, rename, delete) are treated as durable once done. Writes can be made to fail after a
+// (create, rename, delete) are treated as durable once done. After Crash() every operation fails
+// (the process is "dead") until Restart(). Writes can be made to fail after a
 // byte budget (disk full) or syncs to fail.
 //
 // Thread-safe.
@@ -41,6 +42,8 @@ class FaultInjectionEnv final : public Env {
   // Power loss: drops a random part of every file's unsynced bytes; with `garbage`, may also
   // overwrite kept unsynced bytes with random ones (a torn sector). Old handles stop working.
   void Crash(std::mt19937_64* rng, bool garbage = false);
+  // Ends the "dead" period after a crash so the store can be reopened.
+  void Restart();
 
   // Appends fail with IoError ("no space left on device") once this many more bytes have been
   // written in total; the failing append writes a prefix. Negative disables the limit.
@@ -61,6 +64,7 @@ class FaultInjectionEnv final : public Env {
   std::map<std::string, std::shared_ptr<FileState>> files_;
   std::set<std::string> dirs_;
   uint64_t epoch_ = 0;
+  bool down_ = false;
   int64_t write_budget_ = -1;
   bool sync_fails_ = false;
 };

@@ -175,6 +175,7 @@ TEST(WalCrashTest, AcknowledgedRecordsSurviveRandomCrashes) {
     crashed = true;
     for (auto& th : threads) th.join();
     wal.reset();
+    env.Restart();
     Replayed after;
     auto reopened = Wal::Open(&env, "/c", opt, after.Fn());
     ASSERT_TRUE(reopened.ok()) << "seed " << seed << ": " << reopened.status().ToString();
@@ -266,6 +267,7 @@ TEST_F(WalTest, IntervalPolicySyncsInTheBackground) {
   std::mt19937_64 rng(1);
   env_.Crash(&rng);
   wal.reset();
+  env_.Restart();
   Replayed r2;
   wal = Open(&r2, opt);
   EXPECT_EQ(r2.records.size(), 10u);

@@ -1,0 +1,189 @@
+#include "storage/head.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "storage/sample_merge.h"
+
+namespace tidemark::storage {
+
+struct Head::MemSeries {
+  std::vector<XorChunk> closed;
+  XorChunk open;
+  std::vector<Sample> ooo;      // arrival order
+  std::vector<Sample> sealing;  // sorted, unique; oldest writes
+  int64_t max_t = std::numeric_limits<int64_t>::min();
+  size_t closed_bytes = 0;
+  size_t accounted = 0;
+
+  size_t Usage() const {
+    return sizeof(MemSeries) + 48 /* map node */ + closed.capacity() * sizeof(XorChunk) +
+           closed_bytes + open.bytes().capacity() + (ooo.capacity() + sealing.capacity()) * 16;
+  }
+
+  // In-chunk samples in [mint, maxt] (already sorted and unique).
+  void ChunkSamples(int64_t mint, int64_t maxt, std::vector<Sample>* out) const {
+    auto add = [&](const XorChunk& c) {
+      if (c.num_samples() == 0 || c.max_time() < mint || c.min_time() > maxt) return;
+      size_t before = out->size();
+      (void)c.DecodeAll(out);
+      if (c.min_time() < mint || c.max_time() > maxt) {
+        std::vector<Sample> part(out->begin() + before, out->end());
+        ClipToRange(&part, mint, maxt);
+        out->resize(before);
+        out->insert(out->end(), part.begin(), part.end());
+      }
+    };
+    for (const auto& c : closed) add(c);
+    add(open);
+  }
+};
+
+Head::Head(int chunk_samples) : chunk_samples_(chunk_samples) {}
+Head::~Head() = default;
+
+void Head::Account(MemSeries* s) {
+  size_t now = s->Usage();
+  if (now >= s->accounted) {
+    memory_.fetch_add(now - s->accounted, std::memory_order_relaxed);
+  } else {
+    memory_.fetch_sub(s->accounted - now, std::memory_order_relaxed);
+  }
+  s->accounted = now;
+}
+
+void Head::Append(SeriesId id, std::span<const Sample> samples) {
+  Stripe& stripe = StripeOf(id);
+  std::lock_guard l(stripe.mu);
+  auto& slot = stripe.series[id];
+  if (!slot) {
+    slot = std::make_unique<MemSeries>();
+    ++num_series_;
+  }
+  MemSeries* s = slot.get();
+  uint64_t ooo = 0;
+  for (const Sample& sample : samples) {
+    if (sample.t > s->max_t) {
+      if (s->open.num_samples() >= chunk_samples_) {
+        s->closed_bytes += s->open.bytes().capacity();
+        s->closed.push_back(std::move(s->open));
+        s->open = XorChunk();
+      }
+      s->open.Append(sample.t, sample.v);
+      s->max_t = sample.t;
+    } else {
+      s->ooo.push_back(sample);
+      ++ooo;
+    }
+  }
+  samples_ += samples.size();
+  ooo_ += ooo;
+  Account(s);
+}
+
+void Head::Read(SeriesId id, int64_t mint, int64_t maxt, std::vector<Sample>* out) const {
+  Stripe& stripe = StripeOf(id);
+  std::vector<Sample> sealing, chunks, ooo;
+  {
+    std::lock_guard l(stripe.mu);
+    auto it = stripe.series.find(id);
+    if (it == stripe.series.end()) return;
+    const MemSeries& s = *it->second;
+    s.ChunkSamples(mint, maxt, &chunks);
+    for (const Sample& x : s.ooo) {
+      if (x.t >= mint && x.t <= maxt) ooo.push_back(x);
+    }
+    if (!s.sealing.empty()) {
+      sealing = s.sealing;
+      ClipToRange(&sealing, mint, maxt);
+    }
+  }
+  SortDedupeLastWins(&ooo);
+  std::vector<Sample> merged = MergeLastWins(MergeLastWins(sealing, chunks), ooo);
+  out->insert(out->end(), merged.begin(), merged.end());
+}
+
+void Head::BeginSeal(SeriesId id, int64_t cutoff, std::vector<Sample>* out) {
+  Stripe& stripe = StripeOf(id);
+  std::lock_guard l(stripe.mu);
+  auto it = stripe.series.find(id);
+  if (it == stripe.series.end()) return;
+  MemSeries* s = it->second.get();
+  std::vector<Sample> taken;
+  std::vector<XorChunk> keep;
+  size_t keep_bytes = 0;
+  auto split = [&](XorChunk& c) -> bool {  // true when the chunk still has samples >= cutoff
+    if (c.num_samples() == 0) return false;
+    if (c.min_time() >= cutoff) return true;
+    if (c.max_time() < cutoff) {
+      (void)c.DecodeAll(&taken);
+      return false;
+    }
+    std::vector<Sample> all;
+    (void)c.DecodeAll(&all);
+    XorChunk rest;
+    for (const Sample& x : all) {
+      if (x.t < cutoff) {
+        taken.push_back(x);
+      } else {
+        rest.Append(x.t, x.v);
+      }
+    }
+    c = std::move(rest);
+    return true;
+  };
+  for (auto& c : s->closed) {
+    if (split(c)) {
+      keep_bytes += c.bytes().capacity();
+      keep.push_back(std::move(c));
+    }
+  }
+  s->closed = std::move(keep);
+  s->closed_bytes = keep_bytes;
+  if (!split(s->open)) s->open = XorChunk();
+  std::vector<Sample> ooo_taken, ooo_keep;
+  for (const Sample& x : s->ooo) (x.t < cutoff ? ooo_taken : ooo_keep).push_back(x);
+  s->ooo = std::move(ooo_keep);
+  SortDedupeLastWins(&ooo_taken);
+  s->sealing = MergeLastWins(s->sealing, MergeLastWins(taken, ooo_taken));
+  out->insert(out->end(), s->sealing.begin(), s->sealing.end());
+  Account(s);
+}
+
+void Head::CommitSeal(SeriesId id) {
+  Stripe& stripe = StripeOf(id);
+  std::lock_guard l(stripe.mu);
+  auto it = stripe.series.find(id);
+  if (it == stripe.series.end()) return;
+  MemSeries* s = it->second.get();
+  s->sealing = std::vector<Sample>();
+  if (s->closed.empty() && s->open.num_samples() == 0 && s->ooo.empty()) {
+    // Nothing left in memory: forget the series (it comes back on its next sample).
+    memory_.fetch_sub(s->accounted, std::memory_order_relaxed);
+    stripe.series.erase(it);
+    --num_series_;
+    return;
+  }
+  Account(s);
+}
+
+std::vector<SeriesId> Head::SeriesIds() const {
+  std::vector<SeriesId> out;
+  for (const auto& stripe : stripes_) {
+    std::lock_guard l(stripe.mu);
+    for (const auto& [id, s] : stripe.series) out.push_back(id);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+HeadStats Head::Stats() const {
+  HeadStats st;
+  st.series = num_series_;
+  st.samples_appended = samples_;
+  st.out_of_order_samples = ooo_;
+  st.memory_bytes = MemoryUsage();
+  return st;
+}
+
+}  // namespace tidemark::storage

@@ -1,0 +1,268 @@
+#include "storage/partition.h"
+
+#include <leveldb/db.h>
+#include <leveldb/env.h>
+#include <leveldb/write_batch.h>
+
+#include <set>
+
+#include "storage/base/log.h"
+#include "storage/sample_merge.h"
+#include "storage/sealed_chunk.h"
+#include "storage/varint.h"
+
+namespace tidemark::storage {
+
+namespace {
+
+constexpr char kChunkTag = 'c';
+constexpr std::string_view kSeqKey = "m/next_seq";
+
+std::string ChunkKey(SeriesId id, int64_t min_t, uint64_t seq) {
+  std::string k(1, kChunkTag);
+  PutBigEndian64(&k, id);
+  PutBigEndian64(&k, OrderedFromSigned(min_t));
+  PutBigEndian64(&k, seq);
+  return k;
+}
+
+bool ParseChunk(std::string_view key, std::string_view value, StoredChunk* c) {
+  if (key.size() != 25 || key[0] != kChunkTag) return false;
+  c->id = DecodeBigEndian64(key.data() + 1);
+  c->min_t = SignedFromOrdered(DecodeBigEndian64(key.data() + 9));
+  c->seq = DecodeBigEndian64(key.data() + 17);
+  uint64_t span;
+  if (!GetVarint(&value, &span)) return false;
+  c->max_t = WrapAdd(c->min_t, static_cast<int64_t>(span));
+  c->data.assign(value);
+  return true;
+}
+
+std::string ChunkValue(const StoredChunk& c) {
+  std::string v;
+  PutVarint(&v, static_cast<uint64_t>(WrapSub(c.max_t, c.min_t)));
+  v.append(c.data);
+  return v;
+}
+
+base::Status FromLevelDb(const leveldb::Status& s, std::string_view what) {
+  if (s.ok()) return base::Status::Ok();
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return base::Status::Corruption(msg);
+  return base::Status::IoError(msg);
+}
+
+leveldb::Options DbOptions(leveldb::Env* env) {
+  leveldb::Options o;
+  o.create_if_missing = true;
+  o.compression = leveldb::kNoCompression;  // chunks are compressed already
+  o.max_open_files = 64;
+  if (env) o.env = env;
+  return o;
+}
+
+}  // namespace
+
+base::Result<std::shared_ptr<Partition>> Partition::Open(leveldb::Env* env, std::string path,
+                                                         int64_t start, int64_t end) {
+  leveldb::DB* db = nullptr;
+  leveldb::Status s = leveldb::DB::Open(DbOptions(env), path, &db);
+  if (!s.ok()) return FromLevelDb(s, "open partition " + path);
+  std::string seq_value;
+  uint64_t next_seq = 1;
+  s = db->Get(leveldb::ReadOptions(), std::string(kSeqKey), &seq_value);
+  if (s.ok() && seq_value.size() == 8) {
+    next_seq = DecodeFixed64(seq_value.data());
+  } else if (!s.ok() && !s.IsNotFound()) {
+    delete db;
+    return FromLevelDb(s, "read partition sequence " + path);
+  }
+  return std::shared_ptr<Partition>(new Partition(env, std::move(path), start, end, db, next_seq));
+}
+
+Partition::~Partition() {
+  delete db_;
+  if (dropped_) {
+    leveldb::Status s = leveldb::DestroyDB(path_, DbOptions(env_));
+    if (!s.ok()) {
+      TM_LOG(kError) << "partition: deleting " << path_ << ": " << s.ToString();
+    }
+  }
+}
+
+base::Status Partition::Write(std::vector<StoredChunk> chunks, bool sync) {
+  std::lock_guard l(write_mu_);
+  uint64_t seq = next_seq_;
+  leveldb::WriteBatch batch;
+  for (auto& c : chunks) {
+    c.seq = seq;
+    batch.Put(ChunkKey(c.id, c.min_t, seq), ChunkValue(c));
+  }
+  std::string seq_value;
+  PutFixed64(&seq_value, seq + 1);
+  batch.Put(std::string(kSeqKey), seq_value);
+  leveldb::WriteOptions wo;
+  wo.sync = sync;
+  TM_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "write partition " + path_));
+  next_seq_ = seq + 1;
+  return base::Status::Ok();
+}
+
+base::Status Partition::Read(SeriesId id, int64_t mint, int64_t maxt,
+                             std::vector<StoredChunk>* out) const {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  std::string start = ChunkKey(id, INT64_MIN, 0);
+  std::string_view prefix = std::string_view(start).substr(0, 9);
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (key.substr(0, 9) != prefix) break;
+    StoredChunk c;
+    if (!ParseChunk(key, std::string_view(it->value().data(), it->value().size()), &c)) {
+      return base::Status::Corruption("bad chunk entry in " + path_);
+    }
+    if (c.min_t > maxt) break;
+    if (c.max_t < mint) continue;
+    out->push_back(std::move(c));
+  }
+  return FromLevelDb(it->status(), "read partition " + path_);
+}
+
+base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, bool merge_all,
+                                      bool* rewritten) {
+  *rewritten = false;
+  if (chunks->size() < 2) return base::Status::Ok();
+  bool overlap = false;
+  for (size_t i = 1; i < chunks->size(); ++i) {  // key order = min_t order
+    if ((*chunks)[i].min_t <= (*chunks)[i - 1].max_t) overlap = true;
+  }
+  if (!overlap && !merge_all) return base::Status::Ok();
+  std::sort(chunks->begin(), chunks->end(),
+            [](const StoredChunk& a, const StoredChunk& b) { return a.seq < b.seq; });
+  std::vector<Sample> merged, part;
+  for (const auto& c : *chunks) {
+    part.clear();
+    TM_RETURN_IF_ERROR(DecodeSealedChunk(c.data, &part));
+    merged = MergeLastWins(merged, part);
+  }
+  std::lock_guard l(write_mu_);
+  uint64_t seq = next_seq_;
+  leveldb::WriteBatch batch;
+  for (const auto& c : *chunks) batch.Delete(ChunkKey(c.id, c.min_t, c.seq));
+  if (!merged.empty()) {
+    StoredChunk out{chunks->front().id, merged.front().t, merged.back().t, seq,
+                    EncodeSealedChunk(merged)};
+    batch.Put(ChunkKey(out.id, out.min_t, seq), ChunkValue(out));
+  }
+  std::string seq_value;
+  PutFixed64(&seq_value, seq + 1);
+  batch.Put(std::string(kSeqKey), seq_value);
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  TM_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "compact partition " + path_));
+  next_seq_ = seq + 1;
+  *rewritten = true;
+  return base::Status::Ok();
+}
+
+base::Result<size_t> Partition::Compact(bool merge_all) {
+  leveldb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
+  size_t rewritten_series = 0;
+  std::vector<StoredChunk> group;
+  auto flush = [&]() -> base::Status {
+    bool rewritten = false;
+    TM_RETURN_IF_ERROR(CompactSeries(&group, merge_all, &rewritten));
+    rewritten_series += rewritten ? 1 : 0;
+    group.clear();
+    return base::Status::Ok();
+  };
+  for (it->Seek(std::string(1, kChunkTag)); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    if (key.empty() || key[0] != kChunkTag) break;
+    StoredChunk c;
+    if (!ParseChunk(key, std::string_view(it->value().data(), it->value().size()), &c)) {
+      return base::Status::Corruption("bad chunk entry in " + path_);
+    }
+    if (!group.empty() && group.front().id != c.id) TM_RETURN_IF_ERROR(flush());
+    group.push_back(std::move(c));
+  }
+  TM_RETURN_IF_ERROR(FromLevelDb(it->status(), "scan partition " + path_));
+  TM_RETURN_IF_ERROR(flush());
+  return rewritten_series;
+}
+
+base::Result<std::unique_ptr<PartitionSet>> PartitionSet::Open(leveldb::Env* env, std::string dir,
+                                                               TierOptions tier) {
+  leveldb::Env* e = env ? env : leveldb::Env::Default();
+  std::string tier_dir = dir + "/" + tier.name;
+  (void)e->CreateDir(dir);
+  (void)e->CreateDir(tier_dir);
+  std::unique_ptr<PartitionSet> set(new PartitionSet(env, tier_dir, std::move(tier)));
+  std::vector<std::string> names;
+  leveldb::Status s = e->GetChildren(tier_dir, &names);
+  if (!s.ok()) return FromLevelDb(s, "list partitions in " + tier_dir);
+  std::set<std::string> dirs;  // some Envs (memenv) list nested files as "dir/file"
+  for (const auto& name : names) dirs.insert(name.substr(0, name.find('/')));
+  for (const auto& name : dirs) {
+    if (name.size() < 2 || name[0] != 'p') continue;
+    char* end = nullptr;
+    long long start = std::strtoll(name.c_str() + 1, &end, 10);
+    if (end == nullptr || *end != '\0') continue;
+    auto p = Partition::Open(env, set->PathFor(start), start, start + set->tier_.partition_ms);
+    if (!p.ok()) return p.status();
+    set->partitions_[start] = std::move(*p);
+  }
+  return set;
+}
+
+std::string PartitionSet::PathFor(int64_t start) const {
+  return dir_ + "/p" + std::to_string(start);
+}
+
+int64_t PartitionSet::PartitionStart(int64_t t) const {
+  int64_t len = tier_.partition_ms;
+  int64_t q = t / len;
+  if (t % len < 0) --q;  // floor for negative times
+  return q * len;
+}
+
+base::Result<std::shared_ptr<Partition>> PartitionSet::GetOrCreate(int64_t t) {
+  int64_t start = PartitionStart(t);
+  std::lock_guard l(mu_);
+  auto it = partitions_.find(start);
+  if (it != partitions_.end()) return it->second;
+  auto p = Partition::Open(env_, PathFor(start), start, start + tier_.partition_ms);
+  if (!p.ok()) return p.status();
+  partitions_[start] = *p;
+  return *p;
+}
+
+std::vector<std::shared_ptr<Partition>> PartitionSet::Overlapping(int64_t mint,
+                                                                  int64_t maxt) const {
+  std::lock_guard l(mu_);
+  std::vector<std::shared_ptr<Partition>> out;
+  for (const auto& [start, p] : partitions_) {
+    if (p->end() > mint && p->start() <= maxt) out.push_back(p);
+  }
+  return out;
+}
+
+size_t PartitionSet::ApplyRetention(int64_t now_ms) {
+  int64_t horizon = now_ms - tier_.retention_ms;
+  std::lock_guard l(mu_);
+  size_t dropped = 0;
+  for (auto it = partitions_.begin(); it != partitions_.end();) {
+    if (it->second->end() <= horizon) {
+      TM_LOG(kInfo) << "retention: dropping partition " << it->second->path();
+      it->second->MarkDropped();
+      it = partitions_.erase(it);
+      ++dropped;
+    } else {
+      ++it;
+    }
+  }
+  return dropped;
+}
+
+}  // namespace tidemark::storage

@@ -1,0 +1,108 @@
+// Partition: sealed chunks of one time range (e.g. one day) in their own LevelDB, keyed by
+// big-endian series id, then chunk min time, then a write sequence number. Later sequence numbers
+// win on equal timestamps. PartitionSet manages the partitions of one tier (raw data now; rollup
+// tiers later), each tier with its own partition length and retention, and drops whole
+// partitions past retention. Format: storage/docs/partitions.md.
+//
+// Thread-safe. A Partition handed out as shared_ptr stays readable after being dropped; its files
+// are deleted when the last reference goes away.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "storage/base/status.h"
+#include "storage/registry.h"
+#include "storage/write_batch.h"
+
+namespace leveldb {
+class DB;
+class Env;
+}  // namespace leveldb
+
+namespace tidemark::storage {
+
+struct StoredChunk {
+  SeriesId id = 0;
+  int64_t min_t = 0;
+  int64_t max_t = 0;
+  uint64_t seq = 0;
+  std::string data;  // sealed chunk (storage/sealed_chunk.h)
+};
+
+class Partition {
+ public:
+  static base::Result<std::shared_ptr<Partition>> Open(leveldb::Env* env, std::string path,
+                                                       int64_t start, int64_t end);
+  ~Partition();
+
+  int64_t start() const { return start_; }  // inclusive, ms
+  int64_t end() const { return end_; }      // exclusive, ms
+  const std::string& path() const { return path_; }
+
+  // Writes chunks (id, min_t, max_t, data) atomically, all under one new sequence number.
+  base::Status Write(std::vector<StoredChunk> chunks, bool sync);
+  // Chunks of `id` overlapping [mint, maxt], in key order.
+  base::Status Read(SeriesId id, int64_t mint, int64_t maxt, std::vector<StoredChunk>* out) const;
+  // Per series, merges chunks into one when they overlap in time (or always when `merge_all`),
+  // last write winning. Returns how many series were rewritten.
+  base::Result<size_t> Compact(bool merge_all);
+
+  // Deletes the files when the last reference is released.
+  void MarkDropped() { dropped_ = true; }
+
+ private:
+  Partition(leveldb::Env* env, std::string path, int64_t start, int64_t end, leveldb::DB* db,
+            uint64_t next_seq)
+      : env_(env), path_(std::move(path)), start_(start), end_(end), db_(db), next_seq_(next_seq) {}
+  base::Status CompactSeries(std::vector<StoredChunk>* chunks, bool merge_all, bool* rewritten);
+
+  leveldb::Env* env_;
+  const std::string path_;
+  const int64_t start_, end_;
+  leveldb::DB* db_;
+  std::mutex write_mu_;  // serializes writers so sequence numbers follow commit order
+  uint64_t next_seq_;
+  bool dropped_ = false;
+};
+
+struct TierOptions {
+  std::string name = "raw";
+  int64_t partition_ms = 86'400'000;
+  int64_t retention_ms = 30LL * 86'400'000;
+};
+
+class PartitionSet {
+ public:
+  // Opens every partition found under `dir`/`tier.name`.
+  static base::Result<std::unique_ptr<PartitionSet>> Open(leveldb::Env* env, std::string dir,
+                                                          TierOptions tier);
+
+  // The partition whose range contains `t`, created when missing.
+  base::Result<std::shared_ptr<Partition>> GetOrCreate(int64_t t);
+  // Partitions overlapping [mint, maxt], ascending by start.
+  std::vector<std::shared_ptr<Partition>> Overlapping(int64_t mint, int64_t maxt) const;
+  std::vector<std::shared_ptr<Partition>> All() const { return Overlapping(INT64_MIN, INT64_MAX); }
+  // Drops partitions that end at or before now - retention; returns how many.
+  size_t ApplyRetention(int64_t now_ms);
+
+  int64_t PartitionStart(int64_t t) const;
+  const TierOptions& tier() const { return tier_; }
+
+ private:
+  PartitionSet(leveldb::Env* env, std::string dir, TierOptions tier)
+      : env_(env), dir_(std::move(dir)), tier_(std::move(tier)) {}
+  std::string PathFor(int64_t start) const;
+
+  leveldb::Env* env_;
+  const std::string dir_;  // <root>/<tier name>
+  const TierOptions tier_;
+  mutable std::mutex mu_;
+  std::map<int64_t, std::shared_ptr<Partition>> partitions_;  // by start
+};
+
+}  // namespace tidemark::storage

@@ -1,0 +1,77 @@
+// The read API of the store, for the query engine: a Querier over a time range selects series by
+// label matchers; each selected series exposes its labels and an iterator over its samples in time
+// order (one sample per timestamp; the last write wins), restricted to the querier's range.
+//
+// A Querier and what it returns are used by one thread at a time; several queriers may run in
+// parallel with appends. They must not outlive the Storage that made them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/base/status.h"
+#include "storage/labels.h"
+#include "storage/matcher.h"
+#include "storage/write_batch.h"
+
+namespace tidemark::storage {
+
+class SampleIterator {
+ public:
+  virtual ~SampleIterator() = default;
+  // Moves to the next sample (the first one on the first call); false at the end.
+  virtual bool Next() = 0;
+  // Moves to the first sample with t >= `t` (never backwards); false when there is none.
+  virtual bool Seek(int64_t t) = 0;
+  // The current sample; valid after Next/Seek returned true.
+  virtual Sample At() const = 0;
+};
+
+class SeriesSet {
+ public:
+  virtual ~SeriesSet() = default;
+  // Moves to the next series (sorted by labels); false at the end or on error (see status()).
+  virtual bool Next() = 0;
+  virtual const Labels& labels() const = 0;
+  // Samples of the current series within the querier's [mint, maxt]; never empty.
+  virtual std::unique_ptr<SampleIterator> Samples() const = 0;
+  virtual base::Status status() const = 0;
+};
+
+class Querier {
+ public:
+  virtual ~Querier() = default;
+  // Series matching all `matchers` that have at least one sample in range.
+  virtual std::unique_ptr<SeriesSet> Select(const std::vector<Matcher>& matchers) = 0;
+  // Sorted label names / values of the series the matchers select (all series when empty).
+  virtual base::Result<std::vector<std::string>> LabelNames(
+      const std::vector<Matcher>& matchers) = 0;
+  virtual base::Result<std::vector<std::string>> LabelValues(
+      const std::string& name, const std::vector<Matcher>& matchers) = 0;
+
+  virtual int64_t mint() const = 0;
+  virtual int64_t maxt() const = 0;
+};
+
+// An iterator over a time-sorted vector of samples.
+class VectorSampleIterator final : public SampleIterator {
+ public:
+  explicit VectorSampleIterator(std::vector<Sample> samples) : samples_(std::move(samples)) {}
+  bool Next() override { return ++pos_ < samples_.size(); }
+  bool Seek(int64_t t) override {
+    if (pos_ == kBeforeStart) pos_ = 0;
+    while (pos_ < samples_.size() && samples_[pos_].t < t) ++pos_;
+    return pos_ < samples_.size();
+  }
+  Sample At() const override { return samples_[pos_]; }
+
+ private:
+  static constexpr size_t kBeforeStart = static_cast<size_t>(-1);
+  std::vector<Sample> samples_;
+  size_t pos_ = kBeforeStart;
+};
+
+}  // namespace tidemark::storage

@@ -1,0 +1,197 @@
+#include "storage/storage.h"
+
+#include <algorithm>
+
+#include "storage/base/log.h"
+#include "storage/wal_records.h"
+
+namespace tidemark::storage {
+
+Storage::Storage(const StorageOptions& options, std::string dir)
+    : options_(options),
+      dir_(std::move(dir)),
+      clock_(options.clock ? options.clock : base::SystemClock::Default()),
+      head_(options.head_chunk_samples) {
+  if (!options_.env) options_.env = Env::Posix();
+}
+
+base::Result<std::unique_ptr<Storage>> Storage::Open(const StorageOptions& options,
+                                                     const std::string& dir) {
+  if (options.retention_ms <= 0 || options.partition_ms <= 0 || options.seal_block_ms <= 0 ||
+      options.head_chunk_samples < 2) {
+    return base::Status::InvalidArgument("storage options: durations and chunk size must be > 0");
+  }
+  std::unique_ptr<Storage> s(new Storage(options, dir));
+  base::Status st = s->OpenComponents();
+  if (!st.ok()) return st.WithContext("open storage " + dir);
+  if (options.maintenance_interval_ms > 0) {
+    s->loop_ = std::thread([p = s.get()] { p->MaintenanceLoop(); });
+  }
+  return s;
+}
+
+base::Status Storage::OpenComponents() {
+  TM_RETURN_IF_ERROR(options_.env->CreateDirs(dir_));
+  auto store = RegistryStore::Open(options_.leveldb_env, dir_ + "/registry");
+  if (!store.ok()) return store.status();
+  registry_store_ = std::move(*store);
+  TM_RETURN_IF_ERROR(registry_store_->LoadInto(&registry_));
+  TierOptions raw;
+  raw.name = "raw";
+  raw.partition_ms = options_.partition_ms;
+  raw.retention_ms = options_.retention_ms;
+  auto parts = PartitionSet::Open(options_.leveldb_env, dir_ + "/partitions", raw);
+  if (!parts.ok()) return parts.status();
+  partitions_ = std::move(*parts);
+  for (const auto& p : partitions_->All()) dirty_partitions_.insert(p->start());
+  WalOptions wo;
+  wo.sync_policy = options_.wal_sync;
+  wo.sync_interval_ms = options_.wal_sync_interval_ms;
+  wo.segment_bytes = options_.wal_segment_bytes;
+  auto wal = Wal::Open(
+      options_.env, dir_ + "/wal", wo,
+      [this](WalRecordType type, std::string_view payload) { ReplayRecord(type, payload); });
+  if (!wal.ok()) return wal.status();
+  wal_ = std::move(*wal);
+  TM_LOG(kInfo) << "storage: opened " << dir_ << " series=" << registry_.size()
+                << " head_series=" << head_.Stats().series
+                << " wal_records=" << wal_->stats().records_replayed;
+  return base::Status::Ok();
+}
+
+void Storage::ReplayRecord(WalRecordType type, std::string_view payload) {
+  if (type == WalRecordType::kSeries) {
+    SeriesId id;
+    Labels labels;
+    base::Status s = DecodeSeriesRecord(payload, &id, &labels);
+    if (!s.ok() || !registry_.Insert(id, labels)) {
+      TM_LOG(kError) << "storage: skipping bad series record in WAL: "
+                     << (s.ok() ? "conflicting id" : s.ToString());
+      return;
+    }
+    registry_.MarkLogged(id);
+    return;
+  }
+  base::Status s = DecodeSamplesRecord(payload, [this](SeriesId id, std::span<const Sample> xs) {
+    if (registry_.Get(id) == nullptr) {
+      replay_unknown_ += xs.size();
+      return;
+    }
+    head_.Append(id, xs);
+  });
+  if (!s.ok()) {
+    TM_LOG(kError) << "storage: skipping bad samples record in WAL: " << s.ToString();
+  }
+}
+
+Storage::~Storage() { (void)Close(); }
+
+base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
+  AppendReport local;
+  AppendReport& rep = report ? *report : local;
+  rep = AppendReport();
+  if (closed_) return base::Status::FailedPrecondition("storage closed");
+  if (head_.MemoryUsage() > options_.head_memory_limit_bytes) {
+    ++refused_memory_;
+    return base::Status::ResourceExhausted(
+        "head memory limit reached (" + std::to_string(head_.MemoryUsage()) + " of " +
+        std::to_string(options_.head_memory_limit_bytes) + " bytes); retry after sealing");
+  }
+  const int64_t now = clock_->NowMillis();
+  const int64_t oldest = now - options_.retention_ms;
+  const int64_t newest = now + options_.max_future_skew_ms;
+
+  struct Pending {
+    SeriesId id;
+    std::vector<Sample> samples;
+  };
+  std::vector<Pending> pending;
+  std::vector<SeriesId> to_mark;
+  std::string framed;
+  for (const auto& entry : batch.entries()) {
+    if (!entry.labels.Validate().ok()) {
+      rep.rejected_invalid_labels += entry.samples.size();
+      continue;
+    }
+    Pending p;
+    for (const Sample& s : entry.samples) {
+      if (s.t < oldest) {
+        ++rep.rejected_too_old;
+      } else if (s.t > newest) {
+        ++rep.rejected_too_new;
+      } else {
+        p.samples.push_back(s);
+      }
+    }
+    if (p.samples.empty()) continue;
+    bool created = false;
+    p.id = registry_.GetOrCreate(entry.labels, &created);
+    if (!registry_.IsLogged(p.id)) {
+      AppendSeriesRecord(&framed, p.id, entry.labels);
+      to_mark.push_back(p.id);
+    }
+    rep.accepted += p.samples.size();
+    pending.push_back(std::move(p));
+  }
+  rejected_old_ += rep.rejected_too_old;
+  rejected_new_ += rep.rejected_too_new;
+  rejected_labels_ += rep.rejected_invalid_labels;
+  if (pending.empty()) return base::Status::Ok();
+
+  std::vector<SeriesSamples> groups;
+  groups.reserve(pending.size());
+  for (const auto& p : pending) groups.push_back({p.id, p.samples});
+  AppendSamplesRecord(&framed, groups);
+  std::shared_lock seal_guard(append_mu_);
+  base::Status s = wal_->Write(framed);
+  if (!s.ok()) {
+    ++append_errors_;
+    rep.accepted = 0;
+    return s;
+  }
+  for (SeriesId id : to_mark) registry_.MarkLogged(id);
+  for (const auto& p : pending) head_.Append(p.id, p.samples);
+  return base::Status::Ok();
+}
+
+StorageStats Storage::Stats() const {
+  StorageStats st;
+  HeadStats h = head_.Stats();
+  st.series = registry_.size();
+  st.head_series = h.series;
+  st.head_memory_bytes = h.memory_bytes;
+  st.registry_memory_bytes = registry_.MemoryUsage();
+  st.samples_appended = h.samples_appended;
+  st.out_of_order_samples = h.out_of_order_samples;
+  st.rejected_too_old = rejected_old_;
+  st.rejected_too_new = rejected_new_;
+  st.rejected_invalid_labels = rejected_labels_;
+  st.appends_refused_memory = refused_memory_;
+  st.append_errors = append_errors_;
+  st.partitions = partitions_->All().size();
+  st.sealed_chunks = sealed_chunks_;
+  st.sealed_samples = sealed_samples_;
+  st.sealed_bytes = sealed_bytes_;
+  st.seal_rounds = seal_rounds_;
+  st.compacted_series = compacted_series_;
+  st.partitions_dropped = partitions_dropped_;
+  st.wal_replay_unknown_series = replay_unknown_;
+  st.wal = wal_->stats();
+  return st;
+}
+
+base::Status Storage::Close() {
+  if (closed_.exchange(true)) return base::Status::Ok();
+  if (loop_.joinable()) {
+    {
+      std::lock_guard l(loop_mu_);
+      stop_loop_ = true;
+    }
+    loop_cv_.notify_all();
+    loop_.join();
+  }
+  std::lock_guard l(maintenance_mu_);
+  return wal_->Close();
+}
+
+}  // namespace tidemark::storage

@@ -1,0 +1,157 @@
+// Storage: the embedded time-series store — the facade ingest and the query engine use.
+//
+// Append path: validate -> WAL (group commit) -> head. Head data older than the current block is
+// sealed into per-day LevelDB partitions in the background, after which the WAL is checkpointed.
+// Out-of-order and late samples are accepted within retention; equal (series, timestamp) keeps
+// the last written value. On-disk layout: storage/docs/README.md.
+//
+// Thread-safe: Append, Querier and Stats may be called concurrently from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+
+#include "storage/base/clock.h"
+#include "storage/base/status.h"
+#include "storage/env.h"
+#include "storage/head.h"
+#include "storage/partition.h"
+#include "storage/querier.h"
+#include "storage/registry.h"
+#include "storage/registry_store.h"
+#include "storage/wal.h"
+#include "storage/write_batch.h"
+
+namespace leveldb {
+class Env;
+}
+
+namespace tidemark::storage {
+
+struct StorageOptions {
+  // Samples older than now - retention_ms are rejected; partitions past it are dropped.
+  int64_t retention_ms = 30LL * 86'400'000;
+  // Samples newer than now + max_future_skew_ms are rejected.
+  int64_t max_future_skew_ms = 10 * 60'000;
+  // kEveryBatch: Append returns after fsync; kInterval: fsync every wal_sync_interval_ms and a
+  // crash may lose that window.
+  SyncPolicy wal_sync = SyncPolicy::kEveryBatch;
+  int64_t wal_sync_interval_ms = 1000;
+  uint64_t wal_segment_bytes = 64ULL << 20;
+  // Appends fail with ResourceExhausted while the head uses more than this.
+  size_t head_memory_limit_bytes = 1ULL << 30;
+  int head_chunk_samples = 120;
+  // Head data older than the start of the previous seal block is sealed into partitions.
+  int64_t seal_block_ms = 2 * 3'600'000;
+  int64_t partition_ms = 86'400'000;
+  // Background maintenance (seal, compact, retention) period; 0 disables the thread.
+  int64_t maintenance_interval_ms = 60'000;
+  base::Clock* clock = nullptr;         // default: base::SystemClock::Default()
+  Env* env = nullptr;                   // default: Env::Posix()  (WAL)
+  leveldb::Env* leveldb_env = nullptr;  // default: leveldb::Env::Default()  (registry, partitions)
+};
+
+// What happened to the samples of one Append call.
+struct AppendReport {
+  uint64_t accepted = 0;
+  uint64_t rejected_too_old = 0;         // older than retention
+  uint64_t rejected_too_new = 0;         // beyond max_future_skew
+  uint64_t rejected_invalid_labels = 0;  // series without labels or with a bad label name
+};
+
+struct StorageStats {
+  uint64_t series = 0;
+  uint64_t head_series = 0;
+  uint64_t head_memory_bytes = 0;
+  uint64_t registry_memory_bytes = 0;
+  uint64_t samples_appended = 0;
+  uint64_t out_of_order_samples = 0;
+  uint64_t rejected_too_old = 0;
+  uint64_t rejected_too_new = 0;
+  uint64_t rejected_invalid_labels = 0;
+  uint64_t appends_refused_memory = 0;
+  uint64_t append_errors = 0;
+  uint64_t partitions = 0;
+  uint64_t sealed_chunks = 0;
+  uint64_t sealed_samples = 0;
+  uint64_t sealed_bytes = 0;
+  uint64_t seal_rounds = 0;
+  uint64_t compacted_series = 0;
+  uint64_t partitions_dropped = 0;
+  uint64_t wal_replay_unknown_series = 0;
+  WalStats wal;
+};
+
+class Storage {
+ public:
+  // Opens (creating) the store in `dir`: loads the registry, replays the WAL into the head.
+  static base::Result<std::unique_ptr<Storage>> Open(const StorageOptions& options,
+                                                     const std::string& dir);
+  ~Storage();
+
+  // Appends a batch. Samples outside [now - retention, now + max_future_skew] and series with
+  // invalid labels are skipped and counted in `report`; the rest is stored and the call succeeds.
+  // Errors: ResourceExhausted when the head is over its memory limit (nothing stored), IoError
+  // when the WAL write fails (nothing stored; the store stays readable), FailedPrecondition after
+  // Close. On success the samples are durable per the sync policy.
+  base::Status Append(const WriteBatch& batch, AppendReport* report = nullptr);
+
+  // A reader over [mint, maxt] (inclusive, ms). Sees every append acknowledged before the call.
+  std::unique_ptr<Querier> NewQuerier(int64_t mint, int64_t maxt);
+
+  StorageStats Stats() const;
+
+  // Maintenance, also run by the background thread. Seal moves head samples with t < cutoff into
+  // partitions and checkpoints the WAL; Compact merges overlapping chunks; ApplyRetention drops
+  // partitions past retention. RunMaintenance does all three with the clock-derived cutoff.
+  base::Status Seal(int64_t cutoff);
+  base::Status Compact();
+  base::Status ApplyRetention();
+  base::Status RunMaintenance();
+
+  // Stops maintenance, syncs and closes the WAL. Later appends fail. Idempotent.
+  base::Status Close();
+
+ private:
+  friend class StorageQuerier;
+  Storage(const StorageOptions& options, std::string dir);
+  base::Status OpenComponents();
+  void ReplayRecord(WalRecordType type, std::string_view payload);
+  void MaintenanceLoop();
+  base::Status SealLocked(int64_t cutoff);
+  base::Status WriteSealed(std::vector<SeriesId>* sealed_ids, int64_t cutoff);
+
+  StorageOptions options_;
+  const std::string dir_;
+  base::Clock* clock_;
+
+  SeriesRegistry registry_;
+  Head head_;
+  std::unique_ptr<RegistryStore> registry_store_;
+  std::unique_ptr<PartitionSet> partitions_;
+  std::unique_ptr<Wal> wal_;
+
+  // Appends hold it shared from WAL write to head apply; a seal holds it exclusively while it
+  // rotates the WAL, so every sample in a closed segment is in the head before sealing starts.
+  std::shared_mutex append_mu_;
+  std::mutex maintenance_mu_;           // one seal/compact/retention at a time
+  std::set<int64_t> dirty_partitions_;  // starts written since their last compaction
+  std::mutex loop_mu_;
+  std::condition_variable loop_cv_;
+  bool stop_loop_ = false;
+  std::thread loop_;
+  std::atomic<bool> closed_{false};
+
+  std::atomic<uint64_t> rejected_old_{0}, rejected_new_{0}, rejected_labels_{0}, refused_memory_{0},
+      append_errors_{0}, sealed_chunks_{0}, sealed_samples_{0}, sealed_bytes_{0}, seal_rounds_{0},
+      compacted_series_{0}, partitions_dropped_{0}, replay_unknown_{0};
+};
+
+}  // namespace tidemark::storage

@@ -1,0 +1,161 @@
+// Storage maintenance: sealing head data into partitions (then checkpointing the WAL),
+// compaction of overlapping chunks and retention.
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+#include "storage/base/log.h"
+#include "storage/sealed_chunk.h"
+#include "storage/storage.h"
+#include "storage/wal_records.h"
+
+namespace tidemark::storage {
+
+namespace {
+constexpr size_t kMaxPendingBytes = 4 << 20;  // flush partition batches at this size
+constexpr size_t kMaxChunkSamples = 1 << 16;  // split very long runs into several chunks
+}  // namespace
+
+base::Status Storage::Seal(int64_t cutoff) {
+  if (closed_) return base::Status::FailedPrecondition("storage closed");
+  std::lock_guard l(maintenance_mu_);
+  return SealLocked(cutoff);
+}
+
+base::Status Storage::SealLocked(int64_t cutoff) {
+  uint64_t closed_segment;
+  {
+    std::unique_lock guard(append_mu_);
+    auto rotated = wal_->Rotate();
+    if (!rotated.ok()) return rotated.status().WithContext("seal");
+    closed_segment = *rotated;
+  }
+  // Series named by the closed segments must be in the registry store before the checkpoint drops
+  // their WAL records, and before any partition refers to their ids.
+  auto unpersisted = registry_.Unpersisted();
+  if (!unpersisted.empty()) {
+    TM_RETURN_IF_ERROR(registry_store_->Persist(unpersisted));
+    std::vector<SeriesId> ids;
+    for (const auto& [id, labels] : unpersisted) ids.push_back(id);
+    registry_.MarkPersisted(ids);
+  }
+  std::vector<SeriesId> sealed_ids;
+  TM_RETURN_IF_ERROR(WriteSealed(&sealed_ids, cutoff));
+  for (SeriesId id : sealed_ids) head_.CommitSeal(id);
+  ++seal_rounds_;
+  // Everything with t < cutoff from the closed segments is now in partitions; keep the rest.
+  return wal_->Checkpoint(
+      closed_segment, [cutoff](WalRecordType type, std::string_view payload, std::string* out) {
+        if (type != WalRecordType::kSamples) return;  // series live in the registry store now
+        std::vector<std::pair<SeriesId, std::vector<Sample>>> kept;
+        base::Status s = DecodeSamplesRecord(payload, [&](SeriesId id, std::span<const Sample> xs) {
+          std::vector<Sample> keep;
+          for (const Sample& x : xs) {
+            if (x.t >= cutoff) keep.push_back(x);
+          }
+          if (!keep.empty()) kept.emplace_back(id, std::move(keep));
+        });
+        if (!s.ok() || kept.empty()) return;
+        std::vector<SeriesSamples> groups;
+        for (const auto& [id, xs] : kept) groups.push_back({id, xs});
+        AppendSamplesRecord(out, groups);
+      });
+}
+
+base::Status Storage::WriteSealed(std::vector<SeriesId>* sealed_ids, int64_t cutoff) {
+  const int64_t horizon = clock_->NowMillis() - options_.retention_ms;
+  std::map<int64_t, std::vector<StoredChunk>> pending;  // by partition start
+  std::map<int64_t, size_t> pending_bytes;
+  std::set<int64_t> touched;
+  auto flush = [&](int64_t start, bool sync) -> base::Status {
+    auto part = partitions_->GetOrCreate(start);
+    if (!part.ok()) return part.status();
+    auto& chunks = pending[start];
+    for (const auto& c : chunks) {
+      ++sealed_chunks_;
+      sealed_bytes_ += c.data.size();
+    }
+    TM_RETURN_IF_ERROR((*part)->Write(std::move(chunks), sync));
+    chunks.clear();
+    pending_bytes[start] = 0;
+    return base::Status::Ok();
+  };
+  std::vector<Sample> samples;
+  for (SeriesId id : head_.SeriesIds()) {
+    samples.clear();
+    head_.BeginSeal(id, cutoff, &samples);
+    if (samples.empty()) continue;
+    sealed_ids->push_back(id);
+    size_t i = 0;
+    while (i < samples.size()) {
+      int64_t start = partitions_->PartitionStart(samples[i].t);
+      int64_t end = start + options_.partition_ms;
+      size_t j = i;
+      while (j < samples.size() && samples[j].t < end && j - i < kMaxChunkSamples) ++j;
+      if (end > horizon) {  // partitions already past retention are not written
+        std::span<const Sample> run(samples.data() + i, j - i);
+        StoredChunk c{id, run.front().t, run.back().t, 0, EncodeSealedChunk(run)};
+        pending_bytes[start] += c.data.size();
+        pending[start].push_back(std::move(c));
+        sealed_samples_ += run.size();
+        touched.insert(start);
+        if (pending_bytes[start] >= kMaxPendingBytes) TM_RETURN_IF_ERROR(flush(start, false));
+      }
+      i = j;
+    }
+  }
+  for (int64_t start : touched) {
+    TM_RETURN_IF_ERROR(flush(start, /*sync=*/true));
+    dirty_partitions_.insert(start);
+  }
+  return base::Status::Ok();
+}
+
+base::Status Storage::Compact() {
+  std::lock_guard l(maintenance_mu_);
+  const int64_t now = clock_->NowMillis();
+  const int64_t cold_before = now - 2 * options_.seal_block_ms;
+  for (const auto& p : partitions_->All()) {
+    if (!dirty_partitions_.count(p->start())) continue;
+    bool cold = p->end() <= cold_before;
+    auto n = p->Compact(/*merge_all=*/cold);
+    if (!n.ok()) return n.status().WithContext("compact");
+    compacted_series_ += *n;
+    if (cold) dirty_partitions_.erase(p->start());
+  }
+  return base::Status::Ok();
+}
+
+base::Status Storage::ApplyRetention() {
+  std::lock_guard l(maintenance_mu_);
+  size_t dropped = partitions_->ApplyRetention(clock_->NowMillis());
+  partitions_dropped_ += dropped;
+  return base::Status::Ok();
+}
+
+base::Status Storage::RunMaintenance() {
+  const int64_t now = clock_->NowMillis();
+  const int64_t block = options_.seal_block_ms;
+  int64_t edge = now - block;
+  int64_t cutoff = (edge / block - (edge % block < 0 ? 1 : 0)) * block;
+  base::Status s = Seal(cutoff);
+  if (!s.ok()) return s;
+  TM_RETURN_IF_ERROR(Compact());
+  return ApplyRetention();
+}
+
+void Storage::MaintenanceLoop() {
+  std::unique_lock l(loop_mu_);
+  while (!stop_loop_) {
+    loop_cv_.wait_for(l, std::chrono::milliseconds(options_.maintenance_interval_ms));
+    if (stop_loop_) break;
+    l.unlock();
+    base::Status s = RunMaintenance();
+    if (!s.ok() && !closed_) {
+      TM_LOG(kError) << "storage maintenance: " << s.ToString();
+    }
+    l.lock();
+  }
+}
+
+}  // namespace tidemark::storage
