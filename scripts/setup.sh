@@ -6,7 +6,7 @@ set -euo pipefail
 BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config clang-format
   libboost1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
-  libleveldb-dev libsnappy-dev libzstd-dev libre2-dev
+  libleveldb-dev libsnappy-dev libzstd-dev libre2-dev zlib1g-dev
   libmosquitto-dev librdkafka-dev
   nlohmann-json3-dev prometheus-cpp-dev libyaml-cpp-dev
   libprotobuf-dev protobuf-compiler

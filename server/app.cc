@@ -1,5 +1,6 @@
 #include "server/app.h"
 
+#include "server/http_ingest.h"
 #include "storage/base/log.h"
 #include "web/status_api.h"
 
@@ -23,15 +24,36 @@ web::HttpServerOptions App::HttpOptions() const {
   return options;
 }
 
+storage::StorageOptions App::StorageOptions() const {
+  const config::StorageConfig& c = config_.storage;
+  storage::StorageOptions options;
+  options.retention_ms = c.retention_ms;
+  options.max_future_skew_ms = c.max_future_ms;
+  options.wal_sync = c.wal_sync == config::WalSync::kEveryBatch ? storage::SyncPolicy::kEveryBatch
+                                                                : storage::SyncPolicy::kInterval;
+  options.wal_sync_interval_ms = c.wal_sync_interval_ms;
+  options.head_memory_limit_bytes = c.head_memory_limit_bytes;
+  return options;
+}
+
 base::Status App::Start() {
   auto lock = DataDirLock::Acquire(config_.storage.data_dir);
   if (!lock.ok()) return lock.status();
   data_dir_ = std::move(lock).value();
+  auto opened = storage::Storage::Open(StorageOptions(), config_.storage.data_dir);
+  if (!opened.ok()) return opened.status().WithContext("cannot open storage");
+  storage_ = std::move(opened).value();
 
   const config::AuthConfig& auth = config_.server.auth;
   router_ = std::make_unique<web::Router>(
       web::AuthSettings{auth.username, auth.password, auth.bearer_token}, &metrics_);
   web::RegisterStatusRoutes(*router_, {&metrics_, [this] { return ready_.load(); }});
+  if (config_.ingest.http.enabled) {
+    ingest::DecodeLimits limits;
+    limits.max_line_bytes = config_.ingest.http.max_line_bytes;
+    RegisterHttpIngestRoutes(*router_, {storage_.get(), base::SystemClock::Default(), limits,
+                                        config_.server.max_body_bytes});
+  }
 
   http_ = std::make_unique<web::HttpServer>(HttpOptions(), router_.get(), &metrics_);
   TM_RETURN_IF_ERROR(http_->Start());
@@ -44,6 +66,12 @@ void App::Stop() {
   if (http_) {
     http_->Shutdown();
     http_.reset();
+  }
+  if (storage_) {
+    if (auto status = storage_->Close(); !status.ok()) {
+      TM_LOG(kError) << "closing storage: " << status.message();
+    }
+    storage_.reset();
   }
   data_dir_.reset();
 }

@@ -1,5 +1,5 @@
-// App: the whole server assembled from a Config — data directory, HTTP routes and server — with
-// the start and stop order in one place (stop: ingest → alerting → HTTP → storage).
+// App: the whole server assembled from a Config — data directory, storage, HTTP routes and
+// server — with the start and stop order in one place (stop: ingest → alerting → HTTP → storage).
 // Start and Stop are called from the main thread only.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "server/data_dir.h"
 #include "storage/base/status.h"
+#include "storage/storage.h"
 #include "web/http_metrics.h"
 #include "web/http_server.h"
 #include "web/router.h"
@@ -29,9 +30,11 @@ class App {
 
  private:
   web::HttpServerOptions HttpOptions() const;
+  storage::StorageOptions StorageOptions() const;
 
   config::Config config_;
   std::unique_ptr<DataDirLock> data_dir_;
+  std::unique_ptr<storage::Storage> storage_;
   web::HttpMetrics metrics_;
   std::unique_ptr<web::Router> router_;
   std::unique_ptr<web::HttpServer> http_;

@@ -121,8 +121,18 @@ bool Router::Authorized(const Request& request) const {
   const std::string_view header = request.Header("authorization");
   constexpr std::string_view kBearer = "Bearer ";
   constexpr std::string_view kBasic = "Basic ";
+  constexpr std::string_view kToken = "Token ";  // InfluxDB 2.x clients
   if (!auth_.bearer_token.empty() && header.substr(0, kBearer.size()) == kBearer) {
     return ConstantTimeEquals(header.substr(kBearer.size()), auth_.bearer_token);
+  }
+  if (!auth_.bearer_token.empty() && header.substr(0, kToken.size()) == kToken) {
+    return ConstantTimeEquals(header.substr(kToken.size()), auth_.bearer_token);
+  }
+  // InfluxDB 1.x clients may send credentials as u= and p= query parameters instead.
+  if (!auth_.username.empty() && header.empty() && !request.QueryParam("u").empty()) {
+    return ConstantTimeEquals(
+        std::string(request.QueryParam("u")) + ":" + std::string(request.QueryParam("p")),
+        auth_.username + ":" + auth_.password);
   }
   if (!auth_.username.empty() && header.substr(0, kBasic.size()) == kBasic) {
     std::string decoded;

@@ -134,6 +134,12 @@ TEST(RouterAuthTest, BasicAndBearerAuth) {
   bad_bearer.headers = {{"authorization", "Bearer tok3"}};
   EXPECT_EQ(router.Dispatch(bad_bearer).status, 401);
 
+  Request influx2 = Get("/secret");
+  influx2.headers = {{"authorization", "Token tok3n"}};
+  EXPECT_EQ(router.Dispatch(influx2).status, 200);
+  EXPECT_EQ(router.Dispatch(Get("/secret?u=admin&p=pw")).status, 200);
+  EXPECT_EQ(router.Dispatch(Get("/secret?u=admin&p=nope")).status, 401);
+
   EXPECT_EQ(router.Dispatch(Get("/-/healthy")).status, 200);
   EXPECT_EQ(router.Dispatch(Request::Make(Method::kOptions, "/secret")).status, 200);
 }

@@ -1,0 +1,162 @@
+#include "server/http_ingest.h"
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "server/compression.h"
+#include "server/ingest/line_protocol.h"
+#include "server/ingest/prometheus_text.h"
+#include "storage/base/log.h"
+#include "tidemark_version.h"
+#include "web/api_response.h"
+
+namespace tidemark::server {
+namespace {
+
+using web::Request;
+using web::Response;
+
+// How an endpoint words its errors: InfluxDB 1.x {"error"}, 2.x {"code","message"}, or
+// Prometheus' API envelope.
+enum class Dialect { kInflux1, kInflux2, kPrometheus };
+
+Response ErrorResponse(Dialect dialect, int status, const std::string& message) {
+  if (dialect == Dialect::kPrometheus) {
+    return web::ApiErrorWithStatus(status, status >= 500 ? "unavailable" : "bad_data", message);
+  }
+  nlohmann::json body;
+  if (dialect == Dialect::kInflux1) {
+    body = {{"error", message}};
+  } else {
+    body = {{"code", status >= 500 ? "unavailable" : "invalid"}, {"message", message}};
+  }
+  Response response =
+      Response::Json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  if (dialect != Dialect::kPrometheus) response.SetHeader("X-Influxdb-Error", message);
+  return response;
+}
+
+// The body after Content-Encoding is undone, or an error response.
+bool ReadBody(const Request& request, const HttpIngestDeps& deps, Dialect dialect,
+              std::string* body, Response* error) {
+  const std::string_view encoding = request.Header("content-encoding");
+  if (encoding.empty() || encoding == "identity") {
+    *body = request.body;
+    return true;
+  }
+  if (encoding != "gzip" && encoding != "deflate") {
+    *error = ErrorResponse(
+        dialect, 415, "unsupported Content-Encoding \"" + std::string(encoding) + "\" (use gzip)");
+    return false;
+  }
+  auto plain = Gunzip(request.body, deps.max_decompressed_bytes);
+  if (!plain.ok()) {
+    const bool too_big = plain.status().code() == base::StatusCode::kResourceExhausted;
+    *error = ErrorResponse(dialect, too_big ? 413 : 400, plain.status().message());
+    return false;
+  }
+  *body = std::move(plain).value();
+  return true;
+}
+
+// "partial write: unable to parse 'line': why (line 3); ... dropped=N"
+std::string PartialWriteMessage(const ingest::DecodeOutput& decoded,
+                                const storage::AppendReport& report) {
+  std::string message = "partial write:";
+  constexpr size_t kShown = 3;
+  for (size_t i = 0; i < decoded.rejected.size() && i < kShown; ++i) {
+    const ingest::Rejected& r = decoded.rejected[i];
+    message += (i == 0 ? " " : "; ");
+    message += "unable to parse '" + r.raw + "': " + r.message + " (line " +
+               std::to_string(r.position) + ")";
+  }
+  if (decoded.rejected.size() > kShown) {
+    message += "; and " + std::to_string(decoded.rejected.size() - kShown) + " more bad lines";
+  }
+  const uint64_t outside = report.rejected_too_old + report.rejected_too_new;
+  if (outside > 0) {
+    message += (decoded.rejected.empty() ? " " : "; ");
+    message += std::to_string(outside) + " points outside the retention or future window";
+  }
+  message += " dropped=" +
+             std::to_string(decoded.rejected.size() + outside + report.rejected_invalid_labels);
+  return message;
+}
+
+using DecodeFn = std::function<void(const Request&, std::string_view body, int64_t now,
+                                    ingest::DecodeOutput* out)>;
+
+// Decode → Append → answer, shared by every write endpoint.
+Response HandleWrite(const Request& request, const HttpIngestDeps& deps, Dialect dialect,
+                     const DecodeFn& decode) {
+  std::string body;
+  Response error;
+  if (!ReadBody(request, deps, dialect, &body, &error)) return error;
+  ingest::DecodeOutput decoded;
+  decode(request, body, deps.clock->NowMillis(), &decoded);
+  storage::AppendReport report;
+  if (!decoded.batch.empty()) {
+    base::Status status = deps.storage->Append(decoded.batch, &report);
+    if (status.code() == base::StatusCode::kResourceExhausted) {
+      Response busy = ErrorResponse(dialect, 503, status.message());
+      busy.SetHeader("Retry-After", "1");
+      return busy;
+    }
+    if (!status.ok()) {
+      TM_LOG(kError) << "write to storage failed: " << status.ToString();
+      return ErrorResponse(dialect, 500, "storage error: " + status.message());
+    }
+  }
+  if (decoded.rejected.empty() && report.rejected_too_old == 0 && report.rejected_too_new == 0 &&
+      report.rejected_invalid_labels == 0) {
+    return Response::Empty(204);
+  }
+  return ErrorResponse(dialect, 400, PartialWriteMessage(decoded, report));
+}
+
+Response HandleInfluxWrite(const Request& request, const HttpIngestDeps& deps, Dialect dialect) {
+  const std::string precision_text(request.QueryParam("precision"));
+  const auto precision = ingest::ParsePrecision(precision_text);
+  if (!precision) {
+    return ErrorResponse(dialect, 400, "invalid precision \"" + precision_text + "\"");
+  }
+  if (dialect == Dialect::kInflux2 && request.QueryParam("bucket").empty()) {
+    return ErrorResponse(dialect, 400, "missing bucket parameter");
+  }
+  return HandleWrite(
+      request, deps, dialect,
+      [&](const Request&, std::string_view body, int64_t now, ingest::DecodeOutput* out) {
+        ingest::DecodeLineProtocol(body, *precision, now, deps.limits, out);
+      });
+}
+
+}  // namespace
+
+void RegisterHttpIngestRoutes(web::Router& router, HttpIngestDeps deps) {
+  router.Add({web::Method::kPost}, "/write", "influx_write", [deps](const Request& request) {
+    return HandleInfluxWrite(request, deps, Dialect::kInflux1);
+  });
+  router.Add({web::Method::kPost}, "/api/v2/write", "influx_v2_write",
+             [deps](const Request& request) {
+               return HandleInfluxWrite(request, deps, Dialect::kInflux2);
+             });
+  router.Add(
+      {web::Method::kGet}, "/ping", "influx_ping",
+      [](const Request&) {
+        Response response = Response::Empty(204);
+        response.SetHeader("X-Influxdb-Version", std::string("tidemark-") + kTidemarkVersion);
+        return response;
+      },
+      /*is_public=*/true);
+  router.Add({web::Method::kPost}, "/api/v1/import/prometheus", "import_prometheus",
+             [deps](const Request& request) {
+               return HandleWrite(request, deps, Dialect::kPrometheus,
+                                  [&](const Request&, std::string_view body, int64_t now,
+                                      ingest::DecodeOutput* out) {
+                                    ingest::DecodePrometheusText(body, now, deps.limits, out);
+                                  });
+             });
+}
+
+}  // namespace tidemark::server

@@ -1,0 +1,173 @@
+#include "server/http_ingest.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "server/compression.h"
+#include "storage/base/clock.h"
+
+namespace tidemark::server {
+namespace {
+
+using web::Method;
+using web::Request;
+using web::Response;
+
+constexpr int64_t kNow = 1'700'000'000'000;
+
+class HttpIngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tidemark_ingest_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    storage::StorageOptions options;
+    options.clock = &clock_;
+    options.maintenance_interval_ms = 0;
+    options.retention_ms = 86'400'000;
+    auto opened = storage::Storage::Open(options, dir_.string());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    storage_ = std::move(opened).value();
+    HttpIngestDeps deps;
+    deps.storage = storage_.get();
+    deps.clock = &clock_;
+    deps.max_decompressed_bytes = 1 << 20;
+    RegisterHttpIngestRoutes(router_, deps);
+  }
+  void TearDown() override {
+    ASSERT_TRUE(storage_->Close().ok());
+    storage_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Response Post(const std::string& target, std::string body,
+                std::vector<std::pair<std::string, std::string>> headers = {}) {
+    Request request = Request::Make(Method::kPost, target, std::move(body));
+    request.headers = std::move(headers);
+    return router_.Dispatch(request);
+  }
+
+  // Every stored sample, as "series" -> [(t, v)].
+  std::map<std::string, std::vector<std::pair<int64_t, double>>> Stored() {
+    std::map<std::string, std::vector<std::pair<int64_t, double>>> out;
+    auto querier = storage_->NewQuerier(0, kNow + 86'400'000);
+    auto set = querier->Select({storage::Matcher::Regex("__name__", ".+")});
+    while (set->Next()) {
+      auto it = set->Samples();
+      while (it->Next()) out[set->labels().ToString()].emplace_back(it->At().t, it->At().v);
+    }
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  base::FakeClock clock_{kNow};
+  std::unique_ptr<storage::Storage> storage_;
+  web::Router router_;
+};
+
+TEST_F(HttpIngestTest, InfluxV1WriteStoresAndAnswers204) {
+  Response response = Post("/write?db=telegraf&precision=s",
+                           "cpu,host=a usage_idle=99.5,usage_user=0.5 1700000000\n"
+                           "cpu,host=b usage_idle=98 1700000010\n");
+  EXPECT_EQ(response.status, 204) << response.body;
+  auto stored = Stored();
+  ASSERT_EQ(stored.size(), 3u);
+  EXPECT_EQ(stored.at("cpu_usage_idle{host=\"a\"}")[0],
+            (std::pair<int64_t, double>{1700000000000, 99.5}));
+  EXPECT_EQ(stored.at("cpu_usage_idle{host=\"b\"}")[0].first, 1700000010000);
+}
+
+TEST_F(HttpIngestTest, PartialWriteStoresGoodLinesAndNamesBadOnes) {
+  Response response = Post("/write?db=x&precision=ms",
+                           "m v=1 1700000000000\nbroken line\nm v=2 1700000001000\nm v=x 1\n");
+  ASSERT_EQ(response.status, 400);
+  const auto body = nlohmann::json::parse(response.body);
+  const std::string error = body["error"];
+  EXPECT_EQ(error.rfind("partial write: unable to parse 'broken line': ", 0), 0u) << error;
+  EXPECT_NE(error.find("(line 2)"), std::string::npos);
+  EXPECT_NE(error.find("unable to parse 'm v=x 1'"), std::string::npos);
+  EXPECT_NE(error.find("dropped=2"), std::string::npos);
+  EXPECT_EQ(Stored().at("m_v{}").size(), 2u);
+}
+
+TEST_F(HttpIngestTest, SamplesOutsideRetentionAreReportedAsDropped) {
+  Response response = Post("/write?precision=ms", "m v=1 1700000000000\nm v=2 1000\n");
+  ASSERT_EQ(response.status, 400);
+  const std::string error = nlohmann::json::parse(response.body)["error"];
+  EXPECT_NE(error.find("1 points outside the retention or future window dropped=1"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(Stored().at("m_v{}").size(), 1u);
+}
+
+TEST_F(HttpIngestTest, GzipBodies) {
+  Response ok = Post("/api/v2/write?bucket=b&org=o&precision=s", Gzip("m v=7 1700000000\n"),
+                     {{"content-encoding", "gzip"}});
+  EXPECT_EQ(ok.status, 204) << ok.body;
+  EXPECT_EQ(Stored().at("m_v{}")[0].second, 7);
+
+  Response corrupt = Post("/write", "not gzip at all", {{"content-encoding", "gzip"}});
+  EXPECT_EQ(corrupt.status, 400);
+  Response bomb = Post("/write", Gzip(std::string(4 << 20, 'a')), {{"content-encoding", "gzip"}});
+  EXPECT_EQ(bomb.status, 413);
+  EXPECT_NE(bomb.body.find("decompressed body exceeds the limit"), std::string::npos);
+  Response brotli = Post("/write", "x", {{"content-encoding", "br"}});
+  EXPECT_EQ(brotli.status, 415);
+}
+
+TEST_F(HttpIngestTest, InfluxV2ErrorsAndPrecision) {
+  Response no_bucket = Post("/api/v2/write?org=o", "m v=1");
+  ASSERT_EQ(no_bucket.status, 400);
+  const auto body = nlohmann::json::parse(no_bucket.body);
+  EXPECT_EQ(body["code"], "invalid");
+  EXPECT_EQ(body["message"], "missing bucket parameter");
+  EXPECT_EQ(Post("/write?precision=fortnight", "m v=1").status, 400);
+  Response us = Post("/api/v2/write?bucket=b&precision=us", "m v=3 1700000000000000");
+  EXPECT_EQ(us.status, 204);
+  EXPECT_EQ(Stored().at("m_v{}")[0].first, 1700000000000);
+}
+
+TEST_F(HttpIngestTest, LineWithoutTimestampGetsArrivalTime) {
+  EXPECT_EQ(Post("/write", "m v=1\n").status, 204);
+  EXPECT_EQ(Stored().at("m_v{}")[0].first, kNow);
+}
+
+TEST_F(HttpIngestTest, PrometheusImport) {
+  Response response = Post("/api/v1/import/prometheus",
+                           "# TYPE up gauge\nup{job=\"a\"} 1 1700000000000\nup{job=\"b\"} 0\n");
+  EXPECT_EQ(response.status, 204) << response.body;
+  auto stored = Stored();
+  EXPECT_EQ(stored.at("up{job=\"a\"}")[0].second, 1);
+  EXPECT_EQ(stored.at("up{job=\"b\"}")[0].first, kNow);
+
+  Response partial = Post("/api/v1/import/prometheus", "up{job=\"c\"} 1\nup{job= 2\n");
+  ASSERT_EQ(partial.status, 400);
+  const auto body = nlohmann::json::parse(partial.body);
+  EXPECT_EQ(body["status"], "error");
+  EXPECT_EQ(body["errorType"], "bad_data");
+  EXPECT_EQ(Stored().count("up{job=\"c\"}"), 1u);
+}
+
+TEST_F(HttpIngestTest, PingAnswers204) {
+  Response response = router_.Dispatch(Request::Make(Method::kGet, "/ping"));
+  EXPECT_EQ(response.status, 204);
+  EXPECT_FALSE(response.Header("X-Influxdb-Version").empty());
+}
+
+TEST(CompressionTest, RoundTripsAndBounds) {
+  const std::string text(100000, 'z');
+  auto back = Gunzip(Gzip(text), 1 << 20);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, text);
+  EXPECT_EQ(Gunzip(Gzip(text), 1000).status().code(), base::StatusCode::kResourceExhausted);
+  const std::string gz = Gzip(text);
+  EXPECT_FALSE(Gunzip(gz.substr(0, gz.size() / 2), 1 << 20).ok());
+  EXPECT_FALSE(SnappyUncompress("\xff\xff\xff\xff\x0f garbage", 1 << 20).ok());
+}
+
+}  // namespace
+}  // namespace tidemark::server
