@@ -1,0 +1,178 @@
+#include "storage/registry.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <thread>
+
+#include "storage/head.h"
+#include "storage/sample_merge.h"
+#include "storage/varint.h"
+
+namespace tidemark::storage {
+namespace {
+
+Labels RandomLabels(std::mt19937_64& r) {
+  std::vector<Label> v = {{"__name__", "m" + std::to_string(r() % 3)}};
+  const char* names[] = {"a", "b", "c"};
+  for (const char* n : names) {
+    if (r() % 3 != 0) v.push_back({n, std::string(1, static_cast<char>('x' + r() % 3))});
+  }
+  return Labels(v);
+}
+
+Matcher RandomMatcher(std::mt19937_64& r) {
+  const char* names[] = {"a", "b", "c", "__name__", "missing"};
+  const char* values[] = {"x", "y", "", "x|y", ".*", ".+", "m1", "m.*"};
+  auto type = static_cast<MatchType>(r() % 4);
+  std::string value = values[r() % 8];
+  auto m = Matcher::Make(type, names[r() % 5], value);
+  return std::move(m).value();
+}
+
+// Property: Select (postings + filtering) equals brute force MatchesAll over every series.
+TEST(RegistryTest, SelectAgreesWithBruteForce) {
+  std::mt19937_64 r(17);
+  SeriesRegistry reg;
+  std::vector<std::pair<SeriesId, Labels>> all;
+  for (int i = 0; i < 300; ++i) {
+    Labels l = RandomLabels(r);
+    bool created;
+    SeriesId id = reg.GetOrCreate(l, &created);
+    if (created) all.emplace_back(id, l);
+    bool again;
+    EXPECT_EQ(reg.GetOrCreate(l, &again), id);
+    EXPECT_FALSE(again);
+  }
+  EXPECT_EQ(reg.size(), all.size());
+  for (int q = 0; q < 500; ++q) {
+    std::vector<Matcher> ms;
+    int n = 1 + static_cast<int>(r() % 3);
+    for (int i = 0; i < n; ++i) ms.push_back(RandomMatcher(r));
+    std::vector<SeriesId> want;
+    for (const auto& [id, l] : all) {
+      if (MatchesAll(ms, l)) want.push_back(id);
+    }
+    ASSERT_EQ(reg.Select(ms), want) << ms[0].ToString();
+  }
+}
+
+TEST(RegistryTest, InsertKeepsIdsStableAndRejectsConflicts) {
+  SeriesRegistry reg;
+  Labels a({{"__name__", "a"}}), b({{"__name__", "b"}});
+  EXPECT_TRUE(reg.Insert(7, a));
+  EXPECT_TRUE(reg.Insert(7, a));   // idempotent
+  EXPECT_FALSE(reg.Insert(7, b));  // id taken by other labels
+  EXPECT_FALSE(reg.Insert(8, a));  // labels have another id
+  bool created;
+  EXPECT_EQ(reg.GetOrCreate(a, &created), 7u);
+  EXPECT_EQ(reg.GetOrCreate(b, &created), 8u);  // new ids continue after the highest
+  EXPECT_TRUE(created);
+  EXPECT_EQ(*reg.Get(8), b);
+  EXPECT_EQ(reg.Get(3), nullptr);
+  EXPECT_EQ(reg.Unpersisted().size(), 2u);
+  reg.MarkPersisted({7});
+  ASSERT_EQ(reg.Unpersisted().size(), 1u);
+  EXPECT_EQ(reg.Unpersisted()[0].first, 8u);
+}
+
+TEST(RegistryTest, ConcurrentCreationGivesOneIdPerSeries) {
+  SeriesRegistry reg;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<SeriesId>> ids(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 500; ++i) {
+        bool created;
+        ids[t].push_back(reg.GetOrCreate(Labels({{"i", std::to_string(i)}}), &created));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 1; t < 4; ++t) EXPECT_EQ(ids[t], ids[0]);
+  EXPECT_EQ(reg.size(), 500u);
+}
+
+// Property: whatever the arrival order and duplicates, the head returns, per timestamp, the
+// value written last.
+TEST(HeadTest, RandomOrderLastWriteWins) {
+  std::mt19937_64 r(23);
+  for (int iter = 0; iter < 50; ++iter) {
+    Head head(8);
+    std::map<int64_t, double> want;
+    for (int i = 0; i < 400; ++i) {
+      std::vector<Sample> batch;
+      int n = 1 + static_cast<int>(r() % 5);
+      for (int k = 0; k < n; ++k) {
+        int64_t t = static_cast<int64_t>(r() % 200) * 10;
+        double v = static_cast<double>(r() % 1000);
+        batch.push_back({t, v});
+      }
+      head.Append(1, batch);
+      for (const auto& s : batch) want[s.t] = s.v;
+      if (r() % 50 == 0) {  // a seal that fails and is retried later keeps everything readable
+        std::vector<Sample> sealing;
+        head.BeginSeal(1, static_cast<int64_t>(r() % 2000), &sealing);
+        for (size_t k = 1; k < sealing.size(); ++k) ASSERT_LT(sealing[k - 1].t, sealing[k].t);
+      }
+    }
+    std::vector<Sample> got;
+    head.Read(1, 0, 100000, &got);
+    ASSERT_EQ(got.size(), want.size());
+    size_t k = 0;
+    for (auto [t, v] : want) {
+      EXPECT_EQ(got[k].t, t);
+      EXPECT_EQ(got[k].v, v) << "t=" << t;
+      ++k;
+    }
+    EXPECT_GT(head.Stats().out_of_order_samples, 0u);
+  }
+}
+
+TEST(HeadTest, SealMovesOldSamplesAndCommitFreesMemory) {
+  Head head(4);
+  std::vector<Sample> s;
+  for (int i = 0; i < 20; ++i) s.push_back({i * 10, static_cast<double>(i)});
+  head.Append(5, s);
+  size_t before = head.MemoryUsage();
+  EXPECT_GT(before, 0u);
+  std::vector<Sample> sealing;
+  head.BeginSeal(5, 95, &sealing);
+  ASSERT_EQ(sealing.size(), 10u);
+  EXPECT_EQ(sealing.back().t, 90);
+  std::vector<Sample> got;
+  head.Read(5, 0, 1000, &got);
+  EXPECT_EQ(got.size(), 20u);  // still readable while sealing
+  head.CommitSeal(5);
+  got.clear();
+  head.Read(5, 0, 1000, &got);
+  ASSERT_EQ(got.size(), 10u);
+  EXPECT_EQ(got.front().t, 100);
+  EXPECT_LT(head.MemoryUsage(), before);
+  head.BeginSeal(5, 1000, &sealing);
+  head.CommitSeal(5);
+  EXPECT_EQ(head.Stats().series, 0u);  // empty series are forgotten
+  EXPECT_EQ(head.MemoryUsage(), 0u);
+}
+
+TEST(SampleMergeTest, MergeAndClip) {
+  std::vector<Sample> older = {{1, 1}, {3, 3}, {5, 5}};
+  std::vector<Sample> newer = {{3, 30}, {4, 40}, {6, 60}};
+  auto m = MergeLastWins(older, newer);
+  ASSERT_EQ(m.size(), 5u);
+  EXPECT_EQ(m[1].v, 30);
+  EXPECT_EQ(m[2].v, 40);
+  ClipToRange(&m, 3, 5);
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m.front().t, 3);
+  EXPECT_EQ(m.back().t, 5);
+  std::vector<Sample> d = {{2, 1}, {1, 1}, {2, 2}, {1, 3}};
+  SortDedupeLastWins(&d);
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].v, 3);
+  EXPECT_EQ(d[1].v, 2);
+}
+
+}  // namespace
+}  // namespace tidemark::storage
