@@ -17,6 +17,7 @@ pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 
 if(TIDEMARK_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
+  find_package(Protobuf REQUIRED)
 endif()
 if(TIDEMARK_BUILD_BENCHMARKS)
   find_package(benchmark CONFIG REQUIRED)

@@ -7,6 +7,7 @@
 #include "server/compression.h"
 #include "server/ingest/line_protocol.h"
 #include "server/ingest/prometheus_text.h"
+#include "server/ingest/remote_write.h"
 #include "storage/base/log.h"
 #include "tidemark_version.h"
 #include "web/api_response.h"
@@ -84,17 +85,12 @@ std::string PartialWriteMessage(const ingest::DecodeOutput& decoded,
   return message;
 }
 
-using DecodeFn = std::function<void(const Request&, std::string_view body, int64_t now,
-                                    ingest::DecodeOutput* out)>;
+using DecodeFn = std::function<void(int64_t now, ingest::DecodeOutput* out)>;
 
 // Decode → Append → answer, shared by every write endpoint.
-Response HandleWrite(const Request& request, const HttpIngestDeps& deps, Dialect dialect,
-                     const DecodeFn& decode) {
-  std::string body;
-  Response error;
-  if (!ReadBody(request, deps, dialect, &body, &error)) return error;
+Response HandleWrite(const HttpIngestDeps& deps, Dialect dialect, const DecodeFn& decode) {
   ingest::DecodeOutput decoded;
-  decode(request, body, deps.clock->NowMillis(), &decoded);
+  decode(deps.clock->NowMillis(), &decoded);
   storage::AppendReport report;
   if (!decoded.batch.empty()) {
     base::Status status = deps.storage->Append(decoded.batch, &report);
@@ -124,11 +120,38 @@ Response HandleInfluxWrite(const Request& request, const HttpIngestDeps& deps, D
   if (dialect == Dialect::kInflux2 && request.QueryParam("bucket").empty()) {
     return ErrorResponse(dialect, 400, "missing bucket parameter");
   }
-  return HandleWrite(
-      request, deps, dialect,
-      [&](const Request&, std::string_view body, int64_t now, ingest::DecodeOutput* out) {
-        ingest::DecodeLineProtocol(body, *precision, now, deps.limits, out);
-      });
+  std::string body;
+  Response error;
+  if (!ReadBody(request, deps, dialect, &body, &error)) return error;
+  return HandleWrite(deps, dialect, [&](int64_t now, ingest::DecodeOutput* out) {
+    ingest::DecodeLineProtocol(body, *precision, now, deps.limits, out);
+  });
+}
+
+// Remote write bodies are always snappy block format, whatever Content-Encoding says. A body that
+// is not a WriteRequest is refused whole: protobuf has no lines to salvage.
+Response HandleRemoteWrite(const Request& request, const HttpIngestDeps& deps) {
+  auto message = SnappyUncompress(request.body, deps.max_decompressed_bytes);
+  if (!message.ok()) {
+    const bool too_big = message.status().code() == base::StatusCode::kResourceExhausted;
+    return ErrorResponse(Dialect::kPrometheus, too_big ? 413 : 400, message.status().message());
+  }
+  ingest::DecodeOutput decoded;
+  if (!ingest::DecodeRemoteWrite(*message, deps.limits, &decoded)) {
+    return ErrorResponse(Dialect::kPrometheus, 400,
+                         "invalid remote-write body: " + decoded.rejected.front().message);
+  }
+  return HandleWrite(deps, Dialect::kPrometheus,
+                     [&](int64_t, ingest::DecodeOutput* out) { *out = std::move(decoded); });
+}
+
+Response HandlePrometheusImport(const Request& request, const HttpIngestDeps& deps) {
+  std::string body;
+  Response error;
+  if (!ReadBody(request, deps, Dialect::kPrometheus, &body, &error)) return error;
+  return HandleWrite(deps, Dialect::kPrometheus, [&](int64_t now, ingest::DecodeOutput* out) {
+    ingest::DecodePrometheusText(body, now, deps.limits, out);
+  });
 }
 
 }  // namespace
@@ -149,14 +172,10 @@ void RegisterHttpIngestRoutes(web::Router& router, HttpIngestDeps deps) {
         return response;
       },
       /*is_public=*/true);
+  router.Add({web::Method::kPost}, "/api/v1/write", "remote_write",
+             [deps](const Request& request) { return HandleRemoteWrite(request, deps); });
   router.Add({web::Method::kPost}, "/api/v1/import/prometheus", "import_prometheus",
-             [deps](const Request& request) {
-               return HandleWrite(request, deps, Dialect::kPrometheus,
-                                  [&](const Request&, std::string_view body, int64_t now,
-                                      ingest::DecodeOutput* out) {
-                                    ingest::DecodePrometheusText(body, now, deps.limits, out);
-                                  });
-             });
+             [deps](const Request& request) { return HandlePrometheusImport(request, deps); });
 }
 
 }  // namespace tidemark::server

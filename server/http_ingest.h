@@ -2,6 +2,7 @@
 //   POST /write              InfluxDB 1.x line protocol (db, precision, u/p)
 //   POST /api/v2/write       InfluxDB 2.x line protocol (bucket, org, precision)
 //   GET|HEAD /ping           InfluxDB client liveness probe (204)
+//   POST /api/v1/write       Prometheus remote write 1.0 (snappy + protobuf)
 //   POST /api/v1/import/prometheus   Prometheus text exposition format
 // Bodies may be gzip-compressed (Content-Encoding: gzip). Good lines are stored even when others
 // are rejected; the answer then is a 400 "partial write" naming the first bad lines, the way

@@ -1,11 +1,13 @@
 #include "server/http_ingest.h"
 
 #include <gtest/gtest.h>
+#include <snappy.h>
 
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "remote_write_test.pb.h"
 #include "server/compression.h"
 #include "storage/base/clock.h"
 
@@ -156,6 +158,43 @@ TEST_F(HttpIngestTest, PingAnswers204) {
   Response response = router_.Dispatch(Request::Make(Method::kGet, "/ping"));
   EXPECT_EQ(response.status, 204);
   EXPECT_FALSE(response.Header("X-Influxdb-Version").empty());
+}
+
+TEST_F(HttpIngestTest, RemoteWriteWithSnappyProtobuf) {
+  testproto::WriteRequest request;
+  auto* series = request.add_timeseries();
+  auto* name = series->add_labels();
+  name->set_name("__name__");
+  name->set_value("node_load1");
+  auto* instance = series->add_labels();
+  instance->set_name("instance");
+  instance->set_value("h1:9100");
+  for (int i = 0; i < 4; ++i) {
+    auto* sample = series->add_samples();
+    sample->set_timestamp(kNow - 60'000 + i * 15'000);
+    sample->set_value(0.25 * i);
+  }
+  std::string compressed;
+  snappy::Compress(request.SerializeAsString().data(), request.ByteSizeLong(), &compressed);
+  Response response = Post("/api/v1/write", compressed,
+                           {{"content-encoding", "snappy"},
+                            {"content-type", "application/x-protobuf"},
+                            {"x-prometheus-remote-write-version", "0.1.0"}});
+  EXPECT_EQ(response.status, 204) << response.body;
+  const auto samples = Stored().at("node_load1{instance=\"h1:9100\"}");
+  ASSERT_EQ(samples.size(), 4u);
+  EXPECT_EQ(samples[3], (std::pair<int64_t, double>{kNow - 15'000, 0.75}));
+
+  Response not_snappy = Post("/api/v1/write", "plain text", {{"content-encoding", "snappy"}});
+  EXPECT_EQ(not_snappy.status, 400);
+  std::string truncated;
+  const std::string full = request.SerializeAsString();
+  snappy::Compress(full.data(), full.size() / 2, &truncated);
+  Response bad_proto = Post("/api/v1/write", truncated);
+  EXPECT_EQ(bad_proto.status, 400);
+  EXPECT_NE(bad_proto.body.find("invalid remote-write body: malformed TimeSeries #1"),
+            std::string::npos)
+      << bad_proto.body;
 }
 
 TEST(CompressionTest, RoundTripsAndBounds) {
