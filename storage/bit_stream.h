@@ -10,34 +10,58 @@ namespace tidemark::storage {
 
 class BitWriter {
  public:
-  // Appends the low `n` bits of `v` (0 <= n <= 64), most significant first.
+  // Appends the low `n` bits of `v` (0 <= n <= 64), most significant first. Bits collect in a
+  // 64-bit register and reach the byte string eight bytes at a time.
   void WriteBits(uint64_t v, int n) {
-    while (n > 0) {
-      if (free_ == 0) {
-        buf_.push_back(0);
-        free_ = 8;
-      }
-      int take = n < free_ ? n : free_;
-      uint64_t bits = (v >> (n - take)) & ((1ULL << take) - 1);
-      buf_.back() = static_cast<char>(static_cast<uint8_t>(buf_.back()) | (bits << (free_ - take)));
-      free_ -= take;
-      n -= take;
+    if (n <= 0) return;
+    if (n < 64) v &= (1ULL << n) - 1;
+    int free = 64 - acc_bits_;
+    if (n < free) {
+      acc_ |= v << (free - n);
+      acc_bits_ += n;
+      return;
+    }
+    int rest = n - free;  // bits that do not fit in the register
+    acc_ |= rest >= 64 ? 0 : v >> rest;
+    Flush();
+    if (rest > 0) {
+      acc_ = v << (64 - rest);
+      acc_bits_ = rest;
     }
   }
   void WriteBit(bool bit) { WriteBits(bit ? 1 : 0, 1); }
 
-  const std::string& bytes() const { return buf_; }
-  std::string* mutable_bytes() { return &buf_; }
-  // Unused bits in the last byte.
-  int free_bits() const { return free_; }
-  void Restore(std::string bytes, int free_bits) {
-    buf_ = std::move(bytes);
-    free_ = free_bits;
+  // Every bit written so far, the last byte zero-padded.
+  std::string bytes() const {
+    std::string out = buf_;
+    AppendPending(&out);
+    return out;
   }
+  void AppendTo(std::string* out) const {
+    out->append(buf_);
+    AppendPending(out);
+  }
+  size_t size_bytes() const { return buf_.size() + (acc_bits_ + 7) / 8; }
+  size_t capacity() const { return buf_.capacity(); }
+  void ShrinkToFit() { buf_.shrink_to_fit(); }
 
  private:
+  void Flush() {
+    char b[8];
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(acc_ >> (56 - 8 * i));
+    buf_.append(b, 8);
+    acc_ = 0;
+    acc_bits_ = 0;
+  }
+  void AppendPending(std::string* out) const {
+    for (int i = 0; i < (acc_bits_ + 7) / 8; ++i) {
+      out->push_back(static_cast<char>(acc_ >> (56 - 8 * i)));
+    }
+  }
+
   std::string buf_;
-  int free_ = 0;
+  uint64_t acc_ = 0;
+  int acc_bits_ = 0;
 };
 
 class BitReader {

@@ -46,13 +46,13 @@ void BM_BytesPerSampleIot(benchmark::State& state) {
         per_metric_samples[si % 5] += part.size();
         XorChunk x;
         for (const auto& p : part) x.Append(p.t, p.v);
-        gorilla += x.bytes().size() + 2;  // + sample count
+        gorilla += x.size_bytes() + 2;  // + sample count
         samples += part.size();
       }
       for (size_t off = 0; off < s.size(); off += 120) {
         XorChunk x;
         for (size_t i = off; i < std::min(off + 120, s.size()); ++i) x.Append(s[i].t, s[i].v);
-        gorilla120 += x.bytes().size() + 2;
+        gorilla120 += x.size_bytes() + 2;
       }
     }
   }

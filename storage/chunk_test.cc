@@ -170,7 +170,7 @@ TEST(ChunkTest, PicksDecimalForDecimalDataAndBeatsXor) {
   EXPECT_NE(*codec, ValueCodec::kXor);
   XorChunk x;
   for (const auto& p : s) x.Append(p.t, p.v);
-  EXPECT_LT(best.size() * 3, x.bytes().size()) << best.size() << " vs " << x.bytes().size();
+  EXPECT_LT(best.size() * 3, x.size_bytes()) << best.size() << " vs " << x.size_bytes();
 }
 
 TEST(ChunkTest, CorruptInputNeverCrashes) {

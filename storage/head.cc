@@ -18,7 +18,7 @@ struct Head::MemSeries {
 
   size_t Usage() const {
     return sizeof(MemSeries) + 48 /* map node */ + closed.capacity() * sizeof(XorChunk) +
-           closed_bytes + open.bytes().capacity() + (ooo.capacity() + sealing.capacity()) * 16;
+           closed_bytes + open.HeapBytes() + (ooo.capacity() + sealing.capacity()) * 16;
   }
 
   // In-chunk samples in [mint, maxt] (already sorted and unique).
@@ -65,7 +65,8 @@ void Head::Append(SeriesId id, std::span<const Sample> samples) {
   for (const Sample& sample : samples) {
     if (sample.t > s->max_t) {
       if (s->open.num_samples() >= chunk_samples_) {
-        s->closed_bytes += s->open.bytes().capacity();
+        s->open.Seal();
+        s->closed_bytes += s->open.HeapBytes();
         s->closed.push_back(std::move(s->open));
         s->open = XorChunk();
       }
@@ -134,7 +135,7 @@ void Head::BeginSeal(SeriesId id, int64_t cutoff, std::vector<Sample>* out) {
   };
   for (auto& c : s->closed) {
     if (split(c)) {
-      keep_bytes += c.bytes().capacity();
+      keep_bytes += c.HeapBytes();
       keep.push_back(std::move(c));
     }
   }

@@ -1,6 +1,7 @@
 #include "storage/labels.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "storage/varint.h"
 
@@ -28,22 +29,33 @@ std::string_view Labels::Get(std::string_view name) const {
 
 bool Labels::Has(std::string_view name) const { return !Get(name).empty(); }
 
-uint64_t Labels::Hash() const {
-  // FNV-1a over "name\xffvalue\xff" for each pair.
-  uint64_t h = 1469598103934665603ULL;
-  auto mix = [&h](std::string_view s) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 1099511628211ULL;
-    }
-    h ^= 0xff;
-    h *= 1099511628211ULL;
-  };
-  for (const auto& l : labels_) {
-    mix(l.name);
-    mix(l.value);
+namespace {
+
+inline uint64_t Mix(uint64_t h, uint64_t v) {
+  h ^= v * 0x9e3779b97f4a7c15ULL;
+  h = (h << 29) | (h >> 35);
+  return h * 0xbf58476d1ce4e5b9ULL;
+}
+
+// Eight bytes at a time, then the tail and the length (so "ab"+"c" != "a"+"bc").
+inline uint64_t HashBytes(uint64_t h, std::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = Mix(h, w);
   }
-  return h;
+  uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  return Mix(Mix(h, tail), s.size());
+}
+
+}  // namespace
+
+uint64_t Labels::Hash() const {
+  uint64_t h = 0x243f6a8885a308d3ULL;
+  for (const auto& l : labels_) h = HashBytes(HashBytes(h, l.name), l.value);
+  return h ^ (h >> 31);
 }
 
 namespace {

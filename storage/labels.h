@@ -42,7 +42,7 @@ class Labels {
   bool Has(std::string_view name) const;
   std::string_view MetricName() const { return Get(kMetricNameLabel); }
 
-  // A stable 64-bit hash of the sorted pairs (same value across processes and platforms).
+  // A 64-bit hash of the sorted pairs, deterministic within a build (in-memory use only).
   uint64_t Hash() const;
 
   // Prometheus text form: `metric{a="b", c="d"}`; `{a="b"}` without a metric name. Values are

@@ -50,23 +50,24 @@ void SeriesRegistry::AddLocked(SeriesId id, const Labels& labels, uint64_t hash)
   label_bytes_ += LabelsMemoryUsage(labels);
 }
 
-SeriesId SeriesRegistry::GetOrCreate(const Labels& labels, bool* created) {
+SeriesId SeriesRegistry::GetOrCreate(const Labels& labels, bool* created, bool* logged) {
   uint64_t hash = labels.Hash();
   {
     std::shared_lock l(mu_);
     if (SeriesId id = FindLocked(labels, hash)) {
       *created = false;
+      if (logged) *logged = entries_[id - 1]->logged.load(std::memory_order_acquire);
       return id;
     }
   }
   std::unique_lock l(mu_);
-  if (SeriesId id = FindLocked(labels, hash)) {
-    *created = false;
-    return id;
+  SeriesId id = FindLocked(labels, hash);
+  *created = id == 0;
+  if (id == 0) {
+    id = entries_.size() + 1;
+    AddLocked(id, labels, hash);
   }
-  SeriesId id = entries_.size() + 1;
-  AddLocked(id, labels, hash);
-  *created = true;
+  if (logged) *logged = entries_[id - 1]->logged.load(std::memory_order_acquire);
   return id;
 }
 

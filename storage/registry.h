@@ -24,8 +24,9 @@ using SeriesId = uint64_t;  // 0 is never a valid id
 
 class SeriesRegistry {
  public:
-  // Id of `labels`, creating the series when new (`*created` tells which).
-  SeriesId GetOrCreate(const Labels& labels, bool* created);
+  // Id of `labels`, creating the series when new (`*created` tells which). When `logged` is
+  // given it receives IsLogged(id).
+  SeriesId GetOrCreate(const Labels& labels, bool* created, bool* logged = nullptr);
   // Registers a series under a known id (loading, WAL replay). Returns false when the id is
   // already taken by different labels or the labels by a different id.
   bool Insert(SeriesId id, const Labels& labels);

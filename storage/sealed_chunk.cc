@@ -71,7 +71,7 @@ void EncodeXorValues(std::span<const Sample> s, std::string* out) {
     leading = lz;
     trailing = tz;
   }
-  out->append(w.bytes());
+  w.AppendTo(out);
 }
 
 // Returns false when no sample is decimal-representable (the codec would be pointless).

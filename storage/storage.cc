@@ -103,9 +103,12 @@ base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
 
   struct Pending {
     SeriesId id;
-    std::vector<Sample> samples;
+    size_t begin, end;  // range in `kept`
   };
   std::vector<Pending> pending;
+  pending.reserve(batch.entries().size());
+  std::vector<Sample> kept;
+  kept.reserve(batch.num_samples());
   std::vector<SeriesId> to_mark;
   std::string framed;
   for (const auto& entry : batch.entries()) {
@@ -113,26 +116,26 @@ base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
       rep.rejected_invalid_labels += entry.samples.size();
       continue;
     }
-    Pending p;
+    size_t begin = kept.size();
     for (const Sample& s : entry.samples) {
       if (s.t < oldest) {
         ++rep.rejected_too_old;
       } else if (s.t > newest) {
         ++rep.rejected_too_new;
       } else {
-        p.samples.push_back(s);
+        kept.push_back(s);
       }
     }
-    if (p.samples.empty()) continue;
-    bool created = false;
-    p.id = registry_.GetOrCreate(entry.labels, &created);
-    if (!registry_.IsLogged(p.id)) {
-      AppendSeriesRecord(&framed, p.id, entry.labels);
-      to_mark.push_back(p.id);
+    if (kept.size() == begin) continue;
+    bool created = false, logged = false;
+    SeriesId id = registry_.GetOrCreate(entry.labels, &created, &logged);
+    if (!logged) {
+      AppendSeriesRecord(&framed, id, entry.labels);
+      to_mark.push_back(id);
     }
-    rep.accepted += p.samples.size();
-    pending.push_back(std::move(p));
+    pending.push_back({id, begin, kept.size()});
   }
+  rep.accepted = kept.size();
   rejected_old_ += rep.rejected_too_old;
   rejected_new_ += rep.rejected_too_new;
   rejected_labels_ += rep.rejected_invalid_labels;
@@ -140,7 +143,9 @@ base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
 
   std::vector<SeriesSamples> groups;
   groups.reserve(pending.size());
-  for (const auto& p : pending) groups.push_back({p.id, p.samples});
+  for (const auto& p : pending) {
+    groups.push_back({p.id, std::span<const Sample>(kept.data() + p.begin, p.end - p.begin)});
+  }
   AppendSamplesRecord(&framed, groups);
   std::shared_lock seal_guard(append_mu_);
   base::Status s = wal_->Write(framed);
@@ -150,7 +155,7 @@ base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
     return s;
   }
   for (SeriesId id : to_mark) registry_.MarkLogged(id);
-  for (const auto& p : pending) head_.Append(p.id, p.samples);
+  for (const auto& g : groups) head_.Append(g.id, g.samples);
   return base::Status::Ok();
 }
 

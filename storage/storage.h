@@ -110,7 +110,9 @@ class Storage {
 
   // Maintenance, also run by the background thread. Seal moves head samples with t < cutoff into
   // partitions and checkpoints the WAL; Compact merges overlapping chunks; ApplyRetention drops
-  // partitions past retention. RunMaintenance does all three with the clock-derived cutoff.
+  // partitions past retention. RunMaintenance does all three with the clock-derived cutoff (the
+  // start of the previous seal block); it seals only when that cutoff moved or the head uses
+  // more than half of its memory limit.
   base::Status Seal(int64_t cutoff);
   base::Status Compact();
   base::Status ApplyRetention();
@@ -143,6 +145,7 @@ class Storage {
   std::shared_mutex append_mu_;
   std::mutex maintenance_mu_;           // one seal/compact/retention at a time
   std::set<int64_t> dirty_partitions_;  // starts written since their last compaction
+  std::atomic<int64_t> last_seal_cutoff_{INT64_MIN};
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;
   bool stop_loop_ = false;

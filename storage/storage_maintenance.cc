@@ -43,6 +43,7 @@ base::Status Storage::SealLocked(int64_t cutoff) {
   TM_RETURN_IF_ERROR(WriteSealed(&sealed_ids, cutoff));
   for (SeriesId id : sealed_ids) head_.CommitSeal(id);
   ++seal_rounds_;
+  if (cutoff > last_seal_cutoff_) last_seal_cutoff_ = cutoff;  // only written under the lock
   // Everything with t < cutoff from the closed segments is now in partitions; keep the rest.
   return wal_->Checkpoint(
       closed_segment, [cutoff](WalRecordType type, std::string_view payload, std::string* out) {
@@ -138,8 +139,9 @@ base::Status Storage::RunMaintenance() {
   const int64_t block = options_.seal_block_ms;
   int64_t edge = now - block;
   int64_t cutoff = (edge / block - (edge % block < 0 ? 1 : 0)) * block;
-  base::Status s = Seal(cutoff);
-  if (!s.ok()) return s;
+  bool seal =
+      cutoff > last_seal_cutoff_ || head_.MemoryUsage() > options_.head_memory_limit_bytes / 2;
+  if (seal) TM_RETURN_IF_ERROR(Seal(cutoff));
   TM_RETURN_IF_ERROR(Compact());
   return ApplyRetention();
 }

@@ -313,6 +313,34 @@ TEST(StorageTest, ReopenWithLargeRegistry) {
   EXPECT_EQ(got[0].second[0].v, 12345);
 }
 
+TEST(StorageTest, BackgroundMaintenanceSealsOncePerBlock) {
+  MemStore store;
+  ASSERT_TRUE(store.Open().ok());
+  Labels a = Series("temp", "bg");
+  WriteBatch b;
+  for (int i = 0; i < 100; ++i) b.Add(a, kStart - 5 * kHour + i * 60'000, i);
+  ASSERT_TRUE(store->Append(b).ok());
+  // Reopen with the background thread on: the data comes back from the WAL and gets sealed.
+  store.options().maintenance_interval_ms = 2;
+  ASSERT_TRUE(store.Open().ok());
+  auto wait_for = [&](auto pred) {
+    for (int i = 0; i < 2000 && !pred(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return pred();
+  };
+  ASSERT_TRUE(wait_for([&] {
+    auto st = store->Stats();
+    return st.sealed_samples == 100 && st.seal_rounds == 1;
+  }));
+  uint64_t rounds = store->Stats().seal_rounds;
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(store->Stats().seal_rounds, rounds);  // same block: nothing more to seal
+  store.clock().Advance(2 * kHour);
+  ASSERT_TRUE(wait_for([&] { return store->Stats().seal_rounds > rounds; }));
+  EXPECT_EQ(Only(store.get(), a).size(), 100u);
+}
+
 TEST(StorageTest, WorksOnRealDisk) {
   char tmpl[] = "/tmp/tidemark_storage_XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);

@@ -15,7 +15,10 @@ void AppendSeriesRecord(std::string* out, SeriesId id, const Labels& labels) {
 }
 
 void AppendSamplesRecord(std::string* out, std::span<const SeriesSamples> groups) {
+  size_t samples = 0;
+  for (const auto& g : groups) samples += g.samples.size();
   std::string payload;
+  payload.reserve(10 + groups.size() * 8 + samples * 12);
   PutVarint(&payload, groups.size());
   for (const auto& g : groups) {
     PutVarint(&payload, g.id);

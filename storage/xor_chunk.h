@@ -24,9 +24,13 @@ class XorChunk {
   int num_samples() const { return num_; }
   int64_t min_time() const { return min_t_; }
   int64_t max_time() const { return last_t_; }
-  const std::string& bytes() const { return w_.bytes(); }
-  // Heap + inline bytes held by this chunk.
-  size_t MemoryUsage() const { return sizeof(*this) + w_.bytes().capacity(); }
+  // The encoded bit stream (a copy, zero-padded to a byte).
+  std::string bytes() const { return w_.bytes(); }
+  size_t size_bytes() const { return w_.size_bytes(); }
+  // Heap bytes held by this chunk beyond sizeof(XorChunk).
+  size_t HeapBytes() const { return w_.capacity(); }
+  // Releases spare capacity once no more samples will be appended.
+  void Seal() { w_.ShrinkToFit(); }
 
   // Decodes `num_samples` samples from `data` and appends them to `out`.
   static base::Status Decode(std::string_view data, int num_samples, std::vector<Sample>* out);
