@@ -183,6 +183,7 @@ void BM_WalReplay(benchmark::State& state) {
 BENCHMARK(BM_WalReplay)
     ->Args({100'000, 120})
     ->Args({100'000, 1})
+    ->Args({1'000'000, 120})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(2);

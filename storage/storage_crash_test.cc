@@ -34,7 +34,7 @@ TEST(StorageCrashTest, AcknowledgedWritesSurviveCrashesAtRandomPoints) {
   std::mt19937_64 seeds(99);
   int crashed_mid_write = 0;
   int sealed_before_crash = 0;
-  constexpr int kIterations = 120;
+  constexpr int kIterations = 300;
   for (int iter = 0; iter < kIterations; ++iter) {
     const uint64_t seed = seeds();
     std::mt19937_64 rng(seed);
