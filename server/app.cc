@@ -1,6 +1,7 @@
 #include "server/app.h"
 
 #include "server/http_ingest.h"
+#include "server/metrics_collectors.h"
 #include "storage/base/log.h"
 #include "web/status_api.h"
 
@@ -43,6 +44,11 @@ base::Status App::Start() {
   auto opened = storage::Storage::Open(StorageOptions(), config_.storage.data_dir);
   if (!opened.ok()) return opened.status().WithContext("cannot open storage");
   storage_ = std::move(opened).value();
+  auto letters = ingest::DeadLetters::Open(config_.storage.data_dir + "/deadletters", {});
+  if (!letters.ok()) return letters.status();
+  dead_letters_ = std::move(letters).value();
+  metrics_.AddCollectable(MakeStorageCollector(storage_.get()));
+  metrics_.AddCollectable(MakeDeadLetterCollector(dead_letters_.get()));
 
   const config::AuthConfig& auth = config_.server.auth;
   router_ = std::make_unique<web::Router>(
@@ -52,7 +58,7 @@ base::Status App::Start() {
     ingest::DecodeLimits limits;
     limits.max_line_bytes = config_.ingest.http.max_line_bytes;
     RegisterHttpIngestRoutes(*router_, {storage_.get(), base::SystemClock::Default(), limits,
-                                        config_.server.max_body_bytes});
+                                        config_.server.max_body_bytes, dead_letters_.get()});
   }
 
   http_ = std::make_unique<web::HttpServer>(HttpOptions(), router_.get(), &metrics_);
@@ -73,6 +79,7 @@ void App::Stop() {
     }
     storage_.reset();
   }
+  dead_letters_.reset();
   data_dir_.reset();
 }
 

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "server/data_dir.h"
+#include "server/ingest/dead_letters.h"
 #include "storage/base/status.h"
 #include "storage/storage.h"
 #include "web/http_metrics.h"
@@ -35,6 +36,7 @@ class App {
   config::Config config_;
   std::unique_ptr<DataDirLock> data_dir_;
   std::unique_ptr<storage::Storage> storage_;
+  std::unique_ptr<server::ingest::DeadLetters> dead_letters_;
   web::HttpMetrics metrics_;
   std::unique_ptr<web::Router> router_;
   std::unique_ptr<web::HttpServer> http_;

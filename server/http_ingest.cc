@@ -87,10 +87,33 @@ std::string PartialWriteMessage(const ingest::DecodeOutput& decoded,
 
 using DecodeFn = std::function<void(int64_t now, ingest::DecodeOutput* out)>;
 
+void KeepDeadLetters(const HttpIngestDeps& deps, const std::string& origin, int64_t now,
+                     const ingest::DecodeOutput& decoded, const storage::AppendReport& report) {
+  if (deps.dead_letters == nullptr) return;
+  std::vector<ingest::Rejected> rejected = decoded.rejected;
+  const uint64_t outside = report.rejected_too_old + report.rejected_too_new;
+  if (outside > 0) {
+    rejected.push_back({0, "outside_time_window",
+                        std::to_string(report.rejected_too_old) +
+                            " samples older than retention, " +
+                            std::to_string(report.rejected_too_new) + " too far in the future",
+                        ""});
+  }
+  if (report.rejected_invalid_labels > 0) {
+    rejected.push_back(
+        {0, "invalid_labels",
+         std::to_string(report.rejected_invalid_labels) + " samples of series with invalid labels",
+         ""});
+  }
+  deps.dead_letters->Add("http", origin, now, rejected);
+}
+
 // Decode → Append → answer, shared by every write endpoint.
-Response HandleWrite(const HttpIngestDeps& deps, Dialect dialect, const DecodeFn& decode) {
+Response HandleWrite(const Request& request, const HttpIngestDeps& deps, Dialect dialect,
+                     const DecodeFn& decode) {
   ingest::DecodeOutput decoded;
-  decode(deps.clock->NowMillis(), &decoded);
+  const int64_t now = deps.clock->NowMillis();
+  decode(now, &decoded);
   storage::AppendReport report;
   if (!decoded.batch.empty()) {
     base::Status status = deps.storage->Append(decoded.batch, &report);
@@ -104,6 +127,7 @@ Response HandleWrite(const HttpIngestDeps& deps, Dialect dialect, const DecodeFn
       return ErrorResponse(dialect, 500, "storage error: " + status.message());
     }
   }
+  KeepDeadLetters(deps, request.path, now, decoded, report);
   if (decoded.rejected.empty() && report.rejected_too_old == 0 && report.rejected_too_new == 0 &&
       report.rejected_invalid_labels == 0) {
     return Response::Empty(204);
@@ -123,7 +147,7 @@ Response HandleInfluxWrite(const Request& request, const HttpIngestDeps& deps, D
   std::string body;
   Response error;
   if (!ReadBody(request, deps, dialect, &body, &error)) return error;
-  return HandleWrite(deps, dialect, [&](int64_t now, ingest::DecodeOutput* out) {
+  return HandleWrite(request, deps, dialect, [&](int64_t now, ingest::DecodeOutput* out) {
     ingest::DecodeLineProtocol(body, *precision, now, deps.limits, out);
   });
 }
@@ -138,10 +162,11 @@ Response HandleRemoteWrite(const Request& request, const HttpIngestDeps& deps) {
   }
   ingest::DecodeOutput decoded;
   if (!ingest::DecodeRemoteWrite(*message, deps.limits, &decoded)) {
+    KeepDeadLetters(deps, request.path, deps.clock->NowMillis(), decoded, {});
     return ErrorResponse(Dialect::kPrometheus, 400,
                          "invalid remote-write body: " + decoded.rejected.front().message);
   }
-  return HandleWrite(deps, Dialect::kPrometheus,
+  return HandleWrite(request, deps, Dialect::kPrometheus,
                      [&](int64_t, ingest::DecodeOutput* out) { *out = std::move(decoded); });
 }
 
@@ -149,9 +174,36 @@ Response HandlePrometheusImport(const Request& request, const HttpIngestDeps& de
   std::string body;
   Response error;
   if (!ReadBody(request, deps, Dialect::kPrometheus, &body, &error)) return error;
-  return HandleWrite(deps, Dialect::kPrometheus, [&](int64_t now, ingest::DecodeOutput* out) {
-    ingest::DecodePrometheusText(body, now, deps.limits, out);
-  });
+  return HandleWrite(request, deps, Dialect::kPrometheus,
+                     [&](int64_t now, ingest::DecodeOutput* out) {
+                       ingest::DecodePrometheusText(body, now, deps.limits, out);
+                     });
+}
+
+Response HandleDeadLetters(const Request& request, const HttpIngestDeps& deps) {
+  size_t limit = 100;
+  const std::string limit_text(request.QueryParam("limit"));
+  if (!limit_text.empty()) {
+    try {
+      limit = std::stoul(limit_text);
+    } catch (const std::exception&) {
+      return web::ApiError("bad_data", "invalid parameter \"limit\": " + limit_text);
+    }
+  }
+  nlohmann::json data = nlohmann::json::array();
+  if (deps.dead_letters != nullptr) {
+    for (const auto& d : deps.dead_letters->List(limit, std::string(request.QueryParam("source")),
+                                                 std::string(request.QueryParam("reason")))) {
+      data.push_back({{"time", d.time_ms / 1000.0},
+                      {"source", d.source},
+                      {"origin", d.origin},
+                      {"position", d.position},
+                      {"reason", d.reason},
+                      {"message", d.message},
+                      {"raw", d.raw}});
+    }
+  }
+  return web::ApiSuccess(data);
 }
 
 }  // namespace
@@ -174,6 +226,8 @@ void RegisterHttpIngestRoutes(web::Router& router, HttpIngestDeps deps) {
       /*is_public=*/true);
   router.Add({web::Method::kPost}, "/api/v1/write", "remote_write",
              [deps](const Request& request) { return HandleRemoteWrite(request, deps); });
+  router.Add({web::Method::kGet}, "/api/v1/deadletters", "deadletters",
+             [deps](const Request& request) { return HandleDeadLetters(request, deps); });
   router.Add({web::Method::kPost}, "/api/v1/import/prometheus", "import_prometheus",
              [deps](const Request& request) { return HandlePrometheusImport(request, deps); });
 }

@@ -4,14 +4,17 @@
 //   GET|HEAD /ping           InfluxDB client liveness probe (204)
 //   POST /api/v1/write       Prometheus remote write 1.0 (snappy + protobuf)
 //   POST /api/v1/import/prometheus   Prometheus text exposition format
-// Bodies may be gzip-compressed (Content-Encoding: gzip). Good lines are stored even when others
-// are rejected; the answer then is a 400 "partial write" naming the first bad lines, the way
-// InfluxDB answers, so Telegraf logs it and does not resend. A full head answers 503 (retry).
-// Handlers are thread-safe; they run on the HTTP worker pool.
+//   GET  /api/v1/deadletters?limit=&source=&reason=   rejected input, newest first
+// Every rejected line goes to the dead letters. Bodies may be gzip-compressed (Content-Encoding:
+// gzip). Good lines are stored even when others are rejected; the answer then is a 400 "partial
+// write" naming the first bad lines, the way InfluxDB answers, so Telegraf logs it and does not
+// resend. A full head answers 503 (retry). Handlers are thread-safe; they run on the HTTP worker
+// pool.
 #pragma once
 
 #include <cstdint>
 
+#include "server/ingest/dead_letters.h"
 #include "server/ingest/decode.h"
 #include "storage/base/clock.h"
 #include "storage/storage.h"
@@ -24,6 +27,7 @@ struct HttpIngestDeps {
   base::Clock* clock = nullptr;
   ingest::DecodeLimits limits;
   uint64_t max_decompressed_bytes = 32ULL << 20;
+  ingest::DeadLetters* dead_letters = nullptr;  // optional: where rejected input is kept
 };
 
 void RegisterHttpIngestRoutes(web::Router& router, HttpIngestDeps deps);

@@ -34,7 +34,11 @@ class HttpIngestTest : public ::testing::Test {
     auto opened = storage::Storage::Open(options, dir_.string());
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     storage_ = std::move(opened).value();
+    auto letters = ingest::DeadLetters::Open((dir_ / "deadletters").string(), {});
+    ASSERT_TRUE(letters.ok());
+    dead_letters_ = std::move(letters).value();
     HttpIngestDeps deps;
+    deps.dead_letters = dead_letters_.get();
     deps.storage = storage_.get();
     deps.clock = &clock_;
     deps.max_decompressed_bytes = 1 << 20;
@@ -68,6 +72,7 @@ class HttpIngestTest : public ::testing::Test {
   std::filesystem::path dir_;
   base::FakeClock clock_{kNow};
   std::unique_ptr<storage::Storage> storage_;
+  std::unique_ptr<ingest::DeadLetters> dead_letters_;
   web::Router router_;
 };
 
@@ -94,6 +99,21 @@ TEST_F(HttpIngestTest, PartialWriteStoresGoodLinesAndNamesBadOnes) {
   EXPECT_NE(error.find("unable to parse 'm v=x 1'"), std::string::npos);
   EXPECT_NE(error.find("dropped=2"), std::string::npos);
   EXPECT_EQ(Stored().at("m_v{}").size(), 2u);
+
+  auto letters = dead_letters_->List(10);
+  ASSERT_EQ(letters.size(), 2u);
+  EXPECT_EQ(letters[1].raw, "broken line");
+  EXPECT_EQ(letters[1].origin, "/write");
+  EXPECT_EQ(letters[1].source, "http");
+  EXPECT_EQ(letters[0].reason, "invalid_field_value");
+  Response listed = router_.Dispatch(Request::Make(Method::kGet, "/api/v1/deadletters?limit=1"));
+  ASSERT_EQ(listed.status, 200);
+  const auto listing = nlohmann::json::parse(listed.body);
+  ASSERT_EQ(listing["data"].size(), 1u);
+  EXPECT_EQ(listing["data"][0]["raw"], "m v=x 1");
+  EXPECT_EQ(listing["data"][0]["position"], 4);
+  EXPECT_EQ(router_.Dispatch(Request::Make(Method::kGet, "/api/v1/deadletters?limit=lots")).status,
+            400);
 }
 
 TEST_F(HttpIngestTest, SamplesOutsideRetentionAreReportedAsDropped) {
@@ -104,6 +124,8 @@ TEST_F(HttpIngestTest, SamplesOutsideRetentionAreReportedAsDropped) {
             std::string::npos)
       << error;
   EXPECT_EQ(Stored().at("m_v{}").size(), 1u);
+  ASSERT_EQ(dead_letters_->List(10).size(), 1u);
+  EXPECT_EQ(dead_letters_->List(10)[0].reason, "outside_time_window");
 }
 
 TEST_F(HttpIngestTest, GzipBodies) {

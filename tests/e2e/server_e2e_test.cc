@@ -136,6 +136,34 @@ TEST_F(ServerE2ETest, ServesOperationalEndpointsAndStopsOnSigterm) {
   StopCleanly(server.get());
 }
 
+TEST_F(ServerE2ETest, WritesLineProtocolAndKeepsDeadLettersAcrossRestart) {
+  std::unique_ptr<Subprocess> server;
+  uint16_t port = Start(&server);
+  ASSERT_NE(port, 0);
+  auto written =
+      Fetch(port, "POST", "/write?db=x&precision=s", "room,id=1 temp=21.5\nroom,id=2 temp=oops\n");
+  ASSERT_TRUE(written.has_value());
+  EXPECT_EQ(written->status, 400);
+  EXPECT_NE(written->body.find("partial write"), std::string::npos);
+  auto metrics = Fetch(port, "GET", "/metrics");
+  ASSERT_TRUE(metrics.has_value());
+  EXPECT_NE(metrics->body.find("tidemark_storage_samples_appended_total 1"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find(
+                "tidemark_dead_letters_total{reason=\"invalid_field_value\",source=\"http\"} 1"),
+            std::string::npos);
+  StopCleanly(server.get());
+
+  port = Start(&server);
+  ASSERT_NE(port, 0);
+  auto letters = Fetch(port, "GET", "/api/v1/deadletters");
+  ASSERT_TRUE(letters.has_value());
+  const auto body = nlohmann::json::parse(letters->body);
+  ASSERT_EQ(body["data"].size(), 1u);
+  EXPECT_EQ(body["data"][0]["raw"], "room,id=2 temp=oops");
+  StopCleanly(server.get());
+}
+
 TEST_F(ServerE2ETest, RunsOnEmbeddedDefaultsWithFlagOverrides) {
   std::unique_ptr<Subprocess> server;
   const std::string data = dir_ + "/flagdata";

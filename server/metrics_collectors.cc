@@ -1,0 +1,110 @@
+#include "server/metrics_collectors.h"
+
+#include <prometheus/client_metric.h>
+#include <prometheus/metric_family.h>
+
+#include <string>
+#include <vector>
+
+namespace tidemark::server {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily Family(std::string name, std::string help, MetricType type) {
+  MetricFamily family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.type = type;
+  return family;
+}
+
+void AddValue(MetricFamily* family, double value, std::vector<ClientMetric::Label> labels = {}) {
+  ClientMetric metric;
+  metric.label = std::move(labels);
+  if (family->type == MetricType::Counter) {
+    metric.counter.value = value;
+  } else {
+    metric.gauge.value = value;
+  }
+  family->metric.push_back(std::move(metric));
+}
+
+MetricFamily Single(std::string name, std::string help, MetricType type, double value) {
+  MetricFamily family = Family(std::move(name), std::move(help), type);
+  AddValue(&family, value);
+  return family;
+}
+
+class StorageCollector final : public prometheus::Collectable {
+ public:
+  explicit StorageCollector(const storage::Storage* storage) : storage_(storage) {}
+  std::vector<MetricFamily> Collect() const override {
+    const storage::StorageStats s = storage_->Stats();
+    const auto G = MetricType::Gauge;
+    const auto C = MetricType::Counter;
+    std::vector<MetricFamily> out = {
+        Single("tidemark_storage_series", "Series known to the store.", G, s.series),
+        Single("tidemark_storage_head_series", "Series with samples in the in-memory head.", G,
+               s.head_series),
+        Single("tidemark_storage_head_memory_bytes", "Memory used by the head.", G,
+               s.head_memory_bytes),
+        Single("tidemark_storage_samples_appended_total", "Samples stored.", C, s.samples_appended),
+        Single("tidemark_storage_out_of_order_samples_total",
+               "Samples that arrived older than their series' newest sample.", C,
+               s.out_of_order_samples),
+        Single("tidemark_storage_partitions", "Time partitions on disk.", G, s.partitions),
+        Single("tidemark_storage_sealed_samples", "Samples sealed into partitions.", G,
+               s.sealed_samples),
+        Single("tidemark_storage_sealed_bytes", "Bytes of sealed chunks.", G, s.sealed_bytes),
+        Single("tidemark_storage_appends_refused_total",
+               "Appends refused because the head was over its memory limit.", C,
+               s.appends_refused_memory),
+    };
+    MetricFamily rejected = Family("tidemark_storage_rejected_samples_total",
+                                   "Samples the store refused, by reason.", C);
+    AddValue(&rejected, s.rejected_too_old, {{"reason", "too_old"}});
+    AddValue(&rejected, s.rejected_too_new, {{"reason", "too_new"}});
+    AddValue(&rejected, s.rejected_invalid_labels, {{"reason", "invalid_labels"}});
+    out.push_back(std::move(rejected));
+    return out;
+  }
+
+ private:
+  const storage::Storage* storage_;
+};
+
+class DeadLetterCollector final : public prometheus::Collectable {
+ public:
+  explicit DeadLetterCollector(const ingest::DeadLetters* letters) : letters_(letters) {}
+  std::vector<MetricFamily> Collect() const override {
+    MetricFamily total =
+        Family("tidemark_dead_letters_total",
+               "Rejected lines, records or payloads, by source and reason.", MetricType::Counter);
+    for (const auto& [key, count] : letters_->Counts()) {
+      AddValue(&total, static_cast<double>(count), {{"reason", key.second}, {"source", key.first}});
+    }
+    return {std::move(total),
+            Single("tidemark_dead_letters_dropped_total",
+                   "Dead letters deleted to stay within the disk budget.", MetricType::Counter,
+                   static_cast<double>(letters_->dropped()))};
+  }
+
+ private:
+  const ingest::DeadLetters* letters_;
+};
+
+}  // namespace
+
+std::shared_ptr<prometheus::Collectable> MakeStorageCollector(const storage::Storage* storage) {
+  return std::make_shared<StorageCollector>(storage);
+}
+
+std::shared_ptr<prometheus::Collectable> MakeDeadLetterCollector(
+    const ingest::DeadLetters* dead_letters) {
+  return std::make_shared<DeadLetterCollector>(dead_letters);
+}
+
+}  // namespace tidemark::server
