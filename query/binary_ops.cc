@@ -1,0 +1,230 @@
+// Binary operators: scalar/scalar, vector/scalar and vector/vector arithmetic and comparison
+// (with `bool`), set operators, and vector matching (on/ignoring, group_left/group_right).
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "query/eval_error.h"
+#include "query/evaluator.h"
+
+namespace tidemark::query {
+namespace {
+
+using storage::Label;
+using storage::Labels;
+
+bool IsComparison(Tok op) {
+  return op == Tok::kEql || op == Tok::kNeq || op == Tok::kLss || op == Tok::kLte ||
+         op == Tok::kGtr || op == Tok::kGte;
+}
+
+bool DropsName(Tok op) {
+  return op == Tok::kAdd || op == Tok::kSub || op == Tok::kMul || op == Tok::kDiv ||
+         op == Tok::kMod || op == Tok::kPow;
+}
+
+// Prometheus' vectorElemBinop: the value and whether a comparison keeps the element.
+std::pair<double, bool> ElemBinop(Tok op, double l, double r) {
+  switch (op) {
+    case Tok::kAdd:
+      return {l + r, true};
+    case Tok::kSub:
+      return {l - r, true};
+    case Tok::kMul:
+      return {l * r, true};
+    case Tok::kDiv:
+      return {l / r, true};
+    case Tok::kPow:
+      return {std::pow(l, r), true};
+    case Tok::kMod:
+      return {std::fmod(l, r), true};
+    case Tok::kAtan2:
+      return {std::atan2(l, r), true};
+    case Tok::kEql:
+      return {l, l == r};
+    case Tok::kNeq:
+      return {l, l != r};
+    case Tok::kGtr:
+      return {l, l > r};
+    case Tok::kLss:
+      return {l, l < r};
+    case Tok::kGte:
+      return {l, l >= r};
+    case Tok::kLte:
+      return {l, l <= r};
+    default:
+      break;
+  }
+  throw EvalError{base::StatusCode::kInternal, "operator not allowed here"};
+}
+
+bool Contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// The matching signature of a series: the `on` labels, or all but the `ignoring` ones and
+// __name__.
+std::string Signature(const Labels& l, const VectorMatching& m) {
+  std::string sig;
+  for (const Label& label : l) {
+    const bool listed = Contains(m.labels, label.name);
+    const bool take = m.on ? listed : (!listed && label.name != storage::kMetricNameLabel);
+    if (!take) continue;
+    sig += label.name;
+    sig += '\xff';
+    sig += label.value;
+    sig += '\xff';
+  }
+  return sig;
+}
+
+std::string MatchLabelsString(const Labels& l, const VectorMatching& m) {
+  std::vector<Label> out;
+  for (const Label& label : l) {
+    const bool listed = Contains(m.labels, label.name);
+    if (m.on ? listed : (!listed && label.name != storage::kMetricNameLabel)) out.push_back(label);
+  }
+  return Labels(std::move(out)).ToString();
+}
+
+Labels ResultMetric(const Labels& lhs, const Labels& rhs, Tok op, const VectorMatching& m,
+                    bool return_bool) {
+  std::vector<Label> out;
+  for (const Label& label : lhs) {
+    if ((DropsName(op) || return_bool) && label.name == storage::kMetricNameLabel) continue;
+    if (m.card == Cardinality::kOneToOne) {
+      const bool listed = Contains(m.labels, label.name);
+      if (m.on ? !listed : listed) continue;
+    }
+    if (Contains(m.include, label.name)) continue;
+    out.push_back(label);
+  }
+  for (const std::string& name : m.include) {
+    const std::string_view v = rhs.Get(name);
+    if (!v.empty()) out.push_back({name, std::string(v)});
+  }
+  return Labels(std::move(out));
+}
+
+void VectorBinop(const Expr& e, StepVector lhs, StepVector rhs, int64_t ts, MatrixBuilder* out) {
+  const VectorMatching& m = e.matching;
+  if (m.card == Cardinality::kOneToMany) std::swap(lhs, rhs);
+  std::unordered_map<std::string, const StepSample*> right;
+  for (const StepSample& rs : rhs) {
+    auto [it, inserted] = right.try_emplace(Signature(*rs.metric, m), &rs);
+    if (!inserted) {
+      const char* side = m.card == Cardinality::kOneToMany ? "left" : "right";
+      ThrowExecError("found duplicate series for the match group " +
+                     MatchLabelsString(*rs.metric, m) + " on the " + side +
+                     " hand-side of the operation: [" + rs.metric->ToString() + ", " +
+                     it->second->metric->ToString() +
+                     "];many-to-many matching not allowed: matching labels must be unique on "
+                     "one side");
+    }
+  }
+  std::unordered_map<std::string, std::unordered_set<uint64_t>> matched;
+  for (const StepSample& ls : lhs) {
+    const std::string sig = Signature(*ls.metric, m);
+    auto it = right.find(sig);
+    if (it == right.end()) continue;
+    const StepSample& rs = *it->second;
+    double vl = ls.v, vr = rs.v;
+    if (m.card == Cardinality::kOneToMany) std::swap(vl, vr);
+    auto [value, keep] = ElemBinop(e.op, vl, vr);
+    if (e.return_bool) {
+      value = keep ? 1.0 : 0.0;
+    } else if (!keep) {
+      continue;
+    }
+    Labels metric = ResultMetric(*ls.metric, *rs.metric, e.op, m, e.return_bool);
+    auto [mit, first] = matched.try_emplace(sig);
+    if (m.card == Cardinality::kOneToOne) {
+      if (!first) {
+        ThrowExecError(
+            "multiple matches for labels: many-to-one matching must be explicit "
+            "(group_left/group_right)");
+      }
+    } else if (!mit->second.insert(metric.Hash()).second) {
+      ThrowExecError("multiple matches for labels: grouping labels must ensure unique metric");
+    }
+    out->Add(metric, ts, value);
+  }
+}
+
+void SetBinop(const Expr& e, const StepVector& lhs, const StepVector& rhs, int64_t ts,
+              MatrixBuilder* out) {
+  const VectorMatching& m = e.matching;
+  if (e.op == Tok::kLor) {
+    std::unordered_set<std::string> left;
+    for (const StepSample& ls : lhs) {
+      left.insert(Signature(*ls.metric, m));
+      out->Add(*ls.metric, ts, ls.v);
+    }
+    for (const StepSample& rs : rhs) {
+      if (!left.contains(Signature(*rs.metric, m))) out->Add(*rs.metric, ts, rs.v);
+    }
+    return;
+  }
+  std::unordered_set<std::string> right;
+  for (const StepSample& rs : rhs) right.insert(Signature(*rs.metric, m));
+  const bool want = e.op == Tok::kLand;
+  for (const StepSample& ls : lhs) {
+    if (right.contains(Signature(*ls.metric, m)) == want) out->Add(*ls.metric, ts, ls.v);
+  }
+}
+
+void VectorScalarBinop(const Expr& e, const StepVector& vec, double scalar, bool swap, int64_t ts,
+                       MatrixBuilder* out) {
+  for (const StepSample& s : vec) {
+    double l = s.v, r = scalar;
+    if (swap) std::swap(l, r);
+    auto [value, keep] = ElemBinop(e.op, l, r);
+    if (IsComparison(e.op) && swap) value = r;
+    if (e.return_bool) {
+      value = keep ? 1.0 : 0.0;
+      keep = true;
+    }
+    if (!keep) continue;
+    if (DropsName(e.op) || e.return_bool) {
+      out->Add(DropMetricName(*s.metric), ts, value);
+    } else {
+      out->Add(*s.metric, ts, value);
+    }
+  }
+}
+
+}  // namespace
+
+Matrix Evaluator::EvalBinary(const Expr& e, const Steps& s) {
+  const ValueType lt = e.lhs->type, rt = e.rhs->type;
+  Matrix lhs = Eval(*e.lhs, s);
+  Matrix rhs = Eval(*e.rhs, s);
+  if (lt == ValueType::kScalar && rt == ValueType::kScalar) {
+    return PerStep({&lhs, &rhs}, s, [&](int64_t ts, size_t, auto& in, MatrixBuilder* out) {
+      if (in[0].empty() || in[1].empty()) return;
+      auto [value, keep] = ElemBinop(e.op, in[0][0].v, in[1][0].v);
+      if (IsComparison(e.op)) value = keep ? 1.0 : 0.0;
+      out->Add(Labels(), ts, value);
+    });
+  }
+  if (lt == ValueType::kVector && rt == ValueType::kVector) {
+    return PerStep({&lhs, &rhs}, s, [&](int64_t ts, size_t, auto& in, MatrixBuilder* out) {
+      if (e.matching.card == Cardinality::kManyToMany) {
+        SetBinop(e, in[0], in[1], ts, out);
+      } else {
+        VectorBinop(e, in[0], in[1], ts, out);
+      }
+    });
+  }
+  const bool scalar_left = lt == ValueType::kScalar;
+  return PerStep({&lhs, &rhs}, s, [&](int64_t ts, size_t, auto& in, MatrixBuilder* out) {
+    const StepVector& vec = scalar_left ? in[1] : in[0];
+    const StepVector& sc = scalar_left ? in[0] : in[1];
+    if (sc.empty()) return;
+    VectorScalarBinop(e, vec, sc[0].v, scalar_left, ts, out);
+  });
+}
+
+}  // namespace tidemark::query

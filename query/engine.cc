@@ -1,0 +1,83 @@
+#include "query/engine.h"
+
+#include <chrono>
+#include <string>
+
+#include "query/parser.h"
+
+namespace tidemark::query {
+
+std::string_view ErrorTypeName(ErrorType type) {
+  switch (type) {
+    case ErrorType::kBadData:
+      return "bad_data";
+    case ErrorType::kExecution:
+      return "execution";
+    case ErrorType::kTimeout:
+      return "timeout";
+    case ErrorType::kCanceled:
+      return "canceled";
+    case ErrorType::kNone:
+      break;
+  }
+  return "";
+}
+
+ErrorType ErrorTypeOf(const base::Status& status) {
+  switch (status.code()) {
+    case base::StatusCode::kOk:
+      return ErrorType::kNone;
+    case base::StatusCode::kInvalidArgument:
+      return ErrorType::kBadData;
+    case base::StatusCode::kDeadlineExceeded:
+      return ErrorType::kTimeout;
+    case base::StatusCode::kCancelled:
+      return ErrorType::kCanceled;
+    default:
+      break;
+  }
+  return ErrorType::kExecution;
+}
+
+base::Result<Value> Engine::InstantQuery(const QuerierFactory& querier_factory,
+                                         std::string_view query, int64_t time_ms,
+                                         const std::atomic<bool>* cancel) const {
+  return Execute(querier_factory, query, Steps{time_ms, time_ms, 1}, true, cancel);
+}
+
+base::Result<Value> Engine::RangeQuery(const QuerierFactory& querier_factory,
+                                       std::string_view query, int64_t start_ms, int64_t end_ms,
+                                       int64_t step_ms, const std::atomic<bool>* cancel) const {
+  if (step_ms <= 0) {
+    return base::Status::InvalidArgument(
+        "zero or negative query resolution step widths are not accepted. Try a positive integer");
+  }
+  if (end_ms < start_ms) {
+    return base::Status::InvalidArgument("end timestamp must not be before start time");
+  }
+  if ((end_ms - start_ms) / step_ms + 1 > options_.max_points_per_series) {
+    return base::Status::InvalidArgument(
+        "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
+        "resolution (?step=XX)");
+  }
+  Steps steps{start_ms, end_ms, step_ms};
+  steps.end = steps.At(steps.Count() - 1);
+  return Execute(querier_factory, query, steps, false, cancel);
+}
+
+base::Result<Value> Engine::Execute(const QuerierFactory& factory, std::string_view query,
+                                    const Steps& steps, bool instant,
+                                    const std::atomic<bool>* cancel) const {
+  auto expr = ParseExpr(query);
+  if (!expr.ok()) return expr.status();
+  EvalOptions opts;
+  opts.lookback_ms = options_.lookback_delta_ms;
+  opts.default_subquery_step_ms = options_.default_subquery_step_ms;
+  opts.max_samples = options_.max_samples;
+  opts.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+  opts.cancel = cancel;
+  Evaluator evaluator(&factory, steps.start, steps.end, opts);
+  return evaluator.Run(**expr, steps, instant);
+}
+
+}  // namespace tidemark::query

@@ -1,0 +1,70 @@
+// Engine: the PromQL entry point for the HTTP API and alerting. Parses, type-checks and evaluates
+// a query against a storage::Querier source, enforcing the per-query limits (timeout,
+// cancellation, samples loaded, points per series).
+//
+// Thread-safe: one Engine may run any number of queries concurrently; each query runs on the
+// calling thread.
+//
+// Errors (base::Status) and their Prometheus error types (see ErrorTypeOf):
+//   InvalidArgument    -> bad_data   (parse errors, bad range/step)
+//   DeadlineExceeded   -> timeout    ("query timed out in expression evaluation")
+//   Cancelled          -> canceled   ("query was canceled in expression evaluation")
+//   everything else    -> execution  (e.g. "query processing would load too many samples into
+//                                     memory in query execution", many-to-many matching)
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+#include "query/evaluator.h"
+#include "query/value.h"
+#include "storage/base/status.h"
+
+namespace tidemark::query {
+
+struct EngineOptions {
+  int64_t lookback_delta_ms = 5 * 60'000;
+  // Step of subqueries written without one (`x[5m:]`).
+  int64_t default_subquery_step_ms = 60'000;
+  int64_t max_samples = 50'000'000;
+  int64_t timeout_ms = 2 * 60'000;
+  // Range queries whose (end - start) / step + 1 exceeds this are rejected.
+  int64_t max_points_per_series = 11'000;
+};
+
+// Prometheus API error types.
+enum class ErrorType { kNone, kBadData, kExecution, kTimeout, kCanceled };
+
+// "bad_data", "execution", "timeout", "canceled" ("" for kNone).
+std::string_view ErrorTypeName(ErrorType type);
+ErrorType ErrorTypeOf(const base::Status& status);
+
+class Engine {
+ public:
+  explicit Engine(EngineOptions options = {}) : options_(options) {}
+
+  // Evaluates `query` at `time_ms`. The Value is a Vector, Scalar, String or (for a range-vector
+  // expression) a Matrix. `cancel`, when given, aborts the query once it becomes true.
+  base::Result<Value> InstantQuery(const QuerierFactory& querier_factory, std::string_view query,
+                                   int64_t time_ms,
+                                   const std::atomic<bool>* cancel = nullptr) const;
+
+  // Evaluates `query` at start, start + step, ..., end (ms). The Value is always a Matrix sorted
+  // by labels. InvalidArgument when step <= 0, end < start, too many points per series, or the
+  // expression is not a scalar or instant vector.
+  base::Result<Value> RangeQuery(const QuerierFactory& querier_factory, std::string_view query,
+                                 int64_t start_ms, int64_t end_ms, int64_t step_ms,
+                                 const std::atomic<bool>* cancel = nullptr) const;
+
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  base::Result<Value> Execute(const QuerierFactory& factory, std::string_view query,
+                              const Steps& steps, bool instant,
+                              const std::atomic<bool>* cancel) const;
+
+  EngineOptions options_;
+};
+
+}  // namespace tidemark::query

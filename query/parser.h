@@ -1,0 +1,21 @@
+// PromQL parser: a precedence-climbing parser over the lexer's tokens that builds the AST and
+// type-checks it the way Prometheus 2.42 does. Errors carry a source position in Prometheus'
+// style, e.g. `1:5: parse error: unclosed left parenthesis`.
+//
+// Stateless functions; safe to call from any thread.
+#pragma once
+
+#include <string_view>
+
+#include "query/ast.h"
+#include "storage/base/status.h"
+
+namespace tidemark::query {
+
+// Nesting deeper than this is rejected (protects the recursive parser and evaluator).
+inline constexpr int kMaxParseDepth = 200;
+
+// Parses and type-checks `input`. InvalidArgument with the positioned message on any error.
+base::Result<ExprPtr> ParseExpr(std::string_view input);
+
+}  // namespace tidemark::query

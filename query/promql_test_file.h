@@ -1,0 +1,23 @@
+// Runner for Prometheus' PromQL test files (promql/testdata/*.test): `load`, `clear`,
+// `eval instant`, `eval_fail`, `eval_ordered`, executed against the Engine over a real Storage
+// opened in a temporary directory. Instant evals are re-run as range queries over [t-1m, t+1m]
+// as Prometheus' own runner does; values compare with its relative tolerance (1e-6).
+//
+// Test support code; one runner per thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace tidemark::query {
+
+struct TestFileResult {
+  int evals = 0;
+  int passed = 0;
+  std::vector<std::string> failures;  // "file:line: expr: reason"
+};
+
+// Runs every command of `path`; storage directories are created under `tmp_dir`.
+TestFileResult RunPromqlTestFile(const std::string& path, const std::string& tmp_dir);
+
+}  // namespace tidemark::query
