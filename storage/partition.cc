@@ -63,21 +63,46 @@ leveldb::Options DbOptions(leveldb::Env* env) {
 
 }  // namespace
 
+namespace {
+
+base::Status OpenDb(leveldb::Env* env, const std::string& path, leveldb::DB** db,
+                    uint64_t* next_seq) {
+  leveldb::Status s = leveldb::DB::Open(DbOptions(env), path, db);
+  if (!s.ok()) return FromLevelDb(s, "open partition " + path);
+  std::string seq_value;
+  *next_seq = 1;
+  s = (*db)->Get(leveldb::ReadOptions(), std::string(kSeqKey), &seq_value);
+  if (s.ok() && seq_value.size() == 8) {
+    *next_seq = DecodeFixed64(seq_value.data());
+  } else if (!s.ok() && !s.IsNotFound()) {
+    delete *db;
+    *db = nullptr;
+    return FromLevelDb(s, "read partition sequence " + path);
+  }
+  return base::Status::Ok();
+}
+
+}  // namespace
+
 base::Result<std::shared_ptr<Partition>> Partition::Open(leveldb::Env* env, std::string path,
                                                          int64_t start, int64_t end) {
   leveldb::DB* db = nullptr;
-  leveldb::Status s = leveldb::DB::Open(DbOptions(env), path, &db);
-  if (!s.ok()) return FromLevelDb(s, "open partition " + path);
-  std::string seq_value;
   uint64_t next_seq = 1;
-  s = db->Get(leveldb::ReadOptions(), std::string(kSeqKey), &seq_value);
-  if (s.ok() && seq_value.size() == 8) {
-    next_seq = DecodeFixed64(seq_value.data());
-  } else if (!s.ok() && !s.IsNotFound()) {
-    delete db;
-    return FromLevelDb(s, "read partition sequence " + path);
-  }
+  TM_RETURN_IF_ERROR(OpenDb(env, path, &db, &next_seq));
   return std::shared_ptr<Partition>(new Partition(env, std::move(path), start, end, db, next_seq));
+}
+
+base::Status Partition::ReopenIfBrokenLocked() {
+  if (!broken_) return base::Status::Ok();
+  std::unique_lock l(db_mu_);
+  delete db_;
+  db_ = nullptr;
+  uint64_t stored_seq = 1;
+  TM_RETURN_IF_ERROR(OpenDb(env_, path_, &db_, &stored_seq));
+  next_seq_ = std::max(next_seq_, stored_seq);
+  broken_ = false;
+  TM_LOG(kInfo) << "partition: reopened " << path_ << " after a write error";
+  return base::Status::Ok();
 }
 
 Partition::~Partition() {
@@ -92,6 +117,7 @@ Partition::~Partition() {
 
 base::Status Partition::Write(std::vector<StoredChunk> chunks, bool sync) {
   std::lock_guard l(write_mu_);
+  TM_RETURN_IF_ERROR(ReopenIfBrokenLocked());
   uint64_t seq = next_seq_;
   leveldb::WriteBatch batch;
   for (auto& c : chunks) {
@@ -103,13 +129,17 @@ base::Status Partition::Write(std::vector<StoredChunk> chunks, bool sync) {
   batch.Put(std::string(kSeqKey), seq_value);
   leveldb::WriteOptions wo;
   wo.sync = sync;
-  TM_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "write partition " + path_));
-  next_seq_ = seq + 1;
-  return base::Status::Ok();
+  std::shared_lock dl(db_mu_);
+  base::Status s = FromLevelDb(db_->Write(wo, &batch), "write partition " + path_);
+  next_seq_ = seq + 1;  // never reuse a number, even if the write may have landed
+  if (!s.ok()) broken_ = true;
+  return s;
 }
 
 base::Status Partition::Read(SeriesId id, int64_t mint, int64_t maxt,
                              std::vector<StoredChunk>* out) const {
+  std::shared_lock dl(db_mu_);
+  if (db_ == nullptr) return base::Status::IoError("partition " + path_ + " is not open");
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
   std::string start = ChunkKey(id, INT64_MIN, 0);
   std::string_view prefix = std::string_view(start).substr(0, 9);
@@ -144,7 +174,6 @@ base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, bool mer
     TM_RETURN_IF_ERROR(DecodeSealedChunk(c.data, &part));
     merged = MergeLastWins(merged, part);
   }
-  std::lock_guard l(write_mu_);
   uint64_t seq = next_seq_;
   leveldb::WriteBatch batch;
   for (const auto& c : *chunks) batch.Delete(ChunkKey(c.id, c.min_t, c.seq));
@@ -158,13 +187,20 @@ base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, bool mer
   batch.Put(std::string(kSeqKey), seq_value);
   leveldb::WriteOptions wo;
   wo.sync = true;
-  TM_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "compact partition " + path_));
   next_seq_ = seq + 1;
+  base::Status s = FromLevelDb(db_->Write(wo, &batch), "compact partition " + path_);
+  if (!s.ok()) {
+    broken_ = true;
+    return s;
+  }
   *rewritten = true;
   return base::Status::Ok();
 }
 
 base::Result<size_t> Partition::Compact(bool merge_all) {
+  std::lock_guard l(write_mu_);
+  TM_RETURN_IF_ERROR(ReopenIfBrokenLocked());
+  std::shared_lock dl(db_mu_);
   leveldb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));

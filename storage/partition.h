@@ -8,10 +8,12 @@
 // are deleted when the last reference goes away.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -59,15 +61,21 @@ class Partition {
   Partition(leveldb::Env* env, std::string path, int64_t start, int64_t end, leveldb::DB* db,
             uint64_t next_seq)
       : env_(env), path_(std::move(path)), start_(start), end_(end), db_(db), next_seq_(next_seq) {}
+  // Both require write_mu_; CompactSeries also a shared db_mu_.
   base::Status CompactSeries(std::vector<StoredChunk>* chunks, bool merge_all, bool* rewritten);
+  base::Status ReopenIfBrokenLocked();
 
   leveldb::Env* env_;
   const std::string path_;
   const int64_t start_, end_;
+  // LevelDB refuses all writes after a failed sync; the partition then reopens its database
+  // before the next write. db_mu_ guards the pointer against that swap.
+  mutable std::shared_mutex db_mu_;
   leveldb::DB* db_;
   std::mutex write_mu_;  // serializes writers so sequence numbers follow commit order
   uint64_t next_seq_;
-  bool dropped_ = false;
+  bool broken_ = false;  // guarded by write_mu_
+  std::atomic<bool> dropped_{false};
 };
 
 struct TierOptions {

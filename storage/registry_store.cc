@@ -20,21 +20,27 @@ std::string SeriesKey(SeriesId id) {
 
 }  // namespace
 
-base::Result<std::unique_ptr<RegistryStore>> RegistryStore::Open(leveldb::Env* env,
-                                                                 std::string path) {
+base::Status RegistryStore::OpenDb(leveldb::Env* env, const std::string& path, leveldb::DB** db) {
   leveldb::Options o;
   o.create_if_missing = true;
   o.max_open_files = 64;
   if (env) o.env = env;
-  leveldb::DB* db = nullptr;
-  leveldb::Status s = leveldb::DB::Open(o, path, &db);
+  leveldb::Status s = leveldb::DB::Open(o, path, db);
   if (!s.ok()) return base::Status::IoError("open registry " + path + ": " + s.ToString());
-  return std::unique_ptr<RegistryStore>(new RegistryStore(db));
+  return base::Status::Ok();
+}
+
+base::Result<std::unique_ptr<RegistryStore>> RegistryStore::Open(leveldb::Env* env,
+                                                                 std::string path) {
+  leveldb::DB* db = nullptr;
+  TM_RETURN_IF_ERROR(OpenDb(env, path, &db));
+  return std::unique_ptr<RegistryStore>(new RegistryStore(env, std::move(path), db));
 }
 
 RegistryStore::~RegistryStore() { delete db_; }
 
 base::Status RegistryStore::LoadInto(SeriesRegistry* registry) {
+  std::lock_guard l(mu_);
   leveldb::ReadOptions ro;
   ro.fill_cache = false;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
@@ -61,12 +67,22 @@ base::Status RegistryStore::LoadInto(SeriesRegistry* registry) {
 }
 
 base::Status RegistryStore::Persist(const std::vector<std::pair<SeriesId, Labels>>& series) {
+  std::lock_guard l(mu_);
+  if (broken_) {
+    delete db_;
+    db_ = nullptr;
+    TM_RETURN_IF_ERROR(OpenDb(env_, path_, &db_));
+    broken_ = false;
+  }
   leveldb::WriteBatch batch;
   for (const auto& [id, labels] : series) batch.Put(SeriesKey(id), labels.Encode());
   leveldb::WriteOptions wo;
   wo.sync = true;
   leveldb::Status s = db_->Write(wo, &batch);
-  if (!s.ok()) return base::Status::IoError("persist registry: " + s.ToString());
+  if (!s.ok()) {
+    broken_ = true;
+    return base::Status::IoError("persist registry: " + s.ToString());
+  }
   return base::Status::Ok();
 }
 

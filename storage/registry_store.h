@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,12 +28,20 @@ class RegistryStore {
 
   // Inserts every stored series into `registry` (marked logged and persisted).
   base::Status LoadInto(SeriesRegistry* registry);
-  // Durably (synced) stores the given series.
+  // Durably (synced) stores the given series. After a failure the database is reopened on the
+  // next call (LevelDB refuses further writes after a failed sync).
   base::Status Persist(const std::vector<std::pair<SeriesId, Labels>>& series);
 
  private:
-  explicit RegistryStore(leveldb::DB* db) : db_(db) {}
+  RegistryStore(leveldb::Env* env, std::string path, leveldb::DB* db)
+      : env_(env), path_(std::move(path)), db_(db) {}
+  static base::Status OpenDb(leveldb::Env* env, const std::string& path, leveldb::DB** db);
+
+  leveldb::Env* env_;
+  const std::string path_;
+  std::mutex mu_;  // guards db_ replacement and broken_
   leveldb::DB* db_;
+  bool broken_ = false;
 };
 
 }  // namespace tidemark::storage

@@ -248,6 +248,37 @@ TEST(StorageTest, DiskFullFailsAppendAndStoreStaysConsistent) {
   ExpectSamples({{kStart, 1}, {kStart + 2000, 3}}, Only(store.get(), a));
 }
 
+TEST(StorageTest, PartitionWriteErrorsFailTheSealButLoseNothing) {
+  MemStore store;
+  ASSERT_TRUE(store.Open().ok());
+  Labels a = Series("temp", "x");
+  // A first seal creates the registry entry and the partition.
+  WriteBatch b0;
+  b0.Add(a, kStart - 10 * kHour, 0);
+  ASSERT_TRUE(store->Append(b0).ok());
+  ASSERT_TRUE(store->Seal(kStart - 8 * kHour).ok());
+  WriteBatch b;
+  std::vector<Sample> want = {{kStart - 10 * kHour, 0}};
+  for (int i = 0; i < 50; ++i) {
+    b.Add(a, kStart - 6 * kHour + i * 60'000, i);
+    want.push_back({kStart - 6 * kHour + i * 60'000, static_cast<double>(i)});
+  }
+  ASSERT_TRUE(store->Append(b).ok());
+  store.SetLevelDbWritesFail(true);
+  base::Status s = store->Seal(kStart - 2 * kHour);
+  EXPECT_FALSE(s.ok());
+  ExpectSamples(want, Only(store.get(), a));  // still served from the head
+  WriteBatch more;
+  more.Add(a, kStart, 99);  // appends keep working: the WAL is not affected
+  ASSERT_TRUE(store->Append(more).ok());
+  want.push_back({kStart, 99});
+  store.SetLevelDbWritesFail(false);
+  ASSERT_TRUE(store->Seal(kStart - 2 * kHour).ok());  // retried, partition reopened
+  ExpectSamples(want, Only(store.get(), a));
+  ASSERT_TRUE(store.Open().ok());
+  ExpectSamples(want, Only(store.get(), a));
+}
+
 TEST(StorageTest, ConcurrentAppendersAndReaders) {
   MemStore store;
   ASSERT_TRUE(store.Open().ok());

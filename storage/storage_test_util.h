@@ -6,6 +6,7 @@
 #include <leveldb/env.h>
 #include <leveldb/helpers/memenv.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,12 +21,51 @@ inline constexpr int64_t kHour = 3'600'000;
 inline constexpr int64_t kDay = 24 * kHour;
 inline constexpr int64_t kStart = 1'763'769'600'000;  // 2025-11-22T00:00:00Z
 
+// Wraps a leveldb::Env; while `fail` is set, every write and sync of any file fails (disk full).
+class FailingLevelDbEnv final : public leveldb::EnvWrapper {
+ public:
+  explicit FailingLevelDbEnv(leveldb::Env* target) : leveldb::EnvWrapper(target) {}
+  std::atomic<bool> fail{false};
+
+  leveldb::Status NewWritableFile(const std::string& f, leveldb::WritableFile** r) override {
+    return Wrap(target()->NewWritableFile(f, r), r);
+  }
+  leveldb::Status NewAppendableFile(const std::string& f, leveldb::WritableFile** r) override {
+    return Wrap(target()->NewAppendableFile(f, r), r);
+  }
+
+ private:
+  class File final : public leveldb::WritableFile {
+   public:
+    File(leveldb::WritableFile* base, std::atomic<bool>* fail) : base_(base), fail_(fail) {}
+    ~File() override { delete base_; }
+    leveldb::Status Append(const leveldb::Slice& d) override {
+      return *fail_ ? Err() : base_->Append(d);
+    }
+    leveldb::Status Close() override { return base_->Close(); }
+    leveldb::Status Flush() override { return *fail_ ? Err() : base_->Flush(); }
+    leveldb::Status Sync() override { return *fail_ ? Err() : base_->Sync(); }
+
+   private:
+    static leveldb::Status Err() { return leveldb::Status::IOError("injected: disk full"); }
+    leveldb::WritableFile* base_;
+    std::atomic<bool>* fail_;
+  };
+  leveldb::Status Wrap(leveldb::Status s, leveldb::WritableFile** r) {
+    if (s.ok()) *r = new File(*r, &fail);
+    return s;
+  }
+};
+
 class MemStore {
  public:
-  MemStore() : clock_(kStart), mem_env_(leveldb::NewMemEnv(leveldb::Env::Default())) {
+  MemStore()
+      : clock_(kStart),
+        mem_env_(leveldb::NewMemEnv(leveldb::Env::Default())),
+        failing_env_(mem_env_.get()) {
     options_.clock = &clock_;
     options_.env = &env_;
-    options_.leveldb_env = mem_env_.get();
+    options_.leveldb_env = &failing_env_;
     options_.maintenance_interval_ms = 0;
     options_.retention_ms = 30 * kDay;
     options_.max_future_skew_ms = kHour;
@@ -52,11 +92,14 @@ class MemStore {
   StorageOptions& options() { return options_; }
   base::FakeClock& clock() { return clock_; }
   FaultInjectionEnv& env() { return env_; }
+  // Makes every LevelDB write (registry, partitions) fail while set.
+  void SetLevelDbWritesFail(bool fail) { failing_env_.fail = fail; }
 
  private:
   base::FakeClock clock_;
   FaultInjectionEnv env_;
   std::unique_ptr<leveldb::Env> mem_env_;
+  FailingLevelDbEnv failing_env_;
   StorageOptions options_;
   std::unique_ptr<Storage> storage_;
 };
