@@ -122,18 +122,28 @@ Matrix Evaluator::EvalAggregate(const Expr& e, const Steps& s) {
     }
   }
   const bool select_k = op == "topk" || op == "bottomk";
+  // Group labels and their hashes per input series (they do not change between steps).
+  std::vector<Labels> keys;
+  std::vector<uint64_t> hashes;
+  for (const Series& series : input) {
+    keys.push_back(GroupLabels(series.metric, e));
+    hashes.push_back(keys.back().Hash());
+  }
   return PerStep({&input}, s, [&](int64_t ts, size_t step, auto& in, MatrixBuilder* out) {
     std::unordered_map<uint64_t, size_t> index;
     std::vector<Group> groups;
     for (const StepSample& smp : in[0]) {
-      Labels key = GroupLabels(*smp.metric, e);
+      Labels key;
+      uint64_t hash = hashes[smp.index];
       if (op == "count_values") {
-        std::vector<Label> l = key.labels();
+        std::vector<Label> l = keys[smp.index].labels();
         l.push_back({label, FormatFloat(smp.v)});
         key = Labels(std::move(l));
+        hash = key.Hash();
       }
-      auto [it, inserted] = index.try_emplace(key.Hash(), groups.size());
-      if (inserted) groups.push_back(Group{std::move(key)});
+      auto [it, inserted] = index.try_emplace(hash, groups.size());
+      if (inserted)
+        groups.push_back(Group{op == "count_values" ? std::move(key) : keys[smp.index]});
       Group& g = groups[it->second];
       Accumulate(op == "count_values" ? "count" : op, &g, smp, inserted);
       g.members.push_back(&smp);

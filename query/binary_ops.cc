@@ -2,6 +2,7 @@
 // (with `bool`), set operators, and vector matching (on/ignoring, group_left/group_right).
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -108,14 +109,30 @@ Labels ResultMetric(const Labels& lhs, const Labels& rhs, Tok op, const VectorMa
   return Labels(std::move(out));
 }
 
-void VectorBinop(const Expr& e, StepVector lhs, StepVector rhs, int64_t ts, MatrixBuilder* out) {
+// Per-series values that do not change between steps: matching signatures and result labels.
+struct BinopCache {
+  std::vector<std::string> lsig, rsig;
+  std::unordered_map<uint64_t, Labels> result;  // (many-side index, one-side index) -> labels
+  std::vector<std::optional<Labels>> dropped;   // vector/scalar: labels without __name__
+
+  void Init(const Matrix& lhs, const Matrix& rhs, const VectorMatching& m) {
+    for (const Series& s : lhs) lsig.push_back(Signature(s.metric, m));
+    for (const Series& s : rhs) rsig.push_back(Signature(s.metric, m));
+  }
+};
+
+void VectorBinop(const Expr& e, StepVector lhs, StepVector rhs, int64_t ts, BinopCache* cache,
+                 MatrixBuilder* out) {
   const VectorMatching& m = e.matching;
-  if (m.card == Cardinality::kOneToMany) std::swap(lhs, rhs);
-  std::unordered_map<std::string, const StepSample*> right;
+  const bool swapped = m.card == Cardinality::kOneToMany;
+  if (swapped) std::swap(lhs, rhs);
+  const std::vector<std::string>& lsig = swapped ? cache->rsig : cache->lsig;
+  const std::vector<std::string>& rsig = swapped ? cache->lsig : cache->rsig;
+  std::unordered_map<std::string_view, const StepSample*> right;
   for (const StepSample& rs : rhs) {
-    auto [it, inserted] = right.try_emplace(Signature(*rs.metric, m), &rs);
+    auto [it, inserted] = right.try_emplace(rsig[rs.index], &rs);
     if (!inserted) {
-      const char* side = m.card == Cardinality::kOneToMany ? "left" : "right";
+      const char* side = swapped ? "left" : "right";
       ThrowExecError("found duplicate series for the match group " +
                      MatchLabelsString(*rs.metric, m) + " on the " + side +
                      " hand-side of the operation: [" + rs.metric->ToString() + ", " +
@@ -124,21 +141,27 @@ void VectorBinop(const Expr& e, StepVector lhs, StepVector rhs, int64_t ts, Matr
                      "one side");
     }
   }
-  std::unordered_map<std::string, std::unordered_set<uint64_t>> matched;
+  std::unordered_map<std::string_view, std::unordered_set<uint64_t>> matched;
   for (const StepSample& ls : lhs) {
-    const std::string sig = Signature(*ls.metric, m);
+    const std::string_view sig = lsig[ls.index];
     auto it = right.find(sig);
     if (it == right.end()) continue;
     const StepSample& rs = *it->second;
     double vl = ls.v, vr = rs.v;
-    if (m.card == Cardinality::kOneToMany) std::swap(vl, vr);
+    if (swapped) std::swap(vl, vr);
     auto [value, keep] = ElemBinop(e.op, vl, vr);
     if (e.return_bool) {
       value = keep ? 1.0 : 0.0;
     } else if (!keep) {
       continue;
     }
-    Labels metric = ResultMetric(*ls.metric, *rs.metric, e.op, m, e.return_bool);
+    const uint64_t key = (static_cast<uint64_t>(ls.index) << 32) | rs.index;
+    auto rit = cache->result.find(key);
+    if (rit == cache->result.end()) {
+      rit = cache->result.emplace(key, ResultMetric(*ls.metric, *rs.metric, e.op, m, e.return_bool))
+                .first;
+    }
+    const Labels& metric = rit->second;
     auto [mit, first] = matched.try_emplace(sig);
     if (m.card == Cardinality::kOneToOne) {
       if (!first) {
@@ -154,29 +177,28 @@ void VectorBinop(const Expr& e, StepVector lhs, StepVector rhs, int64_t ts, Matr
 }
 
 void SetBinop(const Expr& e, const StepVector& lhs, const StepVector& rhs, int64_t ts,
-              MatrixBuilder* out) {
-  const VectorMatching& m = e.matching;
+              const BinopCache& cache, MatrixBuilder* out) {
   if (e.op == Tok::kLor) {
-    std::unordered_set<std::string> left;
+    std::unordered_set<std::string_view> left;
     for (const StepSample& ls : lhs) {
-      left.insert(Signature(*ls.metric, m));
+      left.insert(cache.lsig[ls.index]);
       out->Add(*ls.metric, ts, ls.v);
     }
     for (const StepSample& rs : rhs) {
-      if (!left.contains(Signature(*rs.metric, m))) out->Add(*rs.metric, ts, rs.v);
+      if (!left.contains(cache.rsig[rs.index])) out->Add(*rs.metric, ts, rs.v);
     }
     return;
   }
-  std::unordered_set<std::string> right;
-  for (const StepSample& rs : rhs) right.insert(Signature(*rs.metric, m));
+  std::unordered_set<std::string_view> right;
+  for (const StepSample& rs : rhs) right.insert(cache.rsig[rs.index]);
   const bool want = e.op == Tok::kLand;
   for (const StepSample& ls : lhs) {
-    if (right.contains(Signature(*ls.metric, m)) == want) out->Add(*ls.metric, ts, ls.v);
+    if (right.contains(cache.lsig[ls.index]) == want) out->Add(*ls.metric, ts, ls.v);
   }
 }
 
 void VectorScalarBinop(const Expr& e, const StepVector& vec, double scalar, bool swap, int64_t ts,
-                       MatrixBuilder* out) {
+                       BinopCache* cache, MatrixBuilder* out) {
   for (const StepSample& s : vec) {
     double l = s.v, r = scalar;
     if (swap) std::swap(l, r);
@@ -187,11 +209,14 @@ void VectorScalarBinop(const Expr& e, const StepVector& vec, double scalar, bool
       keep = true;
     }
     if (!keep) continue;
-    if (DropsName(e.op) || e.return_bool) {
-      out->Add(DropMetricName(*s.metric), ts, value);
-    } else {
+    if (!DropsName(e.op) && !e.return_bool) {
       out->Add(*s.metric, ts, value);
+      continue;
     }
+    if (cache->dropped.size() <= s.index) cache->dropped.resize(s.index + 1);
+    auto& dropped = cache->dropped[s.index];
+    if (!dropped.has_value()) dropped = DropMetricName(*s.metric);
+    out->Add(*dropped, ts, value);
   }
 }
 
@@ -209,12 +234,14 @@ Matrix Evaluator::EvalBinary(const Expr& e, const Steps& s) {
       out->Add(Labels(), ts, value);
     });
   }
+  BinopCache cache;
   if (lt == ValueType::kVector && rt == ValueType::kVector) {
+    cache.Init(lhs, rhs, e.matching);
     return PerStep({&lhs, &rhs}, s, [&](int64_t ts, size_t, auto& in, MatrixBuilder* out) {
       if (e.matching.card == Cardinality::kManyToMany) {
-        SetBinop(e, in[0], in[1], ts, out);
+        SetBinop(e, in[0], in[1], ts, cache, out);
       } else {
-        VectorBinop(e, in[0], in[1], ts, out);
+        VectorBinop(e, in[0], in[1], ts, &cache, out);
       }
     });
   }
@@ -223,7 +250,7 @@ Matrix Evaluator::EvalBinary(const Expr& e, const Steps& s) {
     const StepVector& vec = scalar_left ? in[1] : in[0];
     const StepVector& sc = scalar_left ? in[0] : in[1];
     if (sc.empty()) return;
-    VectorScalarBinop(e, vec, sc[0].v, scalar_left, ts, out);
+    VectorScalarBinop(e, vec, sc[0].v, scalar_left, ts, &cache, out);
   });
 }
 
