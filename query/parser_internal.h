@@ -1,0 +1,155 @@
+// Internal to the PromQL parser (parser.cc, parser_selectors.cc): the recursive-descent /
+// precedence-climbing Parser class and its helpers. Not part of the query API.
+//
+// A Parser is used by one thread for one input.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "query/ast.h"
+#include "query/lexer.h"
+#include "query/parser.h"
+
+namespace tidemark::query::parser_internal {
+
+struct ParseError {
+  size_t pos;
+  std::string message;
+};
+
+[[noreturn]] inline void Fail(size_t pos, std::string message) {
+  throw ParseError{pos, std::move(message)};
+}
+
+inline std::string Describe(const Token& t) {
+  switch (t.type) {
+    case Tok::kEOF:
+      return "end of input";
+    case Tok::kIdentifier:
+      return "identifier \"" + t.text + "\"";
+    case Tok::kNumber:
+      return "number \"" + t.text + "\"";
+    case Tok::kDuration:
+      return "duration \"" + t.text + "\"";
+    case Tok::kString:
+      return "string";
+    default:
+      break;
+  }
+  return "\"" + t.text + "\"";
+}
+
+inline int Precedence(Tok t) {
+  switch (t) {
+    case Tok::kLor:
+      return 1;
+    case Tok::kLand:
+    case Tok::kLunless:
+      return 2;
+    case Tok::kEql:
+    case Tok::kNeq:
+    case Tok::kLss:
+    case Tok::kLte:
+    case Tok::kGtr:
+    case Tok::kGte:
+      return 3;
+    case Tok::kAdd:
+    case Tok::kSub:
+      return 4;
+    case Tok::kMul:
+    case Tok::kDiv:
+    case Tok::kMod:
+    case Tok::kAtan2:
+      return 5;
+    case Tok::kPow:
+      return 6;
+    default:
+      return 0;
+  }
+}
+
+inline bool IsComparison(Tok t) { return Precedence(t) == 3; }
+inline bool IsSetOp(Tok t) { return t == Tok::kLand || t == Tok::kLor || t == Tok::kLunless; }
+
+inline ExprPtr NewNode(NodeKind kind, size_t pos, ValueType type) {
+  auto e = std::make_unique<Expr>();
+  e->kind = kind;
+  e->pos = pos;
+  e->type = type;
+  return e;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::vector<Token> tokens) : toks_(std::move(tokens)) {}
+
+  ExprPtr ParseAll() {
+    if (Peek().type == Tok::kEOF) Fail(0, "no expression found in input");
+    ExprPtr e = ParseBinary(1);
+    if (Peek().type != Tok::kEOF) {
+      if (Peek().type == Tok::kRParen) Fail(Peek().pos, "unexpected right parenthesis ')'");
+      Fail(Peek().pos, "unexpected " + Describe(Peek()));
+    }
+    return e;
+  }
+
+ private:
+  const Token& Peek(size_t ahead = 0) const {
+    const size_t i = std::min(pos_ + ahead, toks_.size() - 1);
+    return toks_[i];
+  }
+  Token Next() {
+    Token t = Peek();
+    CheckLexError(t);
+    if (pos_ < toks_.size() - 1) ++pos_;
+    return t;
+  }
+  static void CheckLexError(const Token& t) {
+    if (t.type == Tok::kError) Fail(t.pos, t.text);
+  }
+  Token Expect(Tok type, std::string_view context) {
+    CheckLexError(Peek());
+    if (Peek().type != type) {
+      Fail(Peek().pos, "unexpected " + Describe(Peek()) + " in " + std::string(context));
+    }
+    return Next();
+  }
+
+  struct DepthGuard {
+    explicit DepthGuard(Parser* p, size_t pos) : p(p) {
+      if (++p->depth_ > kMaxParseDepth) Fail(pos, "expression nesting depth exceeded");
+    }
+    ~DepthGuard() { --p->depth_; }
+    Parser* p;
+  };
+
+  ExprPtr ParseBinary(int min_prec);
+  void ParseBinaryModifiers(Expr* bin);
+  void CheckBinary(Expr* bin, size_t op_pos);
+  ExprPtr ParseUnary();
+  ExprPtr ParsePrimary();
+  ExprPtr ParseIdentifier();
+  ExprPtr ParseCall(const FunctionDef* def, size_t pos);
+  std::vector<ExprPtr> ParseArgs(std::string_view context);
+  static void ExpectType(const Expr& e, ValueType want, const std::string& context);
+  void CheckCall(Expr* call);
+  std::vector<std::string> ParseLabelList();
+  static bool IsLabelNameToken(const Token& t);
+  ExprPtr ParseAggregate();
+  ExprPtr ParseVectorSelector(const std::string& name, size_t pos);
+  void ParseMatchers(Expr* vs);
+  static Expr* ModifierTarget(Expr* e);
+  ExprPtr ParsePostfix(ExprPtr e);
+  ExprPtr ParseRangeOrSubquery(ExprPtr e);
+  void ParseOffset(Expr* e);
+  void ParseAt(Expr* e);
+
+  std::vector<Token> toks_;
+  size_t pos_ = 0;
+  int depth_ = 0;
+};
+
+}  // namespace tidemark::query::parser_internal
