@@ -31,6 +31,8 @@ const std::vector<testing::IotSeries>& Dataset() {
 // the same chunk length, and for Gorilla with Prometheus' 120-sample chunks, per metric as well.
 void BM_BytesPerSampleIot(benchmark::State& state) {
   const size_t per_chunk = static_cast<size_t>(state.range(0));
+  SealOptions opt;
+  opt.zstd_level = static_cast<int>(state.range(1));
   double sealed = 0, gorilla = 0, gorilla120 = 0, samples = 0;
   double per_metric[5] = {0, 0, 0, 0, 0};
   double per_metric_samples[5] = {0, 0, 0, 0, 0};
@@ -40,7 +42,7 @@ void BM_BytesPerSampleIot(benchmark::State& state) {
       const auto& s = Dataset()[si].samples;
       for (size_t off = 0; off < s.size(); off += per_chunk) {
         std::span<const Sample> part(s.data() + off, std::min(per_chunk, s.size() - off));
-        size_t bytes = EncodeSealedChunk(part).size();
+        size_t bytes = EncodeSealedChunk(part, opt).size();
         sealed += bytes;
         per_metric[si % 5] += bytes;
         per_metric_samples[si % 5] += part.size();
@@ -64,7 +66,14 @@ void BM_BytesPerSampleIot(benchmark::State& state) {
     state.counters[std::string("tidemark_") + names[m]] = per_metric[m] / per_metric_samples[m];
   }
 }
-BENCHMARK(BM_BytesPerSampleIot)->Arg(120)->Arg(720)->Arg(8640)->Unit(benchmark::kMillisecond);
+// Args: samples per chunk, zstd level (3 is what the store uses).
+BENCHMARK(BM_BytesPerSampleIot)
+    ->Args({120, 3})
+    ->Args({720, 3})
+    ->Args({8640, 3})
+    ->Args({720, 19})
+    ->Args({8640, 19})
+    ->Unit(benchmark::kMillisecond);
 
 std::vector<std::string> EncodedChunks(size_t per_chunk) {
   std::vector<std::string> chunks;

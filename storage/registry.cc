@@ -87,6 +87,13 @@ const Labels* SeriesRegistry::Get(SeriesId id) const {
   return e ? &e->labels : nullptr;
 }
 
+const Labels* SeriesRegistry::GetWithLogged(SeriesId id, bool* logged) const {
+  std::shared_lock l(mu_);
+  const Entry* e = EntryLocked(id);
+  *logged = e && e->logged.load(std::memory_order_acquire);
+  return e ? &e->labels : nullptr;
+}
+
 std::vector<SeriesId> SeriesRegistry::CandidatesLocked(const std::vector<Matcher>& matchers) const {
   bool have = false;
   std::vector<SeriesId> result;

@@ -33,6 +33,8 @@ class SeriesRegistry {
 
   // Labels of `id`, or nullptr.
   const Labels* Get(SeriesId id) const;
+  // Labels of `id` (or nullptr) and, in `*logged`, IsLogged(id): one lock instead of two.
+  const Labels* GetWithLogged(SeriesId id, bool* logged) const;
 
   // Ids of the series every matcher accepts, ascending.
   std::vector<SeriesId> Select(const std::vector<Matcher>& matchers) const;

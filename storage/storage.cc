@@ -112,7 +112,14 @@ base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
   std::vector<SeriesId> to_mark;
   std::string framed;
   for (const auto& entry : batch.entries()) {
-    if (!entry.labels.Validate().ok()) {
+    const Labels* labels = &entry.labels;
+    bool logged = false;
+    if (entry.ref != 0) {
+      labels = registry_.GetWithLogged(entry.ref, &logged);
+    } else if (!entry.labels.Validate().ok()) {
+      labels = nullptr;
+    }
+    if (labels == nullptr) {
       rep.rejected_invalid_labels += entry.samples.size();
       continue;
     }
@@ -127,10 +134,13 @@ base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
       }
     }
     if (kept.size() == begin) continue;
-    bool created = false, logged = false;
-    SeriesId id = registry_.GetOrCreate(entry.labels, &created, &logged);
+    SeriesId id = entry.ref;
+    if (id == 0) {
+      bool created = false;
+      id = registry_.GetOrCreate(entry.labels, &created, &logged);
+    }
     if (!logged) {
-      AppendSeriesRecord(&framed, id, entry.labels);
+      AppendSeriesRecord(&framed, id, *labels);
       to_mark.push_back(id);
     }
     pending.push_back({id, begin, kept.size()});
@@ -157,6 +167,12 @@ base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
   for (SeriesId id : to_mark) registry_.MarkLogged(id);
   for (const auto& g : groups) head_.Append(g.id, g.samples);
   return base::Status::Ok();
+}
+
+base::Result<SeriesRef> Storage::GetSeriesRef(const Labels& labels) {
+  TM_RETURN_IF_ERROR(labels.Validate());
+  bool created = false;
+  return registry_.GetOrCreate(labels, &created);
 }
 
 StorageStats Storage::Stats() const {

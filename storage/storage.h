@@ -103,6 +103,11 @@ class Storage {
   // Close. On success the samples are durable per the sync policy.
   base::Status Append(const WriteBatch& batch, AppendReport* report = nullptr);
 
+  // The ref of the series with `labels`, creating the series when new (it is logged to the WAL
+  // with its first samples). InvalidArgument for invalid labels. Refs stay valid across restarts
+  // once samples of the series were appended.
+  base::Result<SeriesRef> GetSeriesRef(const Labels& labels);
+
   // A reader over [mint, maxt] (inclusive, ms). Sees every append acknowledged before the call.
   std::unique_ptr<Querier> NewQuerier(int64_t mint, int64_t maxt);
 

@@ -279,6 +279,30 @@ TEST(StorageTest, PartitionWriteErrorsFailTheSealButLoseNothing) {
   ExpectSamples(want, Only(store.get(), a));
 }
 
+TEST(StorageTest, AppendBySeriesRef) {
+  MemStore store;
+  ASSERT_TRUE(store.Open().ok());
+  Labels a = Series("temp", "ref");
+  auto ref = store->GetSeriesRef(a);
+  ASSERT_TRUE(ref.ok());
+  EXPECT_EQ(*store->GetSeriesRef(a), *ref);
+  EXPECT_FALSE(store->GetSeriesRef(Labels({{"bad-name", "x"}})).ok());
+  WriteBatch b;
+  b.Add(*ref, kStart, 1);
+  b.Add(*ref, kStart + 1000, 2);
+  b.Add(SeriesRef{12345}, kStart, 3);  // unknown ref: rejected, the rest is stored
+  b.Add(a, kStart + 2000, 4);          // labels and refs mix
+  AppendReport rep;
+  ASSERT_TRUE(store->Append(b, &rep).ok());
+  EXPECT_EQ(rep.accepted, 3u);
+  EXPECT_EQ(rep.rejected_invalid_labels, 1u);
+  std::vector<Sample> want = {{kStart, 1}, {kStart + 1000, 2}, {kStart + 2000, 4}};
+  ExpectSamples(want, Only(store.get(), a));
+  ASSERT_TRUE(store.Open().ok());  // the series record was logged with the first samples
+  ExpectSamples(want, Only(store.get(), a));
+  EXPECT_EQ(*store->GetSeriesRef(a), *ref);
+}
+
 TEST(StorageTest, ConcurrentAppendersAndReaders) {
   MemStore store;
   ASSERT_TRUE(store.Open().ok());

@@ -9,6 +9,7 @@
 
 #include "storage/fault_env.h"
 #include "storage/varint.h"
+#include "storage/wal_records.h"
 
 namespace tidemark::storage {
 namespace {
@@ -271,6 +272,42 @@ TEST_F(WalTest, IntervalPolicySyncsInTheBackground) {
   Replayed r2;
   wal = Open(&r2, opt);
   EXPECT_EQ(r2.records.size(), 10u);
+}
+
+TEST(WalRecordsTest, RoundTripAndGarbageNeverCrashes) {
+  std::mt19937_64 rng(77);
+  std::vector<Sample> a = {{-5, 1.5}, {0, BitsDouble(0x7ff0000000000002ULL)}, {INT64_MAX, -0.0}};
+  std::vector<Sample> b = {{INT64_MIN, 2}};
+  std::vector<SeriesSamples> groups = {{3, a}, {1ULL << 40, b}};
+  std::string framed;
+  AppendSamplesRecord(&framed, groups);
+  std::string_view payload = std::string_view(framed).substr(9);
+  std::vector<std::pair<SeriesId, std::vector<Sample>>> got;
+  ASSERT_TRUE(DecodeSamplesRecord(payload, [&](SeriesId id, std::span<const Sample> xs) {
+                got.emplace_back(id, std::vector<Sample>(xs.begin(), xs.end()));
+              }).ok());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].first, 1ULL << 40);
+  ASSERT_EQ(got[0].second.size(), 3u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(got[0].second[i].t, a[i].t);
+    EXPECT_EQ(DoubleBits(got[0].second[i].v), DoubleBits(a[i].v));
+  }
+  EXPECT_EQ(got[1].second[0].t, INT64_MIN);
+  std::string series;
+  AppendSeriesRecord(&series, 9, Labels({{"__name__", "m"}, {"k", "v"}}));
+  SeriesId id;
+  Labels labels;
+  ASSERT_TRUE(DecodeSeriesRecord(std::string_view(series).substr(9), &id, &labels).ok());
+  EXPECT_EQ(id, 9u);
+  EXPECT_EQ(labels.ToString(), "m{k=\"v\"}");
+  for (int i = 0; i < 2000; ++i) {
+    std::string junk(rng() % 64, '\0');
+    for (auto& c : junk) c = static_cast<char>(rng());
+    if (i % 2 == 0 && !junk.empty()) junk[0] = static_cast<char>(rng() % 4);
+    (void)DecodeSamplesRecord(junk, [](SeriesId, std::span<const Sample>) {});
+    (void)DecodeSeriesRecord(junk, &id, &labels);
+  }
 }
 
 }  // namespace

@@ -17,10 +17,15 @@ struct Sample {
   double v;
 };
 
+// A series handle from Storage::GetSeriesRef(), valid for that Storage's lifetime. Adding samples
+// by ref skips label validation, hashing and lookup on the append path. 0 is never a valid ref.
+using SeriesRef = uint64_t;
+
 class WriteBatch {
  public:
   struct Entry {
-    Labels labels;
+    Labels labels;  // empty when `ref` is set
+    SeriesRef ref = 0;
     std::vector<Sample> samples;
   };
 
@@ -35,6 +40,17 @@ class WriteBatch {
     num_samples_ += samples.size();
   }
 
+  // Same, addressing the series by ref.
+  void Add(SeriesRef ref, int64_t t, double v) {
+    EntryFor(ref).samples.push_back({t, v});
+    ++num_samples_;
+  }
+  void Add(SeriesRef ref, std::span<const Sample> samples) {
+    auto& e = EntryFor(ref);
+    e.samples.insert(e.samples.end(), samples.begin(), samples.end());
+    num_samples_ += samples.size();
+  }
+
   const std::vector<Entry>& entries() const { return entries_; }
   size_t num_samples() const { return num_samples_; }
   bool empty() const { return num_samples_ == 0; }
@@ -45,9 +61,13 @@ class WriteBatch {
 
  private:
   Entry& EntryFor(const Labels& labels) {
-    if (entries_.empty() || entries_.back().labels != labels) {
-      entries_.push_back({labels, {}});
+    if (entries_.empty() || entries_.back().ref != 0 || entries_.back().labels != labels) {
+      entries_.push_back({labels, 0, {}});
     }
+    return entries_.back();
+  }
+  Entry& EntryFor(SeriesRef ref) {
+    if (entries_.empty() || entries_.back().ref != ref) entries_.push_back({Labels(), ref, {}});
     return entries_.back();
   }
 
