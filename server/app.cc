@@ -3,6 +3,7 @@
 #include "server/http_ingest.h"
 #include "server/metrics_collectors.h"
 #include "storage/base/log.h"
+#include "web/export_api.h"
 #include "web/status_api.h"
 
 namespace tidemark::server {
@@ -54,6 +55,8 @@ base::Status App::Start() {
   router_ = std::make_unique<web::Router>(
       web::AuthSettings{auth.username, auth.password, auth.bearer_token}, &metrics_);
   web::RegisterStatusRoutes(*router_, {&metrics_, [this] { return ready_.load(); }});
+  web::RegisterExportRoutes(
+      *router_, [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); });
   if (config_.ingest.http.enabled) {
     ingest::DecodeLimits limits;
     limits.max_line_bytes = config_.ingest.http.max_line_bytes;

@@ -152,7 +152,7 @@ bool RecordDecoder::Timestamp(int64_t* t) {
     if (is_string) {
       auto parsed = format == JsonTimeFormat::kLayout
                         ? ParseLayout(node->get<std::string>(), mapping_.timestamp_layout)
-                        : ParseRfc3339(node->get<std::string>());
+                        : base::ParseRfc3339(node->get<std::string>());
       if (parsed.ok()) return *t = *parsed, true;
       Reject("invalid_timestamp", parsed.status().message());
       return false;
@@ -167,7 +167,7 @@ bool RecordDecoder::Timestamp(int64_t* t) {
     if (ToNumber(*node, &number)) {
       if (auto ms = EpochToMillis(number, kUnits[static_cast<int>(format)])) return *t = *ms, true;
     } else if (is_string && format == JsonTimeFormat::kEpochAuto) {
-      auto parsed = ParseRfc3339(node->get<std::string>());
+      auto parsed = base::ParseRfc3339(node->get<std::string>());
       if (parsed.ok()) return *t = *parsed, true;
     }
   }

@@ -1,6 +1,7 @@
 // Timestamp parsing for JSON payloads: epoch numbers in s/ms/us/ns (or guessed from magnitude),
 // RFC 3339 ("2020-09-24T04:18:00.5+02:00"), and simple layouts such as "YYYY-MM-DD HH:MM".
-// All results are milliseconds since the Unix epoch, UTC. Pure functions; thread-safe.
+// All results are milliseconds since the Unix epoch, UTC. RFC 3339 parsing itself lives in
+// storage/base/time_parse.h (shared with the HTTP API). Pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "storage/base/status.h"
+#include "storage/base/time_parse.h"
 
 namespace tidemark::server::ingest {
 
@@ -18,13 +20,8 @@ enum class EpochUnit { kAuto, kSeconds, kMilliseconds, kMicroseconds, kNanosecon
 // below 1e14 milliseconds, below 1e17 microseconds, else nanoseconds (covers years 1973–5138).
 std::optional<int64_t> EpochToMillis(double value, EpochUnit unit);
 
-base::Result<int64_t> ParseRfc3339(std::string_view text);
-
 // Layout tokens: YYYY, MM (month; minutes when it follows HH), DD, HH, SS, and .fff (fraction);
 // other characters must match literally. The time is read as UTC.
 base::Result<int64_t> ParseLayout(std::string_view text, std::string_view layout);
-
-// Days since 1970-01-01 of a proleptic Gregorian date.
-int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
 
 }  // namespace tidemark::server::ingest

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -161,6 +162,44 @@ TEST_F(ServerE2ETest, WritesLineProtocolAndKeepsDeadLettersAcrossRestart) {
   const auto body = nlohmann::json::parse(letters->body);
   ASSERT_EQ(body["data"].size(), 1u);
   EXPECT_EQ(body["data"][0]["raw"], "room,id=2 temp=oops");
+  StopCleanly(server.get());
+}
+
+TEST_F(ServerE2ETest, WrittenSamplesExportExactly) {
+  std::unique_ptr<Subprocess> server;
+  const uint16_t port = Start(&server);
+  ASSERT_NE(port, 0);
+  const int64_t now_s = static_cast<int64_t>(std::time(nullptr));
+  const std::string t0 = std::to_string(now_s - 60);
+  const std::string t1 = std::to_string(now_s - 30);
+  auto influx = Fetch(port, "POST", "/write?db=x&precision=s",
+                      "env,site=north temperature=21.7,humidity=40i " + t0 + "\n" +
+                          "env,site=north temperature=-0.1,humidity=41i " + t1 + "\n");
+  ASSERT_TRUE(influx.has_value());
+  ASSERT_EQ(influx->status, 204) << influx->body;
+  auto text = Fetch(port, "POST", "/api/v1/import/prometheus",
+                    "meter_kwh_total{meter=\"m1\"} 1234.5 " + t0 + "000\n" +
+                        "meter_kwh_total{meter=\"m1\"} NaN " + t1 + "000\n");
+  ASSERT_TRUE(text.has_value());
+  ASSERT_EQ(text->status, 204) << text->body;
+
+  auto exported =
+      Fetch(port, "GET", "/api/v1/export?match[]=%7Bsite%3D%22north%22%7D&match[]=meter_kwh_total");
+  ASSERT_TRUE(exported.has_value());
+  ASSERT_EQ(exported->status, 200);
+  const std::string expected =
+      "{\"metric\":{\"__name__\":\"env_humidity\",\"site\":\"north\"},\"values\":[40.0,41.0],"
+      "\"timestamps\":[" +
+      t0 + "000," + t1 +
+      "000]}\n"
+      "{\"metric\":{\"__name__\":\"env_temperature\",\"site\":\"north\"},\"values\":[21.7,-0.1],"
+      "\"timestamps\":[" +
+      t0 + "000," + t1 +
+      "000]}\n"
+      "{\"metric\":{\"__name__\":\"meter_kwh_total\",\"meter\":\"m1\"},\"values\":[1234.5,\"NaN\"],"
+      "\"timestamps\":[" +
+      t0 + "000," + t1 + "000]}\n";
+  EXPECT_EQ(exported->body, expected);
   StopCleanly(server.get());
 }
 

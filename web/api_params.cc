@@ -1,0 +1,55 @@
+#include "web/api_params.h"
+
+#include <charconv>
+#include <cmath>
+
+#include "query/parser.h"
+#include "storage/base/time_parse.h"
+
+namespace tidemark::web {
+
+base::Result<int64_t> ParseTime(std::string_view text) {
+  double seconds = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (!text.empty() && ec == std::errc() && end == text.data() + text.size() &&
+      std::isfinite(seconds)) {
+    return static_cast<int64_t>(std::llround(seconds * 1000.0));
+  }
+  auto parsed = base::ParseRfc3339(text);
+  if (parsed.ok()) return parsed;
+  return base::Status::InvalidArgument("cannot parse \"" + std::string(text) +
+                                       "\" to a valid timestamp");
+}
+
+std::vector<std::string> ParamValues(const Params& params, std::string_view name) {
+  std::vector<std::string> values;
+  for (const auto& [key, value] : params) {
+    if (key == name) values.push_back(value);
+  }
+  return values;
+}
+
+std::string ParamValue(const Params& params, std::string_view name) {
+  std::string found;
+  for (const auto& [key, value] : params) {
+    if (key == name) found = value;
+  }
+  return found;
+}
+
+base::Result<std::vector<std::vector<storage::Matcher>>> ParseSelectors(
+    const std::vector<std::string>& selectors) {
+  std::vector<std::vector<storage::Matcher>> sets;
+  for (const std::string& text : selectors) {
+    auto expr = query::ParseExpr(text);
+    if (!expr.ok()) return expr.status();
+    const query::Expr* node = expr->get();
+    if (node->kind != query::NodeKind::kVectorSelector) {
+      return base::Status::InvalidArgument("\"" + text + "\" is not a series selector");
+    }
+    sets.push_back(node->matchers);
+  }
+  return sets;
+}
+
+}  // namespace tidemark::web

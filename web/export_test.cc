@@ -1,0 +1,110 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "storage/base/clock.h"
+#include "storage/storage.h"
+#include "web/api_params.h"
+#include "web/export_api.h"
+
+namespace tidemark::web {
+namespace {
+
+constexpr int64_t kNow = 1'700'000'000'000;
+
+class ExportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        std::filesystem::temp_directory_path() / ("tidemark_export_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    storage::StorageOptions options;
+    options.clock = &clock_;
+    options.maintenance_interval_ms = 0;
+    auto opened = storage::Storage::Open(options, dir_.string());
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    storage_ = std::move(opened).value();
+    storage::WriteBatch batch;
+    const storage::Labels temp{{"__name__", "temp"}, {"room", "a"}};
+    batch.Add(temp, kNow - 2000, 21.1);
+    batch.Add(temp, kNow - 1000, std::numeric_limits<double>::quiet_NaN());
+    batch.Add(temp, kNow, 0.30000000000000004);
+    batch.Add(storage::Labels{{"__name__", "temp"}, {"room", "b"}}, kNow,
+              -std::numeric_limits<double>::infinity());
+    batch.Add(storage::Labels{{"__name__", "hum"}, {"room", "a"}}, kNow, 40);
+    ASSERT_TRUE(storage_->Append(batch).ok());
+    RegisterExportRoutes(
+        router_, [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); });
+  }
+  void TearDown() override {
+    ASSERT_TRUE(storage_->Close().ok());
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::vector<nlohmann::json> Lines(const Response& response) {
+    std::vector<nlohmann::json> lines;
+    std::istringstream in(response.body);
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+    return lines;
+  }
+
+  std::filesystem::path dir_;
+  base::FakeClock clock_{kNow};
+  std::unique_ptr<storage::Storage> storage_;
+  Router router_;
+};
+
+TEST_F(ExportTest, ExportsSeriesAsJsonLines) {
+  Response response = router_.Dispatch(Request::Make(Method::kGet, "/api/v1/export?match[]=temp"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  EXPECT_EQ(response.Header("Content-Type"), "application/stream+json");
+  auto lines = Lines(response);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0]["metric"], (nlohmann::json{{"__name__", "temp"}, {"room", "a"}}));
+  EXPECT_EQ(lines[0]["timestamps"], (nlohmann::json{kNow - 2000, kNow - 1000, kNow}));
+  EXPECT_EQ(lines[0]["values"][0], 21.1);
+  EXPECT_EQ(lines[0]["values"][1], "NaN");
+  EXPECT_EQ(lines[0]["values"][2].get<double>(), 0.30000000000000004);
+  EXPECT_EQ(lines[1]["values"][0], "-Inf");
+}
+
+TEST_F(ExportTest, SeveralSelectorsTimeRangeAndPostForm) {
+  Request request =
+      Request::Make(Method::kPost, "/api/v1/export",
+                    "match[]=" + std::string("%7Broom%3D%22a%22%7D") +
+                        "&match[]=hum&start=" + std::to_string((kNow - 1500) / 1000.0) +
+                        "&end=" + std::to_string(kNow / 1000));
+  request.headers = {{"content-type", "application/x-www-form-urlencoded"}};
+  auto lines = Lines(router_.Dispatch(request));
+  ASSERT_EQ(lines.size(), 2u) << "hum{room=a} must not be exported twice";
+  EXPECT_EQ(lines[0]["metric"]["__name__"], "hum");
+  EXPECT_EQ(lines[1]["timestamps"], (nlohmann::json{kNow - 1000, kNow}));
+}
+
+TEST_F(ExportTest, BadParametersArePrometheusErrors) {
+  auto error_of = [&](const std::string& target) {
+    Response response = router_.Dispatch(Request::Make(Method::kGet, target));
+    EXPECT_EQ(response.status, 400) << target;
+    return nlohmann::json::parse(response.body)["error"].get<std::string>();
+  };
+  EXPECT_EQ(error_of("/api/v1/export"), "no match[] parameter provided");
+  EXPECT_EQ(error_of("/api/v1/export?match[]=rate(x%5B5m%5D)")
+                .rfind("invalid parameter \"match[]\": ", 0),
+            0u);
+  EXPECT_EQ(error_of("/api/v1/export?match[]=temp&start=yesterday"),
+            "invalid parameter \"start\": cannot parse \"yesterday\" to a valid timestamp");
+}
+
+TEST(ApiParamsTest, ParsesTimes) {
+  EXPECT_EQ(*ParseTime("1700000000"), 1700000000000);
+  EXPECT_EQ(*ParseTime("1700000000.1234"), 1700000000123);
+  EXPECT_EQ(*ParseTime("2023-11-14T22:13:20Z"), 1700000000000);
+  EXPECT_FALSE(ParseTime("").ok());
+  EXPECT_FALSE(ParseTime("soon").ok());
+}
+
+}  // namespace
+}  // namespace tidemark::web
