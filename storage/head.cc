@@ -42,14 +42,24 @@ struct Head::MemSeries {
 Head::Head(int chunk_samples) : chunk_samples_(chunk_samples) {}
 Head::~Head() = default;
 
-void Head::Account(MemSeries* s) {
+namespace {
+// Adds `delta` to a counter only ever written under its stripe's mutex.
+template <typename T>
+void Bump(std::atomic<T>& counter, T delta) {
+  counter.store(counter.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+}
+}  // namespace
+
+void Head::Account(Stripe& stripe, MemSeries* s) {
   size_t now = s->Usage();
-  if (now >= s->accounted) {
-    memory_.fetch_add(now - s->accounted, std::memory_order_relaxed);
-  } else {
-    memory_.fetch_sub(s->accounted - now, std::memory_order_relaxed);
-  }
+  Bump(stripe.memory, now - s->accounted);  // modular arithmetic: also right when shrinking
   s->accounted = now;
+}
+
+size_t Head::MemoryUsage() const {
+  size_t total = 0;
+  for (const auto& stripe : stripes_) total += stripe.memory.load(std::memory_order_relaxed);
+  return total;
 }
 
 void Head::Append(SeriesId id, std::span<const Sample> samples) {
@@ -58,7 +68,7 @@ void Head::Append(SeriesId id, std::span<const Sample> samples) {
   auto& slot = stripe.series[id];
   if (!slot) {
     slot = std::make_unique<MemSeries>();
-    ++num_series_;
+    Bump<uint64_t>(stripe.num_series, 1);
   }
   MemSeries* s = slot.get();
   uint64_t ooo = 0;
@@ -77,9 +87,9 @@ void Head::Append(SeriesId id, std::span<const Sample> samples) {
       ++ooo;
     }
   }
-  samples_ += samples.size();
-  ooo_ += ooo;
-  Account(s);
+  Bump<uint64_t>(stripe.samples, samples.size());
+  Bump<uint64_t>(stripe.ooo, ooo);
+  Account(stripe, s);
 }
 
 void Head::Read(SeriesId id, int64_t mint, int64_t maxt, std::vector<Sample>* out) const {
@@ -148,7 +158,7 @@ void Head::BeginSeal(SeriesId id, int64_t cutoff, std::vector<Sample>* out) {
   SortDedupeLastWins(&ooo_taken);
   s->sealing = MergeLastWins(s->sealing, MergeLastWins(taken, ooo_taken));
   out->insert(out->end(), s->sealing.begin(), s->sealing.end());
-  Account(s);
+  Account(stripe, s);
 }
 
 void Head::CommitSeal(SeriesId id) {
@@ -160,12 +170,12 @@ void Head::CommitSeal(SeriesId id) {
   s->sealing = std::vector<Sample>();
   if (s->closed.empty() && s->open.num_samples() == 0 && s->ooo.empty()) {
     // Nothing left in memory: forget the series (it comes back on its next sample).
-    memory_.fetch_sub(s->accounted, std::memory_order_relaxed);
+    Bump(stripe.memory, size_t{0} - s->accounted);
     stripe.series.erase(it);
-    --num_series_;
+    Bump(stripe.num_series, ~uint64_t{0});  // minus one
     return;
   }
-  Account(s);
+  Account(stripe, s);
 }
 
 std::vector<SeriesId> Head::SeriesIds() const {
@@ -180,10 +190,12 @@ std::vector<SeriesId> Head::SeriesIds() const {
 
 HeadStats Head::Stats() const {
   HeadStats st;
-  st.series = num_series_;
-  st.samples_appended = samples_;
-  st.out_of_order_samples = ooo_;
-  st.memory_bytes = MemoryUsage();
+  for (const auto& stripe : stripes_) {
+    st.series += stripe.num_series.load(std::memory_order_relaxed);
+    st.samples_appended += stripe.samples.load(std::memory_order_relaxed);
+    st.out_of_order_samples += stripe.ooo.load(std::memory_order_relaxed);
+    st.memory_bytes += stripe.memory.load(std::memory_order_relaxed);
+  }
   return st;
 }
 

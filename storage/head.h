@@ -47,24 +47,26 @@ class Head {
   void CommitSeal(SeriesId id);
 
   std::vector<SeriesId> SeriesIds() const;
-  size_t MemoryUsage() const { return memory_.load(std::memory_order_relaxed); }
+  size_t MemoryUsage() const;
   HeadStats Stats() const;
 
  private:
   struct MemSeries;
-  struct Stripe {
+  // Counters are written only under `mu` (plain load + store, no locked instruction) and read
+  // without it by the aggregate getters.
+  struct alignas(64) Stripe {
     mutable std::mutex mu;
     std::unordered_map<SeriesId, std::unique_ptr<MemSeries>> series;
+    std::atomic<size_t> memory{0};
+    std::atomic<uint64_t> num_series{0}, samples{0}, ooo{0};
   };
   static constexpr size_t kStripes = 256;
 
   Stripe& StripeOf(SeriesId id) const { return stripes_[id % kStripes]; }
-  void Account(MemSeries* s);
+  static void Account(Stripe& stripe, MemSeries* s);
 
   const int chunk_samples_;
   mutable Stripe stripes_[kStripes];
-  std::atomic<size_t> memory_{0};
-  std::atomic<uint64_t> num_series_{0}, samples_{0}, ooo_{0};
 };
 
 }  // namespace tidemark::storage
