@@ -45,6 +45,7 @@ struct VectorMatching {
 struct Expr {
   NodeKind kind = NodeKind::kNumber;
   size_t pos = 0;  // byte offset of the node's first token
+  int height = 1;  // levels of the subtree rooted here (bounded by the parser)
   ValueType type = ValueType::kNone;
 
   double number = 0;

@@ -168,3 +168,23 @@ TEST_F(EngineTest, RateExtrapolation) {
 
 }  // namespace
 }  // namespace tidemark::query
+
+namespace tidemark::query {
+namespace {
+
+TEST_F(EngineTest, DeepChainEvaluates) {
+  std::string chain = "a";
+  for (int i = 0; i < 350; ++i) chain += " + a";
+  auto r = Instant(chain, 10 * kMin);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(std::get<Vector>(*r)[0].v, 351 * 10);
+}
+
+TEST_F(EngineTest, HugeSubqueryGridHitsSampleLimit) {
+  auto r = Instant("max_over_time(a[100y:1ms])", 10 * kMin);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(ErrorTypeOf(r.status()), ErrorType::kExecution);
+}
+
+}  // namespace
+}  // namespace tidemark::query

@@ -30,6 +30,7 @@ void MatrixBuilder::Add(const Labels& metric, int64_t ts, double v) {
     ThrowExecError("vector cannot contain metrics with the same labelset");
   }
   pts.push_back({ts, v});
+  ++points_;
 }
 
 Labels DropMetricName(const Labels& labels) {
@@ -118,9 +119,9 @@ Matrix Evaluator::Eval(const Expr& e, const Steps& s) {
     case NodeKind::kNumber: {
       Series series;
       const size_t n = s.Count();
+      CountSamples(n);
       series.points.reserve(n);
       for (size_t i = 0; i < n; ++i) series.points.push_back({s.At(i), e.number});
-      CountSamples(n);
       return Matrix{std::move(series)};
     }
     case NodeKind::kParen:
@@ -236,6 +237,9 @@ RangeInput Evaluator::EvalSubquery(const Expr& sq, const Steps& s) {
   if (start < first_start) start += interval;
   if (start > last_end) return in;
   Steps inner{start, last_end, interval};
+  // Every node of the inner expression may produce a point per step: refuse grids that could
+  // not fit the sample budget before allocating anything for them.
+  if (inner.Count() > static_cast<size_t>(opts_.max_samples)) CountSamples(inner.Count());
   inner.end = inner.At(inner.Count() - 1);
   Matrix m = Eval(*sq.lhs, inner);
   for (Series& series : m) {

@@ -72,8 +72,10 @@ class MatrixBuilder {
   // Throws when a label set repeats within one step.
   void Add(const storage::Labels& metric, int64_t ts, double v);
   Matrix Finish() { return std::move(out_); }
+  size_t points() const { return points_; }
 
  private:
+  size_t points_ = 0;
   std::unordered_map<uint64_t, size_t> index_;
   Matrix out_;
 };
@@ -121,7 +123,9 @@ class Evaluator {
     for (size_t i = 0; i < n; ++i) {
       const int64_t ts = s.At(i);
       for (size_t j = 0; j < cursors.size(); ++j) cursors[j].At(ts, &in[j]);
+      const size_t before = out.points();
       fn(ts, i, in, &out);
+      CountSamples(out.points() - before);
       CheckInterrupt();
     }
     return out.Finish();

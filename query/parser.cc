@@ -26,6 +26,7 @@ ExprPtr Parser::ParseBinary(int min_prec) {
     bin->rhs = ParseBinary(op == Tok::kPow ? prec : prec + 1);
     bin->lhs = std::move(lhs);
     CheckBinary(bin.get(), op_pos);
+    SetHeight(bin.get());
     lhs = std::move(bin);
   }
   return lhs;
@@ -104,6 +105,7 @@ ExprPtr Parser::ParseUnary() {
     auto u = NewNode(NodeKind::kUnary, op.pos, operand->type);
     u->op = op.type;
     u->lhs = std::move(operand);
+    SetHeight(u.get());
     return u;
   }
   ExprPtr e = ParsePrimary();
@@ -132,6 +134,7 @@ ExprPtr Parser::ParsePrimary() {
       CheckLexError(Peek());
       if (Peek().type == Tok::kEOF) Fail(open, "unclosed left parenthesis");
       Expect(Tok::kRParen, "parenthesized expression");
+      SetHeight(e.get());
       return e;
     }
     case Tok::kLBrace:
@@ -183,6 +186,7 @@ ExprPtr Parser::ParseCall(const FunctionDef* def, size_t pos) {
   call->func = def;
   call->args = ParseArgs("function call");
   CheckCall(call.get());
+  SetHeight(call.get());
   return call;
 }
 
@@ -273,6 +277,7 @@ ExprPtr Parser::ParseAggregate() {
     const ValueType pt = agg->name == "count_values" ? ValueType::kString : ValueType::kScalar;
     ExpectType(*agg->rhs, pt, "aggregation parameter");
   }
+  SetHeight(agg.get());
   return agg;
 }
 

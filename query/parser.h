@@ -12,8 +12,10 @@
 
 namespace tidemark::query {
 
-// Nesting deeper than this is rejected (protects the recursive parser and evaluator).
+// Nesting deeper than this is rejected (protects the recursive parser and evaluator): both the
+// parser's recursion and the height of the resulting tree (e.g. long `a + b + c ...` chains).
 inline constexpr int kMaxParseDepth = 200;
+inline constexpr int kMaxTreeHeight = 400;
 
 // Parses and type-checks `input`. InvalidArgument with the positioned message on any error.
 base::Result<ExprPtr> ParseExpr(std::string_view input);

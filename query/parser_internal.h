@@ -4,6 +4,7 @@
 // A Parser is used by one thread for one input.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -80,6 +81,16 @@ inline ExprPtr NewNode(NodeKind kind, size_t pos, ValueType type) {
   e->pos = pos;
   e->type = type;
   return e;
+}
+
+// Sets e->height from its children; fails when the tree grows too tall.
+inline void SetHeight(Expr* e) {
+  int h = 0;
+  if (e->lhs != nullptr) h = std::max(h, e->lhs->height);
+  if (e->rhs != nullptr) h = std::max(h, e->rhs->height);
+  for (const auto& a : e->args) h = std::max(h, a->height);
+  e->height = h + 1;
+  if (e->height > kMaxTreeHeight) Fail(e->pos, "expression nesting depth exceeded");
 }
 
 class Parser {

@@ -170,6 +170,7 @@ ExprPtr Parser::ParseRangeOrSubquery(ExprPtr e) {
                        std::string(ValueTypeName(e->type)) + " instead");
     }
     sq->lhs = std::move(e);
+    SetHeight(sq.get());
     return sq;
   }
   if (Peek().type != Tok::kRBracket) {
@@ -184,6 +185,7 @@ ExprPtr Parser::ParseRangeOrSubquery(ExprPtr e) {
   auto ms = NewNode(NodeKind::kMatrixSelector, e->pos, ValueType::kMatrix);
   ms->range_ms = range.duration_ms;
   ms->lhs = std::move(e);
+  SetHeight(ms.get());
   return ms;
 }
 

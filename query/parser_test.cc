@@ -124,3 +124,20 @@ TEST(ParserTest, FunctionArity) {
 
 }  // namespace
 }  // namespace tidemark::query
+
+namespace tidemark::query {
+namespace {
+
+TEST(ParserTest, LongChainsAreBounded) {
+  std::string chain = "1";
+  for (int i = 0; i < 300; ++i) chain += " + 1";
+  auto ok = ParseExpr(chain);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ((*ok)->height, 301);
+  std::string too_long = "a";
+  for (int i = 0; i < 100'000; ++i) too_long += " or a";
+  EXPECT_NE(ErrorOf(too_long).find("nesting depth exceeded"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tidemark::query
