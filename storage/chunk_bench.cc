@@ -72,6 +72,7 @@ BENCHMARK(BM_BytesPerSampleIot)
     ->Args({720, 3})
     ->Args({8640, 3})
     ->Args({720, 19})
+    ->Args({8640, 9})
     ->Args({8640, 19})
     ->Unit(benchmark::kMillisecond);
 

@@ -158,7 +158,7 @@ base::Status Partition::Read(SeriesId id, int64_t mint, int64_t maxt,
 }
 
 base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, bool merge_all,
-                                      bool* rewritten) {
+                                      int zstd_level, bool* rewritten) {
   *rewritten = false;
   if (chunks->size() < 2) return base::Status::Ok();
   bool overlap = false;
@@ -178,8 +178,10 @@ base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, bool mer
   leveldb::WriteBatch batch;
   for (const auto& c : *chunks) batch.Delete(ChunkKey(c.id, c.min_t, c.seq));
   if (!merged.empty()) {
+    SealOptions opt;
+    opt.zstd_level = zstd_level;
     StoredChunk out{chunks->front().id, merged.front().t, merged.back().t, seq,
-                    EncodeSealedChunk(merged)};
+                    EncodeSealedChunk(merged, opt)};
     batch.Put(ChunkKey(out.id, out.min_t, seq), ChunkValue(out));
   }
   std::string seq_value;
@@ -197,7 +199,7 @@ base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, bool mer
   return base::Status::Ok();
 }
 
-base::Result<size_t> Partition::Compact(bool merge_all) {
+base::Result<size_t> Partition::Compact(bool merge_all, int zstd_level) {
   std::lock_guard l(write_mu_);
   TM_RETURN_IF_ERROR(ReopenIfBrokenLocked());
   std::shared_lock dl(db_mu_);
@@ -208,7 +210,7 @@ base::Result<size_t> Partition::Compact(bool merge_all) {
   std::vector<StoredChunk> group;
   auto flush = [&]() -> base::Status {
     bool rewritten = false;
-    TM_RETURN_IF_ERROR(CompactSeries(&group, merge_all, &rewritten));
+    TM_RETURN_IF_ERROR(CompactSeries(&group, merge_all, zstd_level, &rewritten));
     rewritten_series += rewritten ? 1 : 0;
     group.clear();
     return base::Status::Ok();

@@ -51,8 +51,9 @@ class Partition {
   // Chunks of `id` overlapping [mint, maxt], in key order.
   base::Status Read(SeriesId id, int64_t mint, int64_t maxt, std::vector<StoredChunk>* out) const;
   // Per series, merges chunks into one when they overlap in time (or always when `merge_all`),
-  // last write winning. Returns how many series were rewritten.
-  base::Result<size_t> Compact(bool merge_all);
+  // last write winning; the new chunks use zstd at `zstd_level`. Returns how many series were
+  // rewritten.
+  base::Result<size_t> Compact(bool merge_all, int zstd_level = 3);
 
   // Deletes the files when the last reference is released.
   void MarkDropped() { dropped_ = true; }
@@ -62,7 +63,8 @@ class Partition {
             uint64_t next_seq)
       : env_(env), path_(std::move(path)), start_(start), end_(end), db_(db), next_seq_(next_seq) {}
   // Both require write_mu_; CompactSeries also a shared db_mu_.
-  base::Status CompactSeries(std::vector<StoredChunk>* chunks, bool merge_all, bool* rewritten);
+  base::Status CompactSeries(std::vector<StoredChunk>* chunks, bool merge_all, int zstd_level,
+                             bool* rewritten);
   base::Status ReopenIfBrokenLocked();
 
   leveldb::Env* env_;

@@ -119,7 +119,9 @@ base::Status Storage::Compact() {
   for (const auto& p : partitions_->All()) {
     if (!dirty_partitions_.count(p->start())) continue;
     bool cold = p->end() <= cold_before;
-    auto n = p->Compact(/*merge_all=*/cold);
+    // Cold partitions are rewritten once, so spend more CPU there (zstd 9 is ~11% smaller than 3
+    // on the IoT benchmark shape, at about twice the encode time).
+    auto n = p->Compact(/*merge_all=*/cold, /*zstd_level=*/cold ? 9 : 3);
     if (!n.ok()) return n.status().WithContext("compact");
     compacted_series_ += *n;
     if (cold) dirty_partitions_.erase(p->start());
