@@ -2,6 +2,8 @@
 // in the same run) and decode (scan) speed.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
+#include <random>
 #include <span>
 
 #include "storage/iot_dataset.h"
@@ -75,6 +77,33 @@ BENCHMARK(BM_BytesPerSampleIot)
     ->Args({8640, 9})
     ->Args({8640, 19})
     ->Unit(benchmark::kMillisecond);
+
+// A harder shape than the dataset's: a 0.1-resolution temperature whose reading jitters (sensor
+// noise with sigma 0.05 before rounding), so consecutive values flip between neighbours often.
+void BM_BytesPerSampleNoisyTemperature(benchmark::State& state) {
+  const size_t per_chunk = static_cast<size_t>(state.range(0));
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> noise(0, 0.05);
+  std::vector<Sample> s;
+  for (int i = 0; i < kSamplesPerDay * 10; ++i) {
+    double v = 21 + 2.5 * std::sin(2 * M_PI * (i % kSamplesPerDay) / kSamplesPerDay) + noise(rng);
+    s.push_back({1'763'769'600'000 + i * 10'000LL, std::round(v * 10) / 10});
+  }
+  double sealed = 0, gorilla = 0;
+  for (auto _ : state) {
+    sealed = gorilla = 0;
+    for (size_t off = 0; off < s.size(); off += per_chunk) {
+      std::span<const Sample> part(s.data() + off, std::min(per_chunk, s.size() - off));
+      sealed += EncodeSealedChunk(part).size();
+      XorChunk x;
+      for (const auto& p : part) x.Append(p.t, p.v);
+      gorilla += x.size_bytes() + 2;
+    }
+  }
+  state.counters["tidemark_B_per_sample"] = sealed / s.size();
+  state.counters["gorilla_same_chunk_B_per_sample"] = gorilla / s.size();
+}
+BENCHMARK(BM_BytesPerSampleNoisyTemperature)->Arg(720)->Arg(8640)->Unit(benchmark::kMillisecond);
 
 std::vector<std::string> EncodedChunks(size_t per_chunk) {
   std::vector<std::string> chunks;
