@@ -108,7 +108,7 @@ TEST_F(EngineTest, ErrorTypes) {
   auto parse = Instant("sum(a", 0);
   ASSERT_FALSE(parse.ok());
   EXPECT_EQ(ErrorTypeOf(parse.status()), ErrorType::kBadData);
-  EXPECT_EQ(parse.status().message(), "1:4: parse error: unclosed left parenthesis");
+  EXPECT_EQ(parse.status().message(), "1:6: parse error: unclosed left parenthesis");
   auto range_type = Range("a[5m]", 0, kMin, kMin);
   ASSERT_FALSE(range_type.ok());
   EXPECT_EQ(ErrorTypeOf(range_type.status()), ErrorType::kBadData);

@@ -108,7 +108,11 @@ class Lexer {
   Token NextToken() {
     SkipSpaceAndComments();
     const size_t start = pos_;
-    if (pos_ >= in_.size()) return Make(Tok::kEOF, start);
+    if (pos_ >= in_.size()) {
+      if (paren_depth_ > 0) return Error(start, "unclosed left parenthesis");
+      if (in_brackets_) return Error(start, "unclosed left bracket");
+      return Make(Tok::kEOF, start);
+    }
     const char c = in_[pos_];
     if (IsDigit(c) || (c == '.' && IsDigit(Peek(1)))) return LexNumberOrDuration();
     if (c == ':' && in_brackets_) {
@@ -130,8 +134,10 @@ class Lexer {
     };
     switch (c) {
       case '(':
+        ++paren_depth_;
         return Make(Tok::kLParen, start);
       case ')':
+        if (--paren_depth_ < 0) return Error(start, "unexpected right parenthesis ')'");
         return Make(Tok::kRParen, start);
       case '{':
         return Make(Tok::kLBrace, start);
@@ -400,6 +406,7 @@ class Lexer {
   std::string_view in_;
   size_t pos_ = 0;
   bool in_brackets_ = false;
+  int paren_depth_ = 0;
 };
 
 }  // namespace

@@ -132,7 +132,7 @@ ExprPtr Parser::ParsePrimary() {
       e->lhs = ParseBinary(1);
       e->type = e->lhs->type;
       CheckLexError(Peek());
-      if (Peek().type == Tok::kEOF) Fail(open, "unclosed left parenthesis");
+      if (Peek().type == Tok::kEOF) Fail(Peek().pos, "unclosed left parenthesis");
       Expect(Tok::kRParen, "parenthesized expression");
       SetHeight(e.get());
       return e;
@@ -191,7 +191,7 @@ ExprPtr Parser::ParseCall(const FunctionDef* def, size_t pos) {
 }
 
 std::vector<ExprPtr> Parser::ParseArgs(std::string_view context) {
-  const size_t open = Expect(Tok::kLParen, context).pos;
+  Expect(Tok::kLParen, context);
   std::vector<ExprPtr> args;
   if (Peek().type == Tok::kRParen) {
     Next();
@@ -204,7 +204,7 @@ std::vector<ExprPtr> Parser::ParseArgs(std::string_view context) {
       Next();
       continue;
     }
-    if (Peek().type == Tok::kEOF) Fail(open, "unclosed left parenthesis");
+    if (Peek().type == Tok::kEOF) Fail(Peek().pos, "unclosed left parenthesis");
     Expect(Tok::kRParen, context);
     return args;
   }

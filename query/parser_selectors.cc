@@ -10,7 +10,7 @@
 namespace tidemark::query::parser_internal {
 
 std::vector<std::string> Parser::ParseLabelList() {
-  const size_t open = Expect(Tok::kLParen, "grouping opts").pos;
+  Expect(Tok::kLParen, "grouping opts");
   std::vector<std::string> labels;
   while (true) {
     CheckLexError(Peek());
@@ -19,7 +19,7 @@ std::vector<std::string> Parser::ParseLabelList() {
       Next();
       return labels;
     }
-    if (t.type == Tok::kEOF) Fail(open, "unclosed left parenthesis");
+    if (t.type == Tok::kEOF) Fail(t.pos, "unclosed left parenthesis");
     if (!IsLabelNameToken(t))
       Fail(t.pos, "unexpected " + Describe(t) + " in grouping opts, expected label");
     labels.push_back(Next().text);

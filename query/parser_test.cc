@@ -83,7 +83,8 @@ TEST(ParserTest, AggregationsAndMatching) {
 }
 
 TEST(ParserTest, ErrorsCarryPositions) {
-  EXPECT_EQ(ErrorOf("sum(foo"), "1:4: parse error: unclosed left parenthesis");
+  EXPECT_EQ(ErrorOf("sum(foo"), "1:8: parse error: unclosed left parenthesis");
+  EXPECT_EQ(ErrorOf("sum("), "1:5: parse error: unclosed left parenthesis");
   EXPECT_EQ(ErrorOf("{}"),
             "1:1: parse error: vector selector must contain at least one non-empty matcher");
   EXPECT_EQ(ErrorOf("1 > 2"),
