@@ -77,7 +77,17 @@ void ReadKafka(YamlReader& r, KafkaConfig* kafka) {
   r.StringMap("properties", &kafka->properties);
 }
 
+void ReadLimits(YamlReader& r, IngestLimitsConfig* limits) {
+  r.Int("max_labels_per_series", 1, 10'000, &limits->max_labels_per_series);
+  r.ByteSize("max_label_name_length", &limits->max_label_name_bytes);
+  r.ByteSize("max_label_value_length", &limits->max_label_value_bytes);
+  int64_t max_series = static_cast<int64_t>(limits->max_series);
+  r.Int("max_series", 1, int64_t{1} << 40, &max_series);
+  limits->max_series = static_cast<uint64_t>(max_series);
+}
+
 void ReadIngest(YamlReader& r, IngestConfig* ingest) {
+  r.Map("limits", [&](YamlReader& l) { ReadLimits(l, &ingest->limits); });
   r.Map("http", [&](YamlReader& h) {
     h.Bool("enabled", &ingest->http.enabled);
     h.ByteSize("max_line_size", &ingest->http.max_line_bytes);

@@ -56,6 +56,13 @@ struct StorageConfig {
 // Payload formats a source may carry.
 enum class PayloadFormat { kInflux, kJson, kPlain, kPrometheus };
 
+struct IngestLimitsConfig {
+  int max_labels_per_series = 64;
+  uint64_t max_label_name_bytes = 256;
+  uint64_t max_label_value_bytes = 4096;
+  uint64_t max_series = 5'000'000;
+};
+
 struct HttpIngestConfig {
   bool enabled = true;
   uint64_t max_line_bytes = 64 << 10;
@@ -85,6 +92,7 @@ struct KafkaConfig {
 };
 
 struct IngestConfig {
+  IngestLimitsConfig limits;
   HttpIngestConfig http;
   std::vector<MqttSubscription> mqtt;
   KafkaConfig kafka;

@@ -42,6 +42,13 @@ TEST(ConfigTest, EmbeddedDefaultsParseAndMatchStructDefaults) {
   EXPECT_EQ(loaded->storage.head_memory_limit_bytes, defaults.storage.head_memory_limit_bytes);
   EXPECT_EQ(loaded->storage.max_future_ms, defaults.storage.max_future_ms);
   EXPECT_EQ(loaded->ingest.http.max_line_bytes, defaults.ingest.http.max_line_bytes);
+  EXPECT_EQ(loaded->ingest.limits.max_labels_per_series,
+            defaults.ingest.limits.max_labels_per_series);
+  EXPECT_EQ(loaded->ingest.limits.max_label_name_bytes,
+            defaults.ingest.limits.max_label_name_bytes);
+  EXPECT_EQ(loaded->ingest.limits.max_label_value_bytes,
+            defaults.ingest.limits.max_label_value_bytes);
+  EXPECT_EQ(loaded->ingest.limits.max_series, defaults.ingest.limits.max_series);
   EXPECT_EQ(loaded->ingest.kafka.group_id, defaults.ingest.kafka.group_id);
   EXPECT_FALSE(loaded->server.auth.enabled());
 }
@@ -69,6 +76,7 @@ storage:
   wal_sync: interval
   wal_sync_interval: 200ms
 ingest:
+  limits: {max_labels_per_series: 10, max_label_value_length: 1KiB, max_series: 1000}
   mqtt:
     subscriptions:
       - {name: sensors, broker: "mqtt://localhost:1883", topic: "sensors/#", qos: 0, format: json}
@@ -95,6 +103,9 @@ notifiers:
   EXPECT_EQ(c.storage.retention_ms, 90LL * 86400 * 1000);
   EXPECT_EQ(c.storage.wal_sync, WalSync::kInterval);
   EXPECT_EQ(c.storage.wal_sync_interval_ms, 200);
+  EXPECT_EQ(c.ingest.limits.max_labels_per_series, 10);
+  EXPECT_EQ(c.ingest.limits.max_label_value_bytes, 1024u);
+  EXPECT_EQ(c.ingest.limits.max_series, 1000u);
   ASSERT_EQ(c.ingest.mqtt.size(), 1u);
   EXPECT_EQ(c.ingest.mqtt[0].topic, "sensors/#");
   EXPECT_EQ(c.ingest.mqtt[0].qos, 0);

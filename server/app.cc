@@ -58,8 +58,12 @@ base::Status App::Start() {
   web::RegisterExportRoutes(
       *router_, [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); });
   if (config_.ingest.http.enabled) {
+    const config::IngestLimitsConfig& configured = config_.ingest.limits;
     ingest::DecodeLimits limits;
     limits.max_line_bytes = config_.ingest.http.max_line_bytes;
+    limits.max_labels_per_series = static_cast<size_t>(configured.max_labels_per_series);
+    limits.max_label_name_bytes = configured.max_label_name_bytes;
+    limits.max_label_value_bytes = configured.max_label_value_bytes;
     RegisterHttpIngestRoutes(*router_, {storage_.get(), base::SystemClock::Default(), limits,
                                         config_.server.max_body_bytes, dead_letters_.get()});
   }
