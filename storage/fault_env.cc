@@ -1,5 +1,7 @@
 #include "storage/fault_env.h"
 
+#include <thread>
+
 namespace tidemark::storage {
 
 namespace {
@@ -174,6 +176,8 @@ base::Status FaultInjectionEnv::AppendTo(const std::shared_ptr<FileState>& f, ui
 }
 
 base::Status FaultInjectionEnv::SyncFile(const std::shared_ptr<FileState>& f, uint64_t epoch) {
+  if (int64_t us = sync_delay_us_.load())
+    std::this_thread::sleep_for(std::chrono::microseconds(us));
   std::lock_guard l(mu_);
   if (epoch != epoch_) return Stale();
   if (sync_fails_) return base::Status::IoError("fsync: injected failure");

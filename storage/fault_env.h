@@ -10,6 +10,8 @@
 // Thread-safe.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -49,6 +51,8 @@ class FaultInjectionEnv final : public Env {
   // written in total; the failing append writes a prefix. Negative disables the limit.
   void SetWriteBudget(int64_t bytes);
   void SetSyncFails(bool fail);
+  // Every sync of a file takes this long (a slow disk), outside the env's lock.
+  void SetSyncDelay(std::chrono::microseconds delay) { sync_delay_us_ = delay.count(); }
 
   // Test helpers.
   uint64_t FileSize(const std::string& path);
@@ -67,6 +71,7 @@ class FaultInjectionEnv final : public Env {
   bool down_ = false;
   int64_t write_budget_ = -1;
   bool sync_fails_ = false;
+  std::atomic<int64_t> sync_delay_us_{0};
 };
 
 }  // namespace tidemark::storage
