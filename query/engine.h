@@ -40,6 +40,16 @@ enum class ErrorType { kNone, kBadData, kExecution, kTimeout, kCanceled };
 std::string_view ErrorTypeName(ErrorType type);
 ErrorType ErrorTypeOf(const base::Status& status);
 
+// Usage (the caller owns the store and picks the querier source):
+//
+//   query::Engine engine(options);
+//   query::QuerierFactory source = [&storage](int64_t mint, int64_t maxt) {
+//     return storage.NewQuerier(mint, maxt);
+//   };
+//   base::Result<query::Value> r = engine.RangeQuery(source, "rate(x[5m])", start, end, step);
+//   if (!r.ok()) reply(query::ErrorTypeName(query::ErrorTypeOf(r.status())), r.status().message());
+//
+// An Engine holds only its options, so a per-request timeout is a per-request Engine.
 class Engine {
  public:
   explicit Engine(EngineOptions options = {}) : options_(options) {}

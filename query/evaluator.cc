@@ -46,14 +46,12 @@ Labels DropMetricName(const Labels& labels) {
 Matrix MergeSameLabels(Matrix m) {
   std::unordered_map<uint64_t, size_t> index;
   Matrix out;
-  bool merged = false;
   for (Series& s : m) {
     auto [it, inserted] = index.try_emplace(s.metric.Hash(), out.size());
     if (inserted) {
       out.push_back(std::move(s));
       continue;
     }
-    merged = true;
     auto& dst = out[it->second].points;
     std::vector<Point> both;
     both.reserve(dst.size() + s.points.size());
@@ -66,7 +64,6 @@ Matrix MergeSameLabels(Matrix m) {
     }
     dst = std::move(both);
   }
-  if (!merged) return out;
   return out;
 }
 

@@ -102,7 +102,9 @@ class Evaluator {
   // single step; otherwise a Matrix sorted by labels (scalar results become one series).
   base::Result<Value> Run(const Expr& expr, const Steps& steps, bool instant);
 
-  // Shared by the split implementation files.
+ private:
+  // Members below are shared by the split implementation files (evaluator*.cc, binary_ops.cc,
+  // aggregations.cc, functions_labels.cc) and throw EvalError.
   Matrix Eval(const Expr& e, const Steps& s);
   RangeInput EvalRange(const Expr& e, const Steps& s);
   std::vector<double> EvalScalarSteps(const Expr& e, const Steps& s);
@@ -131,7 +133,6 @@ class Evaluator {
     return out.Finish();
   }
 
- private:
   Matrix EvalVectorSelector(const Expr& vs, const Steps& s, bool timestamps);
   Matrix EvalUnary(const Expr& e, const Steps& s);
   Matrix EvalBinary(const Expr& e, const Steps& s);     // binary_ops.cc
