@@ -46,7 +46,8 @@ class Querier {
   virtual ~Querier() = default;
   // Series matching all `matchers` that have at least one sample in range.
   virtual std::unique_ptr<SeriesSet> Select(const std::vector<Matcher>& matchers) = 0;
-  // Sorted label names / values of the series the matchers select (all series when empty).
+  // Sorted label names / values of the series the matchers select (all series when empty),
+  // regardless of the querier's time range.
   virtual base::Result<std::vector<std::string>> LabelNames(
       const std::vector<Matcher>& matchers) = 0;
   virtual base::Result<std::vector<std::string>> LabelValues(

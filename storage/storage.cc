@@ -86,6 +86,64 @@ void Storage::ReplayRecord(WalRecordType type, std::string_view payload) {
 
 Storage::~Storage() { (void)Close(); }
 
+// The validated part of a batch, encoded for the WAL.
+struct Storage::PreparedAppend {
+  std::vector<Sample> kept;            // accepted samples, grouped by series
+  std::vector<SeriesSamples> groups;   // spans into `kept`
+  std::vector<SeriesId> newly_logged;  // series whose record is in `framed`
+  std::string framed;                  // WAL records: series records, then one samples record
+};
+
+void Storage::PrepareAppend(const WriteBatch& batch, AppendReport* rep, PreparedAppend* out) {
+  const int64_t now = clock_->NowMillis();
+  const int64_t oldest = now - options_.retention_ms;
+  const int64_t newest = now + options_.max_future_skew_ms;
+  std::vector<std::pair<SeriesId, size_t>> ends;  // series, end offset in `kept`
+  ends.reserve(batch.entries().size());
+  out->kept.reserve(batch.num_samples());
+  for (const auto& entry : batch.entries()) {
+    bool logged = false;
+    const Labels* labels = entry.ref != 0 ? registry_.GetWithLogged(entry.ref, &logged)
+                           : entry.labels.Validate().ok() ? &entry.labels
+                                                          : nullptr;
+    if (labels == nullptr) {
+      rep->rejected_invalid_labels += entry.samples.size();
+      continue;
+    }
+    size_t begin = out->kept.size();
+    for (const Sample& s : entry.samples) {
+      if (s.t < oldest) {
+        ++rep->rejected_too_old;
+      } else if (s.t > newest) {
+        ++rep->rejected_too_new;
+      } else {
+        out->kept.push_back(s);
+      }
+    }
+    if (out->kept.size() == begin) continue;
+    SeriesId id = entry.ref;
+    if (id == 0) {
+      bool created = false;
+      id = registry_.GetOrCreate(entry.labels, &created, &logged);
+    }
+    if (!logged) {
+      AppendSeriesRecord(&out->framed, id, *labels);
+      out->newly_logged.push_back(id);
+    }
+    ends.emplace_back(id, out->kept.size());
+  }
+  size_t begin = 0;
+  for (auto [id, end] : ends) {  // `kept` no longer grows: spans stay valid
+    out->groups.push_back({id, std::span<const Sample>(out->kept.data() + begin, end - begin)});
+    begin = end;
+  }
+  if (!out->groups.empty()) AppendSamplesRecord(&out->framed, out->groups);
+  rep->accepted = out->kept.size();
+  rejected_old_ += rep->rejected_too_old;
+  rejected_new_ += rep->rejected_too_new;
+  rejected_labels_ += rep->rejected_invalid_labels;
+}
+
 base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
   AppendReport local;
   AppendReport& rep = report ? *report : local;
@@ -97,75 +155,18 @@ base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
         "head memory limit reached (" + std::to_string(head_.MemoryUsage()) + " of " +
         std::to_string(options_.head_memory_limit_bytes) + " bytes); retry after sealing");
   }
-  const int64_t now = clock_->NowMillis();
-  const int64_t oldest = now - options_.retention_ms;
-  const int64_t newest = now + options_.max_future_skew_ms;
-
-  struct Pending {
-    SeriesId id;
-    size_t begin, end;  // range in `kept`
-  };
-  std::vector<Pending> pending;
-  pending.reserve(batch.entries().size());
-  std::vector<Sample> kept;
-  kept.reserve(batch.num_samples());
-  std::vector<SeriesId> to_mark;
-  std::string framed;
-  for (const auto& entry : batch.entries()) {
-    const Labels* labels = &entry.labels;
-    bool logged = false;
-    if (entry.ref != 0) {
-      labels = registry_.GetWithLogged(entry.ref, &logged);
-    } else if (!entry.labels.Validate().ok()) {
-      labels = nullptr;
-    }
-    if (labels == nullptr) {
-      rep.rejected_invalid_labels += entry.samples.size();
-      continue;
-    }
-    size_t begin = kept.size();
-    for (const Sample& s : entry.samples) {
-      if (s.t < oldest) {
-        ++rep.rejected_too_old;
-      } else if (s.t > newest) {
-        ++rep.rejected_too_new;
-      } else {
-        kept.push_back(s);
-      }
-    }
-    if (kept.size() == begin) continue;
-    SeriesId id = entry.ref;
-    if (id == 0) {
-      bool created = false;
-      id = registry_.GetOrCreate(entry.labels, &created, &logged);
-    }
-    if (!logged) {
-      AppendSeriesRecord(&framed, id, *labels);
-      to_mark.push_back(id);
-    }
-    pending.push_back({id, begin, kept.size()});
-  }
-  rep.accepted = kept.size();
-  rejected_old_ += rep.rejected_too_old;
-  rejected_new_ += rep.rejected_too_new;
-  rejected_labels_ += rep.rejected_invalid_labels;
-  if (pending.empty()) return base::Status::Ok();
-
-  std::vector<SeriesSamples> groups;
-  groups.reserve(pending.size());
-  for (const auto& p : pending) {
-    groups.push_back({p.id, std::span<const Sample>(kept.data() + p.begin, p.end - p.begin)});
-  }
-  AppendSamplesRecord(&framed, groups);
-  std::shared_lock seal_guard(append_mu_);
-  base::Status s = wal_->Write(framed);
+  PreparedAppend prepared;
+  PrepareAppend(batch, &rep, &prepared);
+  if (prepared.groups.empty()) return base::Status::Ok();
+  std::shared_lock seal_guard(append_mu_);  // WAL write and head apply are one step for Seal
+  base::Status s = wal_->Write(prepared.framed);
   if (!s.ok()) {
     ++append_errors_;
     rep.accepted = 0;
     return s;
   }
-  for (SeriesId id : to_mark) registry_.MarkLogged(id);
-  for (const auto& g : groups) head_.Append(g.id, g.samples);
+  for (SeriesId id : prepared.newly_logged) registry_.MarkLogged(id);
+  for (const auto& g : prepared.groups) head_.Append(g.id, g.samples);
   return base::Status::Ok();
 }
 

@@ -128,7 +128,10 @@ class Storage {
 
  private:
   friend class StorageQuerier;
+  struct PreparedAppend;
   Storage(const StorageOptions& options, std::string dir);
+  // Validates the batch (counting rejections in `rep`), resolves series and encodes WAL records.
+  void PrepareAppend(const WriteBatch& batch, AppendReport* rep, PreparedAppend* out);
   base::Status OpenComponents();
   void ReplayRecord(WalRecordType type, std::string_view payload);
   void MaintenanceLoop();
