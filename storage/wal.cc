@@ -311,20 +311,27 @@ base::Status Wal::Checkpoint(uint64_t upto, const CheckpointFn& fn) {
   for (uint64_t id : listing->segments) {
     if (id <= upto) inputs.push_back(SegmentPath(id));
   }
-  std::string out;
-  for (const auto& path : inputs) {
-    auto data = env_->ReadFile(path);
-    if (!data.ok()) return data.status();
-    std::string why;
-    ParseRecords(*data, &why,
-                 [&](WalRecordType type, std::string_view payload) { fn(type, payload, &out); });
-  }
   std::string final_path = JoinPath(dir_, "checkpoint." + NumberName(upto));
   std::string tmp_path = final_path + ".tmp";
   (void)env_->Delete(tmp_path);
   {
     auto file = env_->OpenAppendable(tmp_path);
     if (!file.ok()) return file.status();
+    std::string out;  // streamed to the file in pieces of about kMaxGroupBytes
+    base::Status write_status;
+    for (const auto& path : inputs) {
+      auto data = env_->ReadFile(path);
+      if (!data.ok()) return data.status();
+      std::string why;
+      ParseRecords(*data, &why, [&](WalRecordType type, std::string_view payload) {
+        fn(type, payload, &out);
+        if (out.size() >= kMaxGroupBytes && write_status.ok()) {
+          write_status = (*file)->Append(out);
+          out.clear();
+        }
+      });
+      TM_RETURN_IF_ERROR(write_status);
+    }
     TM_RETURN_IF_ERROR((*file)->Append(out));
     TM_RETURN_IF_ERROR((*file)->Sync());
     TM_RETURN_IF_ERROR((*file)->Close());
