@@ -1,5 +1,6 @@
 #include "storage/partition.h"
 
+#include <leveldb/cache.h>
 #include <leveldb/db.h>
 #include <leveldb/env.h>
 #include <leveldb/write_batch.h>
@@ -52,8 +53,9 @@ base::Status FromLevelDb(const leveldb::Status& s, std::string_view what) {
   return base::Status::IoError(msg);
 }
 
-leveldb::Options DbOptions(leveldb::Env* env) {
+leveldb::Options DbOptions(leveldb::Env* env, leveldb::Cache* cache = nullptr) {
   leveldb::Options o;
+  o.block_cache = cache;
   o.create_if_missing = true;
   o.compression = leveldb::kNoCompression;  // chunks are compressed already
   o.max_open_files = 64;
@@ -65,9 +67,9 @@ leveldb::Options DbOptions(leveldb::Env* env) {
 
 namespace {
 
-base::Status OpenDb(leveldb::Env* env, const std::string& path, leveldb::DB** db,
-                    uint64_t* next_seq) {
-  leveldb::Status s = leveldb::DB::Open(DbOptions(env), path, db);
+base::Status OpenDb(leveldb::Env* env, leveldb::Cache* cache, const std::string& path,
+                    leveldb::DB** db, uint64_t* next_seq) {
+  leveldb::Status s = leveldb::DB::Open(DbOptions(env, cache), path, db);
   if (!s.ok()) return FromLevelDb(s, "open partition " + path);
   std::string seq_value;
   *next_seq = 1;
@@ -84,12 +86,15 @@ base::Status OpenDb(leveldb::Env* env, const std::string& path, leveldb::DB** db
 
 }  // namespace
 
-base::Result<std::shared_ptr<Partition>> Partition::Open(leveldb::Env* env, std::string path,
-                                                         int64_t start, int64_t end) {
+base::Result<std::shared_ptr<Partition>> Partition::Open(leveldb::Env* env,
+                                                         std::shared_ptr<leveldb::Cache> cache,
+                                                         std::string path, int64_t start,
+                                                         int64_t end) {
   leveldb::DB* db = nullptr;
   uint64_t next_seq = 1;
-  TM_RETURN_IF_ERROR(OpenDb(env, path, &db, &next_seq));
-  return std::shared_ptr<Partition>(new Partition(env, std::move(path), start, end, db, next_seq));
+  TM_RETURN_IF_ERROR(OpenDb(env, cache.get(), path, &db, &next_seq));
+  return std::shared_ptr<Partition>(
+      new Partition(env, std::move(cache), std::move(path), start, end, db, next_seq));
 }
 
 base::Status Partition::ReopenIfBrokenLocked() {
@@ -98,7 +103,7 @@ base::Status Partition::ReopenIfBrokenLocked() {
   delete db_;
   db_ = nullptr;
   uint64_t stored_seq = 1;
-  TM_RETURN_IF_ERROR(OpenDb(env_, path_, &db_, &stored_seq));
+  TM_RETURN_IF_ERROR(OpenDb(env_, cache_.get(), path_, &db_, &stored_seq));
   next_seq_ = std::max(next_seq_, stored_seq);
   broken_ = false;
   TM_LOG(kInfo) << "partition: reopened " << path_ << " after a write error";
@@ -247,12 +252,19 @@ base::Result<std::unique_ptr<PartitionSet>> PartitionSet::Open(leveldb::Env* env
     char* end = nullptr;
     long long start = std::strtoll(name.c_str() + 1, &end, 10);
     if (end == nullptr || *end != '\0') continue;
-    auto p = Partition::Open(env, set->PathFor(start), start, start + set->tier_.partition_ms);
+    auto p = Partition::Open(env, set->cache_, set->PathFor(start), start,
+                             start + set->tier_.partition_ms);
     if (!p.ok()) return p.status();
     set->partitions_[start] = std::move(*p);
   }
   return set;
 }
+
+PartitionSet::PartitionSet(leveldb::Env* env, std::string dir, TierOptions tier)
+    : env_(env),
+      cache_(leveldb::NewLRUCache(tier.block_cache_bytes)),
+      dir_(std::move(dir)),
+      tier_(std::move(tier)) {}
 
 std::string PartitionSet::PathFor(int64_t start) const {
   return dir_ + "/p" + std::to_string(start);
@@ -270,7 +282,7 @@ base::Result<std::shared_ptr<Partition>> PartitionSet::GetOrCreate(int64_t t) {
   std::lock_guard l(mu_);
   auto it = partitions_.find(start);
   if (it != partitions_.end()) return it->second;
-  auto p = Partition::Open(env_, PathFor(start), start, start + tier_.partition_ms);
+  auto p = Partition::Open(env_, cache_, PathFor(start), start, start + tier_.partition_ms);
   if (!p.ok()) return p.status();
   partitions_[start] = *p;
   return *p;

@@ -22,6 +22,7 @@
 #include "storage/write_batch.h"
 
 namespace leveldb {
+class Cache;
 class DB;
 class Env;
 }  // namespace leveldb
@@ -38,8 +39,11 @@ struct StoredChunk {
 
 class Partition {
  public:
-  static base::Result<std::shared_ptr<Partition>> Open(leveldb::Env* env, std::string path,
-                                                       int64_t start, int64_t end);
+  // `cache` (may be null) is a block cache shared by the partitions of a set.
+  static base::Result<std::shared_ptr<Partition>> Open(leveldb::Env* env,
+                                                       std::shared_ptr<leveldb::Cache> cache,
+                                                       std::string path, int64_t start,
+                                                       int64_t end);
   ~Partition();
 
   int64_t start() const { return start_; }  // inclusive, ms
@@ -59,15 +63,22 @@ class Partition {
   void MarkDropped() { dropped_ = true; }
 
  private:
-  Partition(leveldb::Env* env, std::string path, int64_t start, int64_t end, leveldb::DB* db,
-            uint64_t next_seq)
-      : env_(env), path_(std::move(path)), start_(start), end_(end), db_(db), next_seq_(next_seq) {}
+  Partition(leveldb::Env* env, std::shared_ptr<leveldb::Cache> cache, std::string path,
+            int64_t start, int64_t end, leveldb::DB* db, uint64_t next_seq)
+      : env_(env),
+        cache_(std::move(cache)),
+        path_(std::move(path)),
+        start_(start),
+        end_(end),
+        db_(db),
+        next_seq_(next_seq) {}
   // Both require write_mu_; CompactSeries also a shared db_mu_.
   base::Status CompactSeries(std::vector<StoredChunk>* chunks, bool merge_all, int zstd_level,
                              bool* rewritten);
   base::Status ReopenIfBrokenLocked();
 
   leveldb::Env* env_;
+  std::shared_ptr<leveldb::Cache> cache_;  // outlives db_
   const std::string path_;
   const int64_t start_, end_;
   // LevelDB refuses all writes after a failed sync; the partition then reopens its database
@@ -84,6 +95,7 @@ struct TierOptions {
   std::string name = "raw";
   int64_t partition_ms = 86'400'000;
   int64_t retention_ms = 30LL * 86'400'000;
+  size_t block_cache_bytes = 32 << 20;  // shared by all partitions of the tier
 };
 
 class PartitionSet {
@@ -104,11 +116,11 @@ class PartitionSet {
   const TierOptions& tier() const { return tier_; }
 
  private:
-  PartitionSet(leveldb::Env* env, std::string dir, TierOptions tier)
-      : env_(env), dir_(std::move(dir)), tier_(std::move(tier)) {}
+  PartitionSet(leveldb::Env* env, std::string dir, TierOptions tier);
   std::string PathFor(int64_t start) const;
 
   leveldb::Env* env_;
+  std::shared_ptr<leveldb::Cache> cache_;
   const std::string dir_;  // <root>/<tier name>
   const TierOptions tier_;
   mutable std::mutex mu_;
