@@ -151,6 +151,7 @@ base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
   if (closed_) return base::Status::FailedPrecondition("storage closed");
   if (head_.MemoryUsage() > options_.head_memory_limit_bytes) {
     ++refused_memory_;
+    loop_cv_.notify_one();  // wake maintenance: sealing is what frees the head
     return base::Status::ResourceExhausted(
         "head memory limit reached (" + std::to_string(head_.MemoryUsage()) + " of " +
         std::to_string(options_.head_memory_limit_bytes) + " bytes); retry after sealing");
