@@ -2,161 +2,16 @@
 // promql-test-queries.yml, with its {{.var}} variants expanded) against synthetic demo-service
 // data: queries marked should_fail must fail, all others must succeed as instant and range
 // queries. Exercises the whole engine under the sanitizers.
-#include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
 
 #include "gtest/gtest.h"
+#include "query/compliance_data.h"
 #include "query/engine.h"
-#include "query/memory_querier.h"
 
 namespace tidemark::query {
 namespace {
-
-using storage::Labels;
-
-struct Case {
-  std::string query;
-  bool should_fail = false;
-  std::vector<std::string> vars;
-};
-
-std::string Unquote(std::string s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.pop_back();
-  if (s.size() < 2 || (s.front() != '\'' && s.front() != '"')) return s;
-  const char q = s.front();
-  std::string out;
-  for (size_t i = 1; i + 1 < s.size(); ++i) {
-    if (q == '\'' && s[i] == '\'' && s[i + 1] == '\'') {
-      out.push_back('\'');
-      ++i;
-    } else if (q == '"' && s[i] == '\\') {
-      out.push_back(s[++i]);
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
-}
-
-std::vector<Case> LoadCases(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<Case> cases;
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t q = line.find("query: ");
-    if (q != std::string::npos && line.find('#') > q) {
-      cases.push_back({Unquote(line.substr(q + 7))});
-      continue;
-    }
-    if (cases.empty()) continue;
-    if (line.find("should_fail: true") != std::string::npos) cases.back().should_fail = true;
-    const size_t v = line.find("variant_args: [");
-    if (v == std::string::npos) continue;
-    std::string list = line.substr(v + 15);
-    size_t p = 0;
-    while ((p = list.find('\'', p)) != std::string::npos) {
-      const size_t e = list.find('\'', p + 1);
-      cases.back().vars.push_back(list.substr(p + 1, e - p - 1));
-      p = e + 1;
-    }
-  }
-  return cases;
-}
-
-const std::map<std::string, std::vector<std::string>>& VariantValues() {
-  static const auto* values = new std::map<std::string, std::vector<std::string>>{
-      {"offset", {"1m", "5m", "10m"}},
-      {"range", {"1s", "15s", "1m", "5m", "15m", "1h"}},
-      {"arithBinOp", {"+", "-", "*", "/", "%", "^"}},
-      {"compBinOp", {"==", "!=", "<", ">", "<=", ">="}},
-      {"binOp", {"+", "-", "*", "/", "%", "^", "==", "!=", "<", ">", "<=", ">="}},
-      {"simpleAggrOp", {"sum", "avg", "max", "min", "count", "stddev", "stdvar", "group"}},
-      {"topBottomOp", {"topk", "bottomk"}},
-      {"quantile", {"-0.5", "0.1", "0.5", "0.75", "0.95", "0.90", "0.99", "1", "1.5"}},
-      {"simpleTimeAggrOp",
-       {"sum", "avg", "max", "min", "count", "stddev", "stdvar", "last", "present"}},
-      {"extrapolatedRateFunc", {"delta", "rate", "increase"}},
-      {"instantRateFunc", {"idelta", "irate"}},
-      {"clampFunc", {"clamp_min", "clamp_max"}},
-      {"dateFunc",
-       {"day_of_month", "day_of_week", "day_of_year", "days_in_month", "hour", "minute", "month",
-        "year"}},
-      {"simpleMathFunc", {"abs",   "ceil", "floor", "exp",   "sqrt",  "ln",    "log2", "log10",
-                          "round", "sgn",  "sin",   "cos",   "tan",   "asin",  "acos", "atan",
-                          "sinh",  "cosh", "tanh",  "asinh", "acosh", "atanh", "deg",  "rad"}},
-  };
-  return *values;
-}
-
-void Expand(const Case& c, size_t var, const std::string& q, std::vector<std::string>* out) {
-  if (var == c.vars.size()) {
-    out->push_back(q);
-    return;
-  }
-  const std::string placeholder = "{{." + c.vars[var] + "}}";
-  for (const std::string& value : VariantValues().at(c.vars[var])) {
-    std::string expanded = q;
-    for (size_t p; (p = expanded.find(placeholder)) != std::string::npos;) {
-      expanded.replace(p, placeholder.size(), value);
-    }
-    Expand(c, var + 1, expanded, out);
-  }
-}
-
-constexpr int64_t kStep = 15'000;
-constexpr int64_t kEnd = 2 * 3'600'000;
-
-void AddSeries(std::vector<MemorySeries>* data, Labels labels,
-               const std::function<double(int64_t)>& f) {
-  MemorySeries s{std::move(labels), {}};
-  for (int64_t t = 0; t <= kEnd; t += kStep) s.samples.push_back({t, f(t)});
-  data->push_back(std::move(s));
-}
-
-// A small imitation of the PromLabs demo service's metrics.
-std::vector<MemorySeries> DemoData() {
-  std::vector<MemorySeries> data;
-  for (int i = 0; i < 3; ++i) {
-    const std::string inst = "demo.promlabs.com:1000" + std::to_string(i);
-    auto base = [&](const std::string& name) {
-      return std::vector<storage::Label>{{"__name__", name}, {"instance", inst}, {"job", "demo"}};
-    };
-    auto with = [&](std::vector<storage::Label> l, std::vector<storage::Label> more) {
-      l.insert(l.end(), more.begin(), more.end());
-      return Labels(std::move(l));
-    };
-    for (const char* type : {"free", "buffers", "cached", "used"}) {
-      AddSeries(&data, with(base("demo_memory_usage_bytes"), {{"type", type}}),
-                [i](int64_t t) { return 1e9 + i * 1e8 + std::sin(t / 6e5) * 1e7; });
-    }
-    AddSeries(&data, Labels(base("demo_num_cpus")), [](int64_t) { return 4; });
-    for (const char* mode : {"idle", "user", "system"}) {
-      AddSeries(&data, with(base("demo_cpu_usage_seconds_total"), {{"mode", mode}}),
-                [i](int64_t t) { return std::fmod(t / 1000.0 * (i + 1), 5000); });
-    }
-    AddSeries(&data, Labels(base("demo_disk_usage_bytes")),
-              [](int64_t t) { return 5e10 + t * 10.0; });
-    AddSeries(&data, Labels(base("demo_batch_last_success_timestamp_seconds")),
-              [](int64_t t) { return std::floor(t / 600'000.0) * 600; });
-    for (const char* le : {"0.05", "0.1", "0.25", "0.5", "1", "+Inf"}) {
-      AddSeries(&data,
-                with(base("demo_api_request_duration_seconds_bucket"),
-                     {{"le", le}, {"method", "GET"}, {"path", "/api/foo"}, {"status", "200"}}),
-                [le](int64_t t) {
-                  return t / 1000.0 * (std::string(le) == "+Inf" ? 10 : std::atof(le) * 9);
-                });
-    }
-    AddSeries(&data,
-              with(base("demo_api_request_duration_seconds_count"),
-                   {{"method", "GET"}, {"path", "/api/foo"}, {"status", "200"}}),
-              [](int64_t t) { return t / 100.0; });
-  }
-  return data;
-}
 
 TEST(ComplianceQueries, AllQueriesBehave) {
   const char* root = std::getenv("TIDEMARK_SOURCE_DIR");
@@ -164,32 +19,27 @@ TEST(ComplianceQueries, AllQueriesBehave) {
   const std::string path =
       std::string(root) + "/../shared/promql-compliance/promql-test-queries.yml";
   ASSERT_TRUE(std::filesystem::exists(path)) << path;
-  const std::vector<Case> cases = LoadCases(path);
-  ASSERT_GT(cases.size(), 100u);
+  const std::vector<ComplianceQuery> queries = LoadComplianceQueries(path);
+  ASSERT_GT(queries.size(), 500u);
   const std::vector<MemorySeries> data = DemoData();
   const QuerierFactory factory = MemoryQuerier::Factory(&data);
   Engine engine;
-  int ran = 0;
   std::vector<std::string> bad;
-  for (const Case& c : cases) {
-    std::vector<std::string> queries;
-    Expand(c, 0, c.query, &queries);
-    for (const std::string& q : queries) {
-      ++ran;
-      auto instant = engine.InstantQuery(factory, q, kEnd - 600'000);
-      if (c.should_fail) {
-        if (instant.ok()) bad.push_back(q + ": expected an error");
-        continue;
-      }
-      if (!instant.ok()) {
-        bad.push_back(q + ": " + instant.status().ToString());
-        continue;
-      }
-      auto range = engine.RangeQuery(factory, q, kEnd / 2, kEnd, 60'000);
-      if (!range.ok()) bad.push_back(q + ": range: " + range.status().ToString());
+  for (const ComplianceQuery& c : queries) {
+    const std::string& q = c.query;
+    auto instant = engine.InstantQuery(factory, q, kDemoEnd - 600'000);
+    if (c.should_fail) {
+      if (instant.ok()) bad.push_back(q + ": expected an error");
+      continue;
     }
+    if (!instant.ok()) {
+      bad.push_back(q + ": " + instant.status().ToString());
+      continue;
+    }
+    auto range = engine.RangeQuery(factory, q, kDemoEnd / 2, kDemoEnd, 60'000);
+    if (!range.ok()) bad.push_back(q + ": range: " + range.status().ToString());
   }
-  std::cout << "compliance queries: " << ran - static_cast<int>(bad.size()) << " of " << ran
+  std::cout << "compliance queries: " << queries.size() - bad.size() << " of " << queries.size()
             << " behave\n";
   for (const std::string& b : bad) std::cout << "  BAD " << b << "\n";
   EXPECT_TRUE(bad.empty());
