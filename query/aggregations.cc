@@ -129,7 +129,7 @@ Matrix Evaluator::EvalAggregate(const Expr& e, const Steps& s) {
     keys.push_back(GroupLabels(series.metric, e));
     hashes.push_back(keys.back().Hash());
   }
-  return PerStep({&input}, s, [&](int64_t ts, size_t step, auto& in, MatrixBuilder* out) {
+  Matrix result = PerStep({&input}, s, [&](int64_t ts, size_t step, auto& in, MatrixBuilder* out) {
     std::unordered_map<uint64_t, size_t> index;
     std::vector<Group> groups;
     for (const StepSample& smp : in[0]) {
@@ -160,6 +160,8 @@ Matrix Evaluator::EvalAggregate(const Expr& e, const Steps& s) {
       }
     }
   });
+  ReleaseSamples(input);
+  return result;
 }
 
 }  // namespace tidemark::query

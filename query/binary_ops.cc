@@ -222,10 +222,9 @@ void VectorScalarBinop(const Expr& e, const StepVector& vec, double scalar, bool
 
 }  // namespace
 
-Matrix Evaluator::EvalBinary(const Expr& e, const Steps& s) {
+Matrix Evaluator::EvalBinaryOperands(const Expr& e, const Steps& s, const Matrix& lhs,
+                                     const Matrix& rhs) {
   const ValueType lt = e.lhs->type, rt = e.rhs->type;
-  Matrix lhs = Eval(*e.lhs, s);
-  Matrix rhs = Eval(*e.rhs, s);
   if (lt == ValueType::kScalar && rt == ValueType::kScalar) {
     return PerStep({&lhs, &rhs}, s, [&](int64_t ts, size_t, auto& in, MatrixBuilder* out) {
       if (in[0].empty() || in[1].empty()) return;
@@ -252,6 +251,15 @@ Matrix Evaluator::EvalBinary(const Expr& e, const Steps& s) {
     if (sc.empty()) return;
     VectorScalarBinop(e, vec, sc[0].v, scalar_left, ts, &cache, out);
   });
+}
+
+Matrix Evaluator::EvalBinary(const Expr& e, const Steps& s) {
+  const Matrix lhs = Eval(*e.lhs, s);
+  const Matrix rhs = Eval(*e.rhs, s);
+  Matrix out = EvalBinaryOperands(e, s, lhs, rhs);
+  ReleaseSamples(lhs);
+  ReleaseSamples(rhs);
+  return out;
 }
 
 }  // namespace tidemark::query

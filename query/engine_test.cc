@@ -135,7 +135,12 @@ TEST_F(EngineTest, MaxSamples) {
   EngineOptions opts;
   opts.max_samples = 100;
   Engine small(opts);
-  auto r = small.InstantQuery(factory_, "count_over_time(a[1h])", 60 * kMin);
+  // Range selectors stream one series at a time: 3 x 60 samples, but never 100 at once.
+  auto streamed = small.InstantQuery(factory_, "count_over_time(a[1h])", 60 * kMin);
+  ASSERT_TRUE(streamed.ok()) << streamed.status().ToString();
+  EXPECT_EQ(std::get<Vector>(*streamed).size(), 3u);
+  // The whole window held at once (an instant range-vector result) exceeds it.
+  auto r = small.InstantQuery(factory_, "a[1h]", 60 * kMin);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(ErrorTypeOf(r.status()), ErrorType::kExecution);
   EXPECT_EQ(r.status().message(),

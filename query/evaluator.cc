@@ -82,7 +82,7 @@ void Evaluator::CheckInterrupt() {
   }
 }
 
-void Evaluator::CountSamples(size_t n) {
+void Evaluator::AcquireSamples(size_t n) {
   samples_ += static_cast<int64_t>(n);
   if (samples_ > opts_.max_samples) {
     throw EvalError{base::StatusCode::kResourceExhausted,
@@ -90,6 +90,18 @@ void Evaluator::CountSamples(size_t n) {
                     "execution"};
   }
 }
+
+void Evaluator::ReleaseSamples(size_t n) {
+  samples_ = std::max<int64_t>(0, samples_ - static_cast<int64_t>(n));
+}
+
+size_t PointCount(const Matrix& m) {
+  size_t n = 0;
+  for (const Series& s : m) n += s.points.size();
+  return n;
+}
+
+void Evaluator::ReleaseSamples(const Matrix& m) { ReleaseSamples(PointCount(m)); }
 
 int64_t Evaluator::RefTime(AtKind at, int64_t at_ms, int64_t ts) const {
   switch (at) {
@@ -116,7 +128,7 @@ Matrix Evaluator::Eval(const Expr& e, const Steps& s) {
     case NodeKind::kNumber: {
       Series series;
       const size_t n = s.Count();
-      CountSamples(n);
+      AcquireSamples(n);
       series.points.reserve(n);
       for (size_t i = 0; i < n; ++i) series.points.push_back({s.At(i), e.number});
       return Matrix{std::move(series)};
@@ -170,7 +182,7 @@ Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timest
     samples.clear();
     auto it = set->Samples();
     while (it->Next()) samples.push_back(it->At());
-    CountSamples(samples.size());
+    AcquireSamples(samples.size());
     Series series{set->labels(), {}};
     size_t pos = 0;  // first sample with t > ref
     const size_t n = s.Count();
@@ -183,6 +195,8 @@ Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timest
       if (smp.t < ref - opts_.lookback_ms || IsStaleNaN(smp.v)) continue;
       series.points.push_back({ts, timestamps ? static_cast<double>(smp.t) / 1000 : smp.v});
     }
+    ReleaseSamples(samples.size());
+    AcquireSamples(series.points.size());
     if (!series.points.empty()) out.push_back(std::move(series));
   }
   if (!set->status().ok()) {
@@ -191,16 +205,27 @@ Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timest
   return out;
 }
 
-RangeInput Evaluator::LoadMatrixSelector(const Expr& ms, const Steps& s) {
-  const Expr& vs = *ms.lhs;
-  RangeInput in;
-  in.range_ms = ms.range_ms;
-  in.offset_ms = vs.offset_ms;
-  in.at = vs.at;
-  in.at_ms = vs.at_ms;
+void Evaluator::ForEachRangeSeries(const Expr& arg, const Steps& s, RangeInput* params,
+                                   const std::function<void(Series&)>& fn) {
+  const Expr* u = Unparen(&arg);
+  if (u->kind == NodeKind::kSubquery) {
+    RangeInput in = EvalSubquery(*u, s);
+    params->range_ms = in.range_ms;
+    params->offset_ms = in.offset_ms;
+    params->at = in.at;
+    params->at_ms = in.at_ms;
+    for (Series& series : in.series) fn(series);
+    ReleaseSamples(in.series);
+    return;
+  }
+  const Expr& vs = *u->lhs;
+  params->range_ms = u->range_ms;
+  params->offset_ms = vs.offset_ms;
+  params->at = vs.at;
+  params->at_ms = vs.at_ms;
   int64_t mint, maxt, unused;
-  WindowBounds(in, s.start, &mint, &unused);
-  WindowBounds(in, s.At(s.Count() - 1), &unused, &maxt);
+  WindowBounds(*params, s.start, &mint, &unused);
+  WindowBounds(*params, s.At(s.Count() - 1), &unused, &maxt);
   auto querier = (*factory_)(mint, maxt);
   auto set = querier->Select(vs.matchers);
   while (set->Next()) {
@@ -211,12 +236,22 @@ RangeInput Evaluator::LoadMatrixSelector(const Expr& ms, const Steps& s) {
       const storage::Sample smp = it->At();
       if (!IsStaleNaN(smp.v)) series.points.push_back({smp.t, smp.v});
     }
-    CountSamples(series.points.size());
-    if (!series.points.empty()) in.series.push_back(std::move(series));
+    const size_t n = series.points.size();
+    AcquireSamples(n);
+    if (n > 0) fn(series);
+    ReleaseSamples(n);
   }
   if (!set->status().ok()) {
     throw EvalError{base::StatusCode::kInternal, set->status().message()};
   }
+}
+
+RangeInput Evaluator::LoadMatrixSelector(const Expr& ms, const Steps& s) {
+  RangeInput in;
+  ForEachRangeSeries(ms, s, &in, [&](Series& series) {
+    AcquireSamples(series.points.size());
+    in.series.push_back(std::move(series));
+  });
   return in;
 }
 
@@ -236,7 +271,7 @@ RangeInput Evaluator::EvalSubquery(const Expr& sq, const Steps& s) {
   Steps inner{start, last_end, interval};
   // Every node of the inner expression may produce a point per step: refuse grids that could
   // not fit the sample budget before allocating anything for them.
-  if (inner.Count() > static_cast<size_t>(opts_.max_samples)) CountSamples(inner.Count());
+  if (inner.Count() > static_cast<size_t>(opts_.max_samples)) AcquireSamples(inner.Count());
   inner.end = inner.At(inner.Count() - 1);
   Matrix m = Eval(*sq.lhs, inner);
   for (Series& series : m) {

@@ -89,6 +89,9 @@ struct RangeInput {
   int64_t at_ms = 0;
 };
 
+// Total points of all series.
+size_t PointCount(const Matrix& m);
+
 // The labels without __name__.
 storage::Labels DropMetricName(const storage::Labels& labels);
 
@@ -112,7 +115,15 @@ class Evaluator {
   // The window [start, end] of `in` at step `ts`.
   void WindowBounds(const RangeInput& in, int64_t ts, int64_t* start, int64_t* end) const;
   void CheckInterrupt();
-  void CountSamples(size_t n);
+  // Samples held in memory by this query (Prometheus' "current samples"): loading or producing
+  // samples acquires them and throws once max_samples is exceeded; freeing them releases.
+  void AcquireSamples(size_t n);
+  void ReleaseSamples(size_t n);
+  void ReleaseSamples(const Matrix& m);
+  // Calls `fn` for each series of the range-vector expression `arg`, streaming matrix selectors
+  // from storage one series at a time; `params` receives the windowing parameters.
+  void ForEachRangeSeries(const Expr& arg, const Steps& s, RangeInput* params,
+                          const std::function<void(Series&)>& fn);
 
   // Runs `fn(ts, step_index, inputs, builder)` at every step over instant-vector inputs.
   template <typename Fn>
@@ -127,7 +138,7 @@ class Evaluator {
       for (size_t j = 0; j < cursors.size(); ++j) cursors[j].At(ts, &in[j]);
       const size_t before = out.points();
       fn(ts, i, in, &out);
-      CountSamples(out.points() - before);
+      AcquireSamples(out.points() - before);
       CheckInterrupt();
     }
     return out.Finish();
@@ -135,7 +146,8 @@ class Evaluator {
 
   Matrix EvalVectorSelector(const Expr& vs, const Steps& s, bool timestamps);
   Matrix EvalUnary(const Expr& e, const Steps& s);
-  Matrix EvalBinary(const Expr& e, const Steps& s);     // binary_ops.cc
+  Matrix EvalBinary(const Expr& e, const Steps& s);  // binary_ops.cc
+  Matrix EvalBinaryOperands(const Expr& e, const Steps& s, const Matrix& lhs, const Matrix& rhs);
   Matrix EvalAggregate(const Expr& e, const Steps& s);  // aggregations.cc
   Matrix EvalCall(const Expr& e, const Steps& s);       // evaluator_functions.cc
   Matrix EvalRangeFunction(const Expr& e, const Steps& s);

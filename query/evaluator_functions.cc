@@ -36,11 +36,11 @@ Matrix Evaluator::EvalRangeFunction(const Expr& e, const Steps& s) {
       scalar_args.push_back(EvalScalarSteps(*e.args[i], s));
     }
   }
-  RangeInput in = EvalRange(*e.args[matrix_arg], s);
   const size_t n = s.Count();
   std::vector<double> scalars(scalar_args.size());
   Matrix out;
-  for (const Series& series : in.series) {
+  RangeInput in;
+  ForEachRangeSeries(*e.args[matrix_arg], s, &in, [&](Series& series) {
     CheckInterrupt();
     Series result{e.func->keeps_name ? series.metric : DropMetricName(series.metric), {}};
     const auto& pts = series.points;
@@ -58,9 +58,9 @@ Matrix Evaluator::EvalRangeFunction(const Expr& e, const Steps& s) {
                ts};
       if (auto v = e.func->range_fn(w, scalars)) result.points.push_back({ts, *v});
     }
-    CountSamples(result.points.size());
+    AcquireSamples(result.points.size());
     if (!result.points.empty()) out.push_back(std::move(result));
-  }
+  });
   return MergeSameLabels(std::move(out));
 }
 
@@ -88,6 +88,8 @@ Matrix Evaluator::EvalElementwise(const Expr& e, const Steps& s) {
     }
     if (!result.points.empty()) out.push_back(std::move(result));
   }
+  AcquireSamples(PointCount(out));
+  ReleaseSamples(input);
   return MergeSameLabels(std::move(out));
 }
 
