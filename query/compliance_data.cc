@@ -90,11 +90,11 @@ void Expand(const Case& c, size_t var, const std::string& q, std::vector<std::st
     out->push_back(q);
     return;
   }
-  const std::string placeholder = "{{." + c.vars[var] + "}}";
+  const std::string variable = "{{." + c.vars[var] + "}}";
   for (const std::string& value : VariantValues().at(c.vars[var])) {
     std::string expanded = q;
-    for (size_t p; (p = expanded.find(placeholder)) != std::string::npos;) {
-      expanded.replace(p, placeholder.size(), value);
+    for (size_t p; (p = expanded.find(variable)) != std::string::npos;) {
+      expanded.replace(p, variable.size(), value);
     }
     Expand(c, var + 1, expanded, out);
   }
