@@ -5,7 +5,8 @@
 // Out-of-order and late samples are accepted within retention; equal (series, timestamp) keeps
 // the last written value. On-disk layout: storage/docs/README.md.
 //
-// Thread-safe: Append, Querier and Stats may be called concurrently from any thread.
+// Thread-safe: Append, GetSeriesRef, NewQuerier, Stats and the maintenance calls may be used
+// concurrently from any thread.
 #pragma once
 
 #include <atomic>
@@ -51,7 +52,8 @@ struct StorageOptions {
   // Head data older than the start of the previous seal block is sealed into partitions.
   int64_t seal_block_ms = 2 * 3'600'000;
   int64_t partition_ms = 86'400'000;
-  // Background maintenance (seal, compact, retention) period; 0 disables the thread.
+  // Background maintenance (seal, compact, retention) period; 0 disables the thread, and then
+  // only calls to RunMaintenance (or Seal) move data out of the head and shorten the WAL.
   int64_t maintenance_interval_ms = 60'000;
   base::Clock* clock = nullptr;         // default: base::SystemClock::Default()
   Env* env = nullptr;                   // default: Env::Posix()  (WAL)
@@ -63,7 +65,7 @@ struct AppendReport {
   uint64_t accepted = 0;
   uint64_t rejected_too_old = 0;         // older than retention
   uint64_t rejected_too_new = 0;         // beyond max_future_skew
-  uint64_t rejected_invalid_labels = 0;  // series without labels or with a bad label name
+  uint64_t rejected_invalid_labels = 0;  // bad labels (none, bad name) or an unknown SeriesRef
 };
 
 struct StorageStats {
