@@ -1,6 +1,7 @@
 #include "query/engine.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 
 #include "query/parser.h"
@@ -68,6 +69,9 @@ base::Result<Value> Engine::RangeQuery(const QuerierFactory& querier_factory,
 base::Result<Value> Engine::Execute(const QuerierFactory& factory, std::string_view query,
                                     const Steps& steps, bool instant,
                                     const std::atomic<bool>* cancel) const {
+  if (std::abs(steps.start) > kMaxQueryTimeMs || std::abs(steps.end) > kMaxQueryTimeMs) {
+    return base::Status::InvalidArgument("query time out of range");
+  }
   auto expr = ParseExpr(query);
   if (!expr.ok()) return expr.status();
   EvalOptions opts;

@@ -137,16 +137,19 @@ class Lexer {
         ++paren_depth_;
         return Make(Tok::kLParen, start);
       case ')':
-        if (--paren_depth_ < 0) return Error(start, "unexpected right parenthesis ')'");
+        if (--paren_depth_ < 0) return Error(pos_, "unexpected right parenthesis ')'");
         return Make(Tok::kRParen, start);
       case '{':
+        ++brace_depth_;
         return Make(Tok::kLBrace, start);
       case '}':
+        if (--brace_depth_ < 0) return Error(start, "unexpected character: '}'");
         return Make(Tok::kRBrace, start);
       case '[':
         in_brackets_ = true;
         return Make(Tok::kLBracket, start);
       case ']':
+        if (!in_brackets_) return Error(start, "unexpected right bracket ']'");
         in_brackets_ = false;
         return Make(Tok::kRBracket, start);
       case ',':
@@ -201,7 +204,6 @@ class Lexer {
     auto it = Keywords().find(lower);
     if (it != Keywords().end()) {
       t.type = it->second;
-      if (t.type == Tok::kAggregator) t.text = lower;
     }
     return t;
   }
@@ -238,7 +240,7 @@ class Lexer {
         pos_ = end;
         Token t = Make(Tok::kDuration, start);
         if (!ParseDuration(t.text, &t.duration_ms)) {
-          return Error(start, "bad duration syntax: \"" + t.text + "\"");
+          return Error(start, "not a valid duration string: \"" + t.text + "\"");
         }
         return t;
       }
@@ -407,6 +409,7 @@ class Lexer {
   size_t pos_ = 0;
   bool in_brackets_ = false;
   int paren_depth_ = 0;
+  int brace_depth_ = 0;
 };
 
 }  // namespace
@@ -476,10 +479,16 @@ bool ParseDuration(std::string_view s, int64_t* ms) {
     if (unit == 0 || unit >= last_unit) return false;
     last_unit = unit;
     const std::string digits(s.substr(p, d - p));
-    if (digits.size() > 15) return false;
-    total += std::stoll(digits) * unit;
+    if (digits.size() > 18) return false;
+    int64_t part;
+    if (__builtin_mul_overflow(std::stoll(digits), unit, &part) ||
+        __builtin_add_overflow(total, part, &total)) {
+      return false;
+    }
     p = u;
   }
+  // Prometheus keeps durations as int64 nanoseconds (about 292 years).
+  if (total > kMaxDurationMs) return false;
   *ms = total;
   return true;
 }

@@ -48,7 +48,7 @@ enum class Tok {
   kLunless,
   kAtan2,
   // Keywords.
-  kAggregator,  // sum, avg, ... (text holds the lower-case name)
+  kAggregator,  // sum, avg, ... (text as written; keywords match case-insensitively)
   kBool,
   kBy,
   kWithout,
@@ -75,7 +75,10 @@ std::string_view TokText(Tok type);
 // Splits `input` into tokens, ending with kEOF or at the first kError.
 std::vector<Token> Lex(std::string_view input);
 
-// Parses a Prometheus duration ("1h30m", "5m", "100ms"); false when malformed.
+// The longest duration Prometheus accepts (int64 nanoseconds, about 292 years), in ms.
+inline constexpr int64_t kMaxDurationMs = INT64_MAX / 1'000'000;
+
+// Parses a Prometheus duration ("1h30m", "5m", "100ms"); false when malformed or too long.
 bool ParseDuration(std::string_view s, int64_t* ms);
 
 }  // namespace tidemark::query

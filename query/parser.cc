@@ -1,5 +1,6 @@
 #include "query/parser.h"
 
+#include <cctype>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -35,7 +36,7 @@ ExprPtr Parser::ParseBinary(int min_prec) {
 void Parser::ParseBinaryModifiers(Expr* bin) {
   if (Peek().type == Tok::kBool) {
     if (!IsComparison(bin->op))
-      Fail(Peek().pos, "bool modifier can only be used on comparison operators");
+      Semantic(Peek().pos, "bool modifier can only be used on comparison operators");
     Next();
     bin->return_bool = true;
   }
@@ -47,7 +48,8 @@ void Parser::ParseBinaryModifiers(Expr* bin) {
     if (Peek().type == Tok::kGroupLeft || Peek().type == Tok::kGroupRight) {
       const Token g = Next();
       if (IsSetOp(bin->op))
-        Fail(g.pos, "no grouping allowed for \"" + std::string(TokText(bin->op)) + "\" operation");
+        Semantic(g.pos,
+                 "no grouping allowed for \"" + std::string(TokText(bin->op)) + "\" operation");
       m.card = g.type == Tok::kGroupLeft ? Cardinality::kManyToOne : Cardinality::kOneToMany;
       if (Peek().type == Tok::kLParen) m.include = ParseLabelList();
     }
@@ -55,7 +57,7 @@ void Parser::ParseBinaryModifiers(Expr* bin) {
   for (const auto& l : m.labels) {
     for (const auto& i : m.include) {
       if (l == i && m.on)
-        Fail(bin->pos, "label \"" + l + "\" must not occur in ON and GROUP clause at once");
+        Semantic(bin->pos, "label \"" + l + "\" must not occur in ON and GROUP clause at once");
     }
   }
 }
@@ -64,22 +66,22 @@ void Parser::CheckBinary(Expr* bin, size_t op_pos) {
   const ValueType lt = bin->lhs->type, rt = bin->rhs->type;
   auto operand_ok = [](ValueType t) { return t == ValueType::kScalar || t == ValueType::kVector; };
   if (!operand_ok(lt) || !operand_ok(rt)) {
-    Fail(op_pos, "binary expression must contain only scalar and instant vector types");
+    Semantic(op_pos, "binary expression must contain only scalar and instant vector types");
   }
   const bool both_scalar = lt == ValueType::kScalar && rt == ValueType::kScalar;
   bin->type = both_scalar ? ValueType::kScalar : ValueType::kVector;
   if (IsComparison(bin->op) && both_scalar && !bin->return_bool) {
-    Fail(op_pos, "comparisons between scalars must use BOOL modifier");
+    Semantic(op_pos, "comparisons between scalars must use BOOL modifier");
   }
   const bool has_matching = bin->matching.on || !bin->matching.labels.empty() ||
                             bin->matching.card == Cardinality::kManyToOne ||
                             bin->matching.card == Cardinality::kOneToMany;
   if ((lt != ValueType::kVector || rt != ValueType::kVector) && has_matching) {
-    Fail(op_pos, "vector matching only allowed between instant vectors");
+    Semantic(op_pos, "vector matching only allowed between instant vectors");
   }
   if (IsSetOp(bin->op) && (lt == ValueType::kScalar || rt == ValueType::kScalar)) {
-    Fail(op_pos, "set operator \"" + std::string(TokText(bin->op)) +
-                     "\" not allowed in binary scalar expression");
+    Semantic(op_pos, "set operator \"" + std::string(TokText(bin->op)) +
+                         "\" not allowed in binary scalar expression");
   }
   if (lt != ValueType::kVector || rt != ValueType::kVector) {
     bin->matching.card = Cardinality::kOneToOne;
@@ -92,10 +94,10 @@ ExprPtr Parser::ParseUnary() {
     const Token op = Next();
     ExprPtr operand = ParseBinary(6);
     if (operand->type != ValueType::kScalar && operand->type != ValueType::kVector) {
-      Fail(op.pos,
-           "unary expression only allowed on expressions of type scalar or instant vector, got "
-           "\"" +
-               std::string(ValueTypeName(operand->type)) + "\"");
+      Semantic(op.pos,
+               "unary expression only allowed on expressions of type scalar or instant vector, got "
+               "\"" +
+                   std::string(ValueTypeName(operand->type)) + "\"");
     }
     if (operand->kind == NodeKind::kNumber) {
       if (op.type == Tok::kSub) operand->number = -operand->number;
@@ -140,7 +142,12 @@ ExprPtr Parser::ParsePrimary() {
     case Tok::kLBrace:
       return ParseVectorSelector("", t.pos);
     case Tok::kAggregator:
-      return ParseAggregate();
+      // `sum` alone (or `sum{...}`) is a metric name, as in Prometheus' grammar.
+      if (Peek(1).type == Tok::kLParen || Peek(1).type == Tok::kBy ||
+          Peek(1).type == Tok::kWithout) {
+        return ParseAggregate();
+      }
+      return ParseIdentifier();
     case Tok::kIdentifier:
     case Tok::kBool:
     case Tok::kBy:
@@ -172,11 +179,15 @@ ExprPtr Parser::ParseIdentifier() {
       Fail(id.pos, "unexpected " + Describe(id));
     }
     const FunctionDef* def = FindFunction(id.text);
-    if (def == nullptr) Fail(id.pos, "unknown function with name \"" + id.text + "\"");
+    if (id.text.find(':') != std::string::npos) Fail(Peek(1).pos, "unexpected \"(\"");
     Next();
+    if (def == nullptr) {
+      ParseArgs("function call");
+      Fail(id.pos, "unknown function with name \"" + id.text + "\"");
+    }
     return ParseCall(def, id.pos);
   }
-  if (id.type != Tok::kIdentifier) Fail(id.pos, "unexpected " + Describe(id));
+  if (!IsMetricNameToken(id.type)) Fail(id.pos, "unexpected " + Describe(id));
   Next();
   return ParseVectorSelector(id.text, id.pos);
 }
@@ -201,7 +212,9 @@ std::vector<ExprPtr> Parser::ParseArgs(std::string_view context) {
     args.push_back(ParseBinary(1));
     CheckLexError(Peek());
     if (Peek().type == Tok::kComma) {
-      Next();
+      const size_t comma = Next().pos;
+      if (Peek().type == Tok::kRParen)
+        Fail(comma, "trailing commas not allowed in function call args");
       continue;
     }
     if (Peek().type == Tok::kEOF) Fail(Peek().pos, "unclosed left parenthesis");
@@ -212,8 +225,8 @@ std::vector<ExprPtr> Parser::ParseArgs(std::string_view context) {
 
 void Parser::ExpectType(const Expr& e, ValueType want, const std::string& context) {
   if (e.type != want) {
-    Fail(e.pos, "expected type " + std::string(ValueTypeName(want)) + " in " + context + ", got " +
-                    std::string(ValueTypeName(e.type)));
+    Semantic(e.pos, "expected type " + std::string(ValueTypeName(want)) + " in " + context +
+                        ", got " + std::string(ValueTypeName(e.type)));
   }
 }
 
@@ -222,19 +235,21 @@ void Parser::CheckCall(Expr* call) {
   const size_t nargs = f.arg_types.size(), got = call->args.size();
   const std::string name(f.name);
   if (f.variadic == 0 && nargs != got) {
-    Fail(call->pos, "expected " + std::to_string(nargs) + " argument(s) in call to \"" + name +
-                        "\", got " + std::to_string(got));
+    Semantic(call->pos, "expected " + std::to_string(nargs) + " argument(s) in call to \"" + name +
+                            "\", got " + std::to_string(got));
   }
   if (f.variadic != 0) {
     const size_t min_args = nargs - 1;
     if (got < min_args) {
-      Fail(call->pos, "expected at least " + std::to_string(min_args) +
-                          " argument(s) in call to \"" + name + "\", got " + std::to_string(got));
+      Semantic(call->pos, "expected at least " + std::to_string(min_args) +
+                              " argument(s) in call to \"" + name + "\", got " +
+                              std::to_string(got));
     }
     const size_t max_args = min_args + static_cast<size_t>(f.variadic);
     if (f.variadic > 0 && got > max_args) {
-      Fail(call->pos, "expected at most " + std::to_string(max_args) +
-                          " argument(s) in call to \"" + name + "\", got " + std::to_string(got));
+      Semantic(call->pos, "expected at most " + std::to_string(max_args) +
+                              " argument(s) in call to \"" + name + "\", got " +
+                              std::to_string(got));
     }
   }
   for (size_t i = 0; i < got; ++i) {
@@ -251,6 +266,7 @@ ExprPtr Parser::ParseAggregate() {
   const Token op = Next();
   auto agg = NewNode(NodeKind::kAggregate, op.pos, ValueType::kVector);
   agg->name = op.text;
+  for (char& c : agg->name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   bool have_grouping = false;
   auto grouping = [&] {
     if (Peek().type != Tok::kBy && Peek().type != Tok::kWithout) return;

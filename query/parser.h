@@ -17,6 +17,10 @@ namespace tidemark::query {
 inline constexpr int kMaxParseDepth = 200;
 inline constexpr int kMaxTreeHeight = 400;
 
+// Timestamps (query times and `@`) must lie within +/- this many ms, so that time arithmetic
+// with durations (at most kMaxDurationMs each) cannot overflow.
+inline constexpr int64_t kMaxQueryTimeMs = int64_t{1} << 61;
+
 // Parses and type-checks `input`. InvalidArgument with the positioned message on any error.
 base::Result<ExprPtr> ParseExpr(std::string_view input);
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,21 +26,38 @@ struct ParseError {
   throw ParseError{pos, std::move(message)};
 }
 
+// A token as Prometheus names it in "unexpected ..." errors: `identifier "x"`, `<bool>`,
+// `<aggr:sum>`, `<op:+>`, `"("`, `end of input`.
 inline std::string Describe(const Token& t) {
   switch (t.type) {
     case Tok::kEOF:
       return "end of input";
     case Tok::kIdentifier:
-      return "identifier \"" + t.text + "\"";
+      return (t.text.find(':') == std::string::npos ? "identifier \"" : "metric identifier \"") +
+             t.text + "\"";
     case Tok::kNumber:
       return "number \"" + t.text + "\"";
     case Tok::kDuration:
       return "duration \"" + t.text + "\"";
     case Tok::kString:
-      return "string";
+      return "string \"" + t.text + "\"";
+    case Tok::kAggregator:
+      return "<aggr:" + t.text + ">";
+    case Tok::kBool:
+    case Tok::kBy:
+    case Tok::kWithout:
+    case Tok::kOn:
+    case Tok::kIgnoring:
+    case Tok::kGroupLeft:
+    case Tok::kGroupRight:
+    case Tok::kOffset:
+    case Tok::kStart:
+    case Tok::kEnd:
+      return "<" + t.text + ">";
     default:
       break;
   }
+  if (t.type >= Tok::kEql && t.type <= Tok::kAtan2) return "<op:" + t.text + ">";
   return "\"" + t.text + "\"";
 }
 
@@ -93,6 +111,31 @@ inline void SetHeight(Expr* e) {
   if (e->height > kMaxTreeHeight) Fail(e->pos, "expression nesting depth exceeded");
 }
 
+// Tokens Prometheus' grammar accepts as a metric name (keywords included).
+inline bool IsMetricNameToken(Tok t) {
+  switch (t) {
+    case Tok::kIdentifier:
+    case Tok::kAggregator:
+    case Tok::kBy:
+    case Tok::kWithout:
+    case Tok::kLand:
+    case Tok::kLor:
+    case Tok::kLunless:
+    case Tok::kOffset:
+    case Tok::kStart:
+    case Tok::kEnd:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The value of a duration token; Prometheus rejects zero durations.
+inline int64_t PositiveDuration(const Token& t) {
+  if (t.duration_ms <= 0) Fail(t.pos, "duration must be greater than 0");
+  return t.duration_ms;
+}
+
 class Parser {
  public:
   explicit Parser(std::vector<Token> tokens) : toks_(std::move(tokens)) {}
@@ -100,10 +143,10 @@ class Parser {
   ExprPtr ParseAll() {
     if (Peek().type == Tok::kEOF) Fail(0, "no expression found in input");
     ExprPtr e = ParseBinary(1);
-    if (Peek().type != Tok::kEOF) {
-      if (Peek().type == Tok::kRParen) Fail(Peek().pos, "unexpected right parenthesis ')'");
-      Fail(Peek().pos, "unexpected " + Describe(Peek()));
-    }
+    CheckLexError(Peek());
+    if (Peek().type != Tok::kEOF) Fail(Peek().pos, "unexpected " + Describe(Peek()));
+    // Type errors surface only once the syntax is known to be valid, as in Prometheus.
+    if (semantic_.has_value()) throw *semantic_;
     return e;
   }
 
@@ -145,7 +188,7 @@ class Parser {
   ExprPtr ParseIdentifier();
   ExprPtr ParseCall(const FunctionDef* def, size_t pos);
   std::vector<ExprPtr> ParseArgs(std::string_view context);
-  static void ExpectType(const Expr& e, ValueType want, const std::string& context);
+  void ExpectType(const Expr& e, ValueType want, const std::string& context);
   void CheckCall(Expr* call);
   std::vector<std::string> ParseLabelList();
   static bool IsLabelNameToken(const Token& t);
@@ -157,8 +200,15 @@ class Parser {
   ExprPtr ParseRangeOrSubquery(ExprPtr e);
   void ParseOffset(Expr* e);
   void ParseAt(Expr* e);
+  int64_t ParseAtTimestamp();
+
+  // Records a type-check error; the first one is reported after a successful syntax parse.
+  void Semantic(size_t pos, std::string message) {
+    if (!semantic_.has_value()) semantic_ = ParseError{pos, std::move(message)};
+  }
 
   std::vector<Token> toks_;
+  std::optional<ParseError> semantic_;
   size_t pos_ = 0;
   int depth_ = 0;
 };

@@ -66,14 +66,15 @@ ExprPtr Parser::ParseVectorSelector(const std::string& name, size_t pos) {
   if (!name.empty()) {
     for (const auto& m : vs->matchers) {
       if (m.name() == storage::kMetricNameLabel) {
-        Fail(pos, "metric name must not be set twice: \"" + name + "\" or \"" + m.value() + "\"");
+        Semantic(pos,
+                 "metric name must not be set twice: \"" + name + "\" or \"" + m.value() + "\"");
       }
     }
     vs->matchers.push_back(storage::Matcher::Equal(std::string(storage::kMetricNameLabel), name));
   }
   bool any_non_empty = false;
   for (const auto& m : vs->matchers) any_non_empty = any_non_empty || !m.MatchesEmpty();
-  if (!any_non_empty) Fail(pos, "vector selector must contain at least one non-empty matcher");
+  if (!any_non_empty) Semantic(pos, "vector selector must contain at least one non-empty matcher");
   return vs;
 }
 
@@ -162,12 +163,12 @@ ExprPtr Parser::ParseRangeOrSubquery(ExprPtr e) {
   if (Peek().type == Tok::kColon) {
     Next();
     auto sq = NewNode(NodeKind::kSubquery, e->pos, ValueType::kMatrix);
-    sq->range_ms = range.duration_ms;
-    if (Peek().type == Tok::kDuration) sq->step_ms = Next().duration_ms;
+    sq->range_ms = PositiveDuration(range);
+    if (Peek().type == Tok::kDuration) sq->step_ms = PositiveDuration(Next());
     Expect(Tok::kRBracket, "subquery selector");
     if (e->type != ValueType::kVector && e->type != ValueType::kScalar) {
-      Fail(e->pos, "subquery is only allowed on instant vector, got " +
-                       std::string(ValueTypeName(e->type)) + " instead");
+      Semantic(e->pos, "subquery is only allowed on instant vector, got " +
+                           std::string(ValueTypeName(e->type)) + " instead");
     }
     sq->lhs = std::move(e);
     SetHeight(sq.get());
@@ -183,7 +184,7 @@ ExprPtr Parser::ParseRangeOrSubquery(ExprPtr e) {
   if (e->has_offset || e->at != AtKind::kNone)
     Fail(open, "no offset modifiers allowed before range");
   auto ms = NewNode(NodeKind::kMatrixSelector, e->pos, ValueType::kMatrix);
-  ms->range_ms = range.duration_ms;
+  ms->range_ms = PositiveDuration(range);
   ms->lhs = std::move(e);
   SetHeight(ms.get());
   return ms;
@@ -207,26 +208,34 @@ void Parser::ParseOffset(Expr* e) {
   }
   Next();
   target->has_offset = true;
-  target->offset_ms = negative ? -d.duration_ms : d.duration_ms;
+  const int64_t ms = PositiveDuration(d);
+  target->offset_ms = negative ? -ms : ms;
 }
 
 void Parser::ParseAt(Expr* e) {
   const size_t at = Next().pos;
+  CheckLexError(Peek());
+  AtKind kind = AtKind::kTimestamp;
+  int64_t at_ms = 0;
+  if (Peek().type == Tok::kStart || Peek().type == Tok::kEnd) {
+    kind = Next().type == Tok::kStart ? AtKind::kStart : AtKind::kEnd;
+    Expect(Tok::kLParen, "@ modifier");
+    Expect(Tok::kRParen, "@ modifier");
+  } else {
+    at_ms = ParseAtTimestamp();
+  }
   Expr* target = ModifierTarget(e);
   if (target == nullptr) {
     Fail(at,
          "@ modifier must be preceded by an instant vector selector or range vector selector or "
          "a subquery");
   }
-  if (target->at != AtKind::kNone) Fail(at, "@ <timestamp> may not be set multiple times");
-  CheckLexError(Peek());
-  if (Peek().type == Tok::kStart || Peek().type == Tok::kEnd) {
-    const bool start = Next().type == Tok::kStart;
-    Expect(Tok::kLParen, "@ modifier");
-    Expect(Tok::kRParen, "@ modifier");
-    target->at = start ? AtKind::kStart : AtKind::kEnd;
-    return;
-  }
+  if (target->at != AtKind::kNone) Fail(e->pos, "@ <timestamp> may not be set multiple times");
+  target->at = kind;
+  target->at_ms = at_ms;
+}
+
+int64_t Parser::ParseAtTimestamp() {
   bool negative = false;
   if (Peek().type == Tok::kSub || Peek().type == Tok::kAdd) negative = Next().type == Tok::kSub;
   const Token n = Peek();
@@ -236,11 +245,10 @@ void Parser::ParseAt(Expr* e) {
   }
   Next();
   const double secs = negative ? -n.number : n.number;
-  if (!std::isfinite(secs) || std::abs(secs) > 9.2e15) {
+  if (!std::isfinite(secs) || std::abs(secs) > kMaxQueryTimeMs / 1000) {
     Fail(n.pos, "timestamp out of bounds for @ modifier: " + FormatFloat(secs));
   }
-  target->at = AtKind::kTimestamp;
-  target->at_ms = static_cast<int64_t>(std::llround(secs * 1000));
+  return static_cast<int64_t>(std::llround(secs * 1000));
 }
 
 }  // namespace tidemark::query::parser_internal

@@ -80,6 +80,11 @@ TEST(ParserTest, AggregationsAndMatching) {
   EXPECT_EQ(b->type, ValueType::kScalar);
   auto k = MustParse("SUM(x) BY (y)");
   EXPECT_EQ(k->name, "sum");
+  auto metric = MustParse("sum{job=\"a\"} + Offset");
+  EXPECT_EQ(metric->lhs->name, "sum");
+  EXPECT_EQ(metric->rhs->name, "Offset");
+  EXPECT_NE(ErrorOf("foo[0s]").find("duration must be greater than 0"), std::string::npos);
+  EXPECT_EQ(ErrorOf("foo offset 0s"), "1:12: parse error: duration must be greater than 0");
 }
 
 TEST(ParserTest, ErrorsCarryPositions) {
@@ -93,7 +98,10 @@ TEST(ParserTest, ErrorsCarryPositions) {
             "1:6: parse error: expected type range vector in call to function \"rate\", got "
             "instant vector");
   EXPECT_EQ(ErrorOf("nosuch(foo)"), "1:1: parse error: unknown function with name \"nosuch\"");
-  EXPECT_EQ(ErrorOf("foo\n  + )"), "2:5: parse error: unexpected right parenthesis ')'");
+  EXPECT_EQ(ErrorOf("foo\n  + )"), "2:6: parse error: unexpected right parenthesis ')'");
+  EXPECT_EQ(ErrorOf("nosuch(foo[)"),
+            "1:12: parse error: unexpected \")\" in subquery selector, expected duration");
+  EXPECT_EQ(ErrorOf("(1 == 2) + foo bool"), "1:16: parse error: unexpected <bool>");
   EXPECT_NE(ErrorOf("(1 + 2)[5m]").find("ranges only allowed for vector selectors"),
             std::string::npos);
   EXPECT_NE(ErrorOf("foo offset 1m offset 2m").find("offset may not be set multiple times"),
@@ -102,6 +110,12 @@ TEST(ParserTest, ErrorsCarryPositions) {
   EXPECT_NE(ErrorOf("foo{a=~\"(\"}").find("invalid regular expression"), std::string::npos);
   EXPECT_NE(ErrorOf("\"unterminated").find("unterminated quoted string"), std::string::npos);
   EXPECT_NE(ErrorOf("").find("no expression found"), std::string::npos);
+  EXPECT_NE(ErrorOf("foo[1000000000y]").find("not a valid duration string"), std::string::npos);
+  EXPECT_NE(ErrorOf("foo[300y]").find("not a valid duration string"), std::string::npos);
+  EXPECT_NE(ErrorOf("foo @ 1e300").find("timestamp out of bounds"), std::string::npos);
+  MustParse("foo[290y] offset -290y @ 1e15");
+  EXPECT_NE(ErrorOf("foo offset 999999999999999999999ms").find("not a valid duration"),
+            std::string::npos);
 }
 
 TEST(ParserTest, DepthLimit) {
