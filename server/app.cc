@@ -48,6 +48,7 @@ base::Status App::Start() {
   auto letters = ingest::DeadLetters::Open(config_.storage.data_dir + "/deadletters", {});
   if (!letters.ok()) return letters.status();
   dead_letters_ = std::move(letters).value();
+  series_cache_ = std::make_unique<SeriesCache>(storage_.get());
   metrics_.AddCollectable(MakeStorageCollector(storage_.get()));
   metrics_.AddCollectable(MakeDeadLetterCollector(dead_letters_.get()));
 
@@ -64,8 +65,9 @@ base::Status App::Start() {
     limits.max_labels_per_series = static_cast<size_t>(configured.max_labels_per_series);
     limits.max_label_name_bytes = configured.max_label_name_bytes;
     limits.max_label_value_bytes = configured.max_label_value_bytes;
-    RegisterHttpIngestRoutes(*router_, {storage_.get(), base::SystemClock::Default(), limits,
-                                        config_.server.max_body_bytes, dead_letters_.get()});
+    RegisterHttpIngestRoutes(
+        *router_, {storage_.get(), base::SystemClock::Default(), limits,
+                   config_.server.max_body_bytes, dead_letters_.get(), series_cache_.get()});
   }
 
   http_ = std::make_unique<web::HttpServer>(HttpOptions(), router_.get(), &metrics_);
@@ -80,6 +82,7 @@ void App::Stop() {
     http_->Shutdown();
     http_.reset();
   }
+  series_cache_.reset();
   if (storage_) {
     if (auto status = storage_->Close(); !status.ok()) {
       TM_LOG(kError) << "closing storage: " << status.message();

@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "server/data_dir.h"
 #include "server/ingest/dead_letters.h"
+#include "server/series_cache.h"
 #include "storage/base/status.h"
 #include "storage/storage.h"
 #include "web/http_metrics.h"
@@ -37,6 +38,7 @@ class App {
   std::unique_ptr<DataDirLock> data_dir_;
   std::unique_ptr<storage::Storage> storage_;
   std::unique_ptr<server::ingest::DeadLetters> dead_letters_;
+  std::unique_ptr<SeriesCache> series_cache_;
   web::HttpMetrics metrics_;
   std::unique_ptr<web::Router> router_;
   std::unique_ptr<web::HttpServer> http_;

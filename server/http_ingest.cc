@@ -148,7 +148,7 @@ Response HandleInfluxWrite(const Request& request, const HttpIngestDeps& deps, D
   Response error;
   if (!ReadBody(request, deps, dialect, &body, &error)) return error;
   return HandleWrite(request, deps, dialect, [&](int64_t now, ingest::DecodeOutput* out) {
-    ingest::DecodeLineProtocol(body, *precision, now, deps.limits, out);
+    ingest::DecodeLineProtocol(body, *precision, now, deps.limits, out, deps.series_cache);
   });
 }
 

@@ -27,7 +27,8 @@ struct HttpIngestDeps {
   base::Clock* clock = nullptr;
   ingest::DecodeLimits limits;
   uint64_t max_decompressed_bytes = 32ULL << 20;
-  ingest::DeadLetters* dead_letters = nullptr;  // optional: where rejected input is kept
+  ingest::DeadLetters* dead_letters = nullptr;     // optional: where rejected input is kept
+  ingest::SeriesResolver* series_cache = nullptr;  // optional: speeds up known series
 };
 
 void RegisterHttpIngestRoutes(web::Router& router, HttpIngestDeps deps);

@@ -9,6 +9,7 @@
 
 #include "remote_write_test.pb.h"
 #include "server/compression.h"
+#include "server/series_cache.h"
 #include "storage/base/clock.h"
 
 namespace tidemark::server {
@@ -174,6 +175,30 @@ TEST_F(HttpIngestTest, PrometheusImport) {
   EXPECT_EQ(body["status"], "error");
   EXPECT_EQ(body["errorType"], "bad_data");
   EXPECT_EQ(Stored().count("up{job=\"c\"}"), 1u);
+}
+
+TEST_F(HttpIngestTest, SeriesCacheStoresExactlyWhatTheSlowPathStores) {
+  SeriesCache cache(storage_.get());
+  web::Router cached_router;
+  HttpIngestDeps deps;
+  deps.storage = storage_.get();
+  deps.clock = &clock_;
+  deps.series_cache = &cache;
+  RegisterHttpIngestRoutes(cached_router, deps);
+  auto post = [&](const std::string& body) {
+    return cached_router.Dispatch(Request::Make(Method::kPost, "/write?precision=s", body)).status;
+  };
+  EXPECT_EQ(post("env,site=a t=1,h=50 1700000000\nenv,site=b t=2 1700000000\n"), 204);
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(post("env,site=a t=1.5,h=51 1700000010\nenv,site=a t=9 1700000000\n"), 204);
+  EXPECT_EQ(post("env,site=c t=3 1700000010\n"), 204);
+  EXPECT_EQ(cache.size(), 4u);
+  auto stored = Stored();
+  EXPECT_EQ(stored.at("env_t{site=\"a\"}"),
+            (std::vector<std::pair<int64_t, double>>{{1700000000000, 9}, {1700000010000, 1.5}}))
+      << "a rewrite of a known series at the same time must win, as on the slow path";
+  EXPECT_EQ(stored.at("env_h{site=\"a\"}").size(), 2u);
+  EXPECT_EQ(stored.at("env_t{site=\"c\"}")[0].second, 3);
 }
 
 TEST_F(HttpIngestTest, PingAnswers204) {

@@ -40,6 +40,19 @@ struct DecodeLimits {
   size_t max_label_value_bytes = 4096;
 };
 
+// An optional accelerator for decoders whose input names a series by stable raw text (line
+// protocol's "measurement,tags" plus a field): it maps that text to the store's SeriesRef, so a
+// known series skips tag parsing, label building, validation and hashing. Implementations must be
+// thread-safe; a decoder works the same (only slower) without one.
+class SeriesResolver {
+ public:
+  virtual ~SeriesResolver() = default;
+  // The ref remembered for `key`, or 0.
+  virtual storage::SeriesRef Lookup(std::string_view key) = 0;
+  // Resolves valid `labels` to a ref and remembers it under `key`; 0 when it cannot.
+  virtual storage::SeriesRef Learn(std::string_view key, const storage::Labels& labels) = 0;
+};
+
 // Prometheus-compatible names: a metric name keeps [a-zA-Z0-9_:], a label name [a-zA-Z0-9_];
 // any other character becomes '_', and a leading digit gets a '_' prefix.
 std::string SanitizeMetricName(std::string_view name);

@@ -35,6 +35,8 @@ class LineParser {
   explicit LineParser(std::string_view line) : line_(line) {}
 
   bool Parse(ParsedLine* out, LineError* error);
+  // Parses only what follows the series key: fields and timestamp, starting at `start`.
+  bool ParseFieldsAndTimestamp(size_t start, ParsedLine* out, LineError* error);
 
  private:
   bool AtEnd() const { return pos_ >= line_.size(); }
@@ -80,6 +82,14 @@ bool LineParser::Parse(ParsedLine* out, LineError* error) {
     *error = {"invalid_line", "missing fields after measurement and tags"};
     return false;
   }
+  SkipSpaces();
+  if (!ParseFields(out, error)) return false;
+  SkipSpaces();
+  return ParseTimestamp(out, error);
+}
+
+bool LineParser::ParseFieldsAndTimestamp(size_t start, ParsedLine* out, LineError* error) {
+  pos_ = start;
   SkipSpaces();
   if (!ParseFields(out, error)) return false;
   SkipSpaces();
@@ -245,9 +255,26 @@ bool ToMillis(int64_t value, Precision precision, int64_t* ms) {
   return false;
 }
 
+// The raw "measurement,tags" prefix of a line: up to the first unescaped space.
+std::string_view SeriesKey(std::string_view line) {
+  size_t i = 0;
+  while (i < line.size() && line[i] != ' ') i += line[i] == '\\' ? 2 : 1;
+  return line.substr(0, std::min(i, line.size()));
+}
+
+// The resolver key of one field of a series: "<series key>\0<field>".
+std::string_view FieldKey(std::string_view series_key, std::string_view field,
+                          std::string* buffer) {
+  buffer->assign(series_key);
+  buffer->push_back('\0');
+  buffer->append(field);
+  return *buffer;
+}
+
 void EmitLine(const ParsedLine& line, int64_t t, size_t position, std::string_view raw,
-              const DecodeLimits& limits, DecodeOutput* out) {
+              const DecodeLimits& limits, SeriesResolver* resolver, DecodeOutput* out) {
   const std::string prefix = SanitizeMetricName(line.measurement) + "_";
+  std::string key_buffer;
   for (const Field& field : line.fields) {
     if (field.kind == Field::Kind::kString) {
       ++out->skipped_string_fields;
@@ -261,8 +288,45 @@ void EmitLine(const ParsedLine& line, int64_t t, size_t position, std::string_vi
       out->Reject(position, problem.reason, problem.message, raw);
       return;
     }
-    out->batch.Add(series, t, field.value);
+    const storage::SeriesRef ref =
+        resolver ? resolver->Learn(FieldKey(SeriesKey(raw), field.key, &key_buffer), series) : 0;
+    if (ref != 0) {
+      out->batch.Add(ref, t, field.value);
+    } else {
+      out->batch.Add(series, t, field.value);
+    }
   }
+}
+
+// Fast path for a line whose every numeric field is a series the resolver knows: parses only the
+// fields and timestamp. False (having added nothing) when the slow path must run.
+bool TryKnownSeries(std::string_view line, Precision precision, int64_t now_ms,
+                    SeriesResolver* resolver, DecodeOutput* out) {
+  const std::string_view series_key = SeriesKey(line);
+  if (series_key.size() >= line.size()) return false;
+  ParsedLine parsed;
+  LineError error;
+  if (!LineParser(line).ParseFieldsAndTimestamp(series_key.size(), &parsed, &error)) return false;
+  thread_local std::vector<storage::SeriesRef> refs;
+  thread_local std::string key_buffer;
+  refs.clear();
+  for (const Field& field : parsed.fields) {
+    if (field.kind == Field::Kind::kString) continue;
+    const storage::SeriesRef ref = resolver->Lookup(FieldKey(series_key, field.key, &key_buffer));
+    if (ref == 0) return false;
+    refs.push_back(ref);
+  }
+  int64_t t = now_ms;
+  if (parsed.timestamp && !ToMillis(*parsed.timestamp, precision, &t)) return false;
+  size_t next = 0;
+  for (const Field& field : parsed.fields) {
+    if (field.kind == Field::Kind::kString) {
+      ++out->skipped_string_fields;
+    } else {
+      out->batch.Add(refs[next++], t, field.value);
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -278,7 +342,7 @@ std::optional<Precision> ParsePrecision(std::string_view text) {
 }
 
 void DecodeLineProtocol(std::string_view payload, Precision precision, int64_t now_ms,
-                        const DecodeLimits& limits, DecodeOutput* out) {
+                        const DecodeLimits& limits, DecodeOutput* out, SeriesResolver* resolver) {
   size_t line_number = 0;
   size_t start = 0;
   while (start < payload.size()) {
@@ -295,6 +359,7 @@ void DecodeLineProtocol(std::string_view payload, Precision precision, int64_t n
                   "line is longer than " + std::to_string(limits.max_line_bytes) + " bytes", line);
       continue;
     }
+    if (resolver != nullptr && TryKnownSeries(line, precision, now_ms, resolver, out)) continue;
     ParsedLine parsed;
     LineError error;
     if (!LineParser(line).Parse(&parsed, &error)) {
@@ -306,7 +371,7 @@ void DecodeLineProtocol(std::string_view payload, Precision precision, int64_t n
       out->Reject(line_number, "invalid_timestamp", "timestamp out of range", line);
       continue;
     }
-    EmitLine(parsed, t, line_number, line, limits, out);
+    EmitLine(parsed, t, line_number, line, limits, resolver, out);
   }
 }
 

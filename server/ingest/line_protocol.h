@@ -23,8 +23,10 @@ enum class Precision { kNanoseconds, kMicroseconds, kMilliseconds, kSeconds, kMi
 // "s") spellings; "" means nanoseconds.
 std::optional<Precision> ParsePrecision(std::string_view text);
 
-// Decodes `payload`; lines without a timestamp get `now_ms`.
+// Decodes `payload`; lines without a timestamp get `now_ms`. With a `resolver`, samples of known
+// series are added by SeriesRef (see SeriesResolver); the result stored is the same.
 void DecodeLineProtocol(std::string_view payload, Precision precision, int64_t now_ms,
-                        const DecodeLimits& limits, DecodeOutput* out);
+                        const DecodeLimits& limits, DecodeOutput* out,
+                        SeriesResolver* resolver = nullptr);
 
 }  // namespace tidemark::server::ingest

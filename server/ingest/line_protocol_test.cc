@@ -181,6 +181,61 @@ TEST(LineProtocolTest, EmptyAndWhitespacePayloads) {
   EXPECT_TRUE(Decode("\n\n  \n").rejected.empty());
 }
 
+// A resolver backed by a map, handing out refs 1, 2, 3... and counting calls.
+class MapResolver : public SeriesResolver {
+ public:
+  storage::SeriesRef Lookup(std::string_view key) override {
+    ++lookups;
+    auto it = refs.find(std::string(key));
+    return it == refs.end() ? 0 : it->second;
+  }
+  storage::SeriesRef Learn(std::string_view key, const storage::Labels& labels) override {
+    learned[std::string(key)] = labels.ToString();
+    const storage::SeriesRef next = refs.size() + 1;
+    return refs.emplace(std::string(key), next).first->second;
+  }
+  std::map<std::string, storage::SeriesRef> refs;
+  std::map<std::string, std::string> learned;
+  int lookups = 0;
+};
+
+TEST(LineProtocolTest, ResolverServesKnownSeriesByRef) {
+  MapResolver resolver;
+  const std::string payload = "m\\ x,host=a\\ b v=1,w=2i,s=\"text\" 5000000\n";
+  DecodeOutput first;
+  DecodeLineProtocol(payload, Precision::kNanoseconds, kNow, {}, &first, &resolver);
+  ASSERT_EQ(resolver.learned.size(), 2u);
+  EXPECT_EQ(resolver.learned.at(std::string("m\\ x,host=a\\ b\0v", 16)), "m_x_v{host=\"a b\"}");
+  for (const auto& entry : first.batch.entries()) EXPECT_NE(entry.ref, 0u);
+
+  DecodeOutput second;
+  DecodeLineProtocol(payload + "m\\ x,host=a\\ b v=3,new=4 6000000\n", Precision::kNanoseconds,
+                     kNow, {}, &second, &resolver);
+  EXPECT_EQ(resolver.learned.size(), 3u) << "only the new field is learned";
+  ASSERT_EQ(second.batch.num_samples(), 4u);
+  EXPECT_EQ(second.skipped_string_fields, 1u);
+  std::vector<std::pair<storage::SeriesRef, double>> by_ref;
+  for (const auto& entry : second.batch.entries()) {
+    ASSERT_NE(entry.ref, 0u);
+    for (const auto& sample : entry.samples) by_ref.emplace_back(entry.ref, sample.v);
+  }
+  EXPECT_EQ(by_ref,
+            (std::vector<std::pair<storage::SeriesRef, double>>{{1, 1}, {2, 2}, {1, 3}, {3, 4}}));
+}
+
+TEST(LineProtocolTest, ResolverDoesNotHideBadLines) {
+  MapResolver resolver;
+  DecodeOutput warm;
+  DecodeLineProtocol("m,t=1 v=1 0\n", Precision::kNanoseconds, kNow, {}, &warm, &resolver);
+  DecodeOutput out;
+  DecodeLineProtocol("m,t=1 v=oops 0\nm,t=1 v=2 1 trailing\n", Precision::kNanoseconds, kNow, {},
+                     &out, &resolver);
+  EXPECT_TRUE(out.batch.empty());
+  ASSERT_EQ(out.rejected.size(), 2u);
+  EXPECT_EQ(out.rejected[0].reason, "invalid_field_value");
+  EXPECT_EQ(out.rejected[1].reason, "invalid_line");
+}
+
 TEST(Utf8Test, Validates) {
   EXPECT_TRUE(IsValidUtf8("plain"));
   EXPECT_TRUE(IsValidUtf8("\xF0\x9F\x8C\x8A"));  // a wave emoji

@@ -1,0 +1,48 @@
+// SeriesCache: the ingest side's memory of which raw series keys (e.g. a line-protocol
+// "measurement,tags" plus field) name which store series, so repeated writes of known series
+// skip parsing tags, building labels and hashing them (see ingest::SeriesResolver).
+//
+// Sharded by key hash, each shard under its own mutex; a shard that grows past its share of
+// `max_entries` is cleared and refills on demand, which bounds memory without bookkeeping.
+// Thread-safe.
+#pragma once
+
+#include <array>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "server/ingest/decode.h"
+#include "storage/storage.h"
+
+namespace tidemark::server {
+
+class SeriesCache final : public ingest::SeriesResolver {
+ public:
+  // `storage` must outlive the cache.
+  explicit SeriesCache(storage::Storage* storage, size_t max_entries = 4'000'000);
+
+  storage::SeriesRef Lookup(std::string_view key) override;
+  storage::SeriesRef Learn(std::string_view key, const storage::Labels& labels) override;
+
+  size_t size() const;
+
+ private:
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct Shard {
+    mutable std::mutex mu;
+    std::unordered_map<std::string, storage::SeriesRef, StringHash, std::equal_to<>> refs;
+  };
+  static constexpr size_t kShards = 16;
+  Shard& ShardFor(std::string_view key) { return shards_[StringHash{}(key) % kShards]; }
+
+  storage::Storage* storage_;
+  size_t max_per_shard_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace tidemark::server
