@@ -52,6 +52,8 @@ void RunCrashRounds(SyncPolicy policy, int iterations, uint64_t seed0) {
     std::mutex mu;
     std::map<Key, History> history;
     std::atomic<bool> stop{false};
+    std::atomic<int> appends{0};
+    std::atomic<int> seals{0};
     std::vector<std::thread> threads;
     for (int w = 0; w < kWriters; ++w) {
       threads.emplace_back([&, w, local_seed = rng()] {
@@ -76,6 +78,7 @@ void RunCrashRounds(SyncPolicy policy, int iterations, uint64_t seed0) {
             }
           }
           if (!store->Append(b).ok()) break;
+          appends.fetch_add(1);
           std::lock_guard l(mu);
           for (size_t i = 0; i < written.size(); ++i) {
             auto& h = history[written[i].first];
@@ -90,10 +93,21 @@ void RunCrashRounds(SyncPolicy policy, int iterations, uint64_t seed0) {
       while (!stop) {
         cutoff += static_cast<int64_t>(r() % 60) * 60'000;
         if (!store->Seal(cutoff).ok()) break;
+        seals.fetch_add(1);
         if (r() % 3 == 0 && !store->Compact().ok()) break;
       }
     });
-    std::this_thread::sleep_for(std::chrono::microseconds(200 + rng() % 8000));
+    // Crash once the writers have made a random amount of progress (and, in half the rounds,
+    // after a seal), not after a wall-clock delay: on a loaded machine a fixed delay can land
+    // before the first write or after the last, and the rounds would stop testing anything.
+    const int target_appends = 1 + static_cast<int>(rng() % (kWriters * 40 - 10));
+    const bool need_seal = iter % 2 == 0;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while ((appends.load() < target_appends || (need_seal && seals.load() == 0)) &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 300));
     std::mt19937_64 crash_rng(seed ^ 0xc0ffee);
     store.env().Crash(&crash_rng, /*garbage=*/iter % 2 == 0);
     stop = true;
