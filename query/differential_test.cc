@@ -21,11 +21,13 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 #include "gtest/gtest.h"
 #include "query/compliance_data.h"
 #include "query/engine.h"
+#include "query/parser.h"
 
 extern char** environ;
 
@@ -291,42 +293,118 @@ std::string Compare(const json& prom, const base::Result<Value>& ours, bool inst
   return Diff(FromProm(prom["data"]), FromOurs(*ours, instant));
 }
 
-TEST(Differential, MatchesPrometheus242) {
-  if (std::system("command -v prometheus > /dev/null && command -v promtool > /dev/null") != 0) {
-    GTEST_SKIP() << "prometheus/promtool not installed";
+class Differential : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (std::system("command -v prometheus > /dev/null && command -v promtool > /dev/null") != 0) {
+      return;
+    }
+    dir_ = new std::string((std::filesystem::temp_directory_path() /
+                            ("tidemark-promql-diff-" + std::to_string(getpid())))
+                               .string());
+    std::filesystem::create_directories(*dir_);
+    data_ = new std::vector<MemorySeries>(DemoData());
+    prom_ = new Reference(*dir_, *data_);
   }
-  const char* root = std::getenv("TIDEMARK_SOURCE_DIR");
-  ASSERT_NE(root, nullptr);
-  std::vector<ComplianceQuery> queries = LoadComplianceQueries(
-      std::string(root) + "/../shared/promql-compliance/promql-test-queries.yml");
+  static void TearDownTestSuite() {
+    delete prom_;
+    delete data_;
+    if (dir_ != nullptr) std::filesystem::remove_all(*dir_);
+    delete dir_;
+    prom_ = nullptr;
+    data_ = nullptr;
+    dir_ = nullptr;
+  }
+  void SetUp() override {
+    if (prom_ == nullptr) GTEST_SKIP() << "prometheus/promtool not installed";
+    ASSERT_TRUE(prom_->ready()) << "prometheus did not start; see " << *dir_;
+    const char* root = std::getenv("TIDEMARK_SOURCE_DIR");
+    ASSERT_NE(root, nullptr);
+    root_ = root;
+  }
+
+  static std::string* dir_;
+  static std::vector<MemorySeries>* data_;
+  static Reference* prom_;
+  std::string root_;
+};
+
+std::string* Differential::dir_ = nullptr;
+std::vector<MemorySeries>* Differential::data_ = nullptr;
+Reference* Differential::prom_ = nullptr;
+
+TEST_F(Differential, ResultsMatchPrometheus242) {
+  std::vector<ComplianceQuery> queries =
+      LoadComplianceQueries(root_ + "/../shared/promql-compliance/promql-test-queries.yml");
   ASSERT_GT(queries.size(), 500u);
   for (const char* q : kExtraQueries) queries.push_back({q, false});
-  const std::string dir = (std::filesystem::temp_directory_path() /
-                           ("tidemark-promql-diff-" + std::to_string(getpid())))
-                              .string();
-  std::filesystem::create_directories(dir);
-  const std::vector<MemorySeries> data = DemoData();
-  {
-    Reference prom(dir, data);
-    ASSERT_TRUE(prom.ready()) << "prometheus did not start; see " << dir;
-    const QuerierFactory factory = MemoryQuerier::Factory(&data);
-    const Engine engine;
-    std::vector<std::string> diffs;
-    for (const ComplianceQuery& c : queries) {
-      std::string d = Compare(prom.Query(c.query, kInstantTime),
-                              engine.InstantQuery(factory, c.query, kInstantTime), true);
-      if (d.empty()) {
-        d = Compare(prom.QueryRange(c.query, kRangeStart, kDemoEnd, 60'000),
-                    engine.RangeQuery(factory, c.query, kRangeStart, kDemoEnd, 60'000), false);
-      }
-      if (!d.empty()) diffs.push_back(c.query + ": " + d);
+  const QuerierFactory factory = MemoryQuerier::Factory(data_);
+  const Engine engine;
+  std::vector<std::string> diffs;
+  for (const ComplianceQuery& c : queries) {
+    std::string d = Compare(prom_->Query(c.query, kInstantTime),
+                            engine.InstantQuery(factory, c.query, kInstantTime), true);
+    if (d.empty()) {
+      d = Compare(prom_->QueryRange(c.query, kRangeStart, kDemoEnd, 60'000),
+                  engine.RangeQuery(factory, c.query, kRangeStart, kDemoEnd, 60'000), false);
     }
-    std::cout << "differential: " << queries.size() - diffs.size() << " of " << queries.size()
-              << " queries agree with Prometheus 2.42\n";
-    for (const std::string& d : diffs) std::cout << "  DIFF " << d << "\n";
-    EXPECT_TRUE(diffs.empty());
+    if (!d.empty()) diffs.push_back(c.query + ": " + d);
   }
-  std::filesystem::remove_all(dir);
+  std::cout << "differential: " << queries.size() - diffs.size() << " of " << queries.size()
+            << " queries agree with Prometheus 2.42\n";
+  for (const std::string& d : diffs) std::cout << "  DIFF " << d << "\n";
+  EXPECT_TRUE(diffs.empty());
+}
+
+// Byte-level mutations of known-good queries: the parser must accept exactly what Prometheus
+// accepts (Prometheus answers bad_data for parse errors).
+std::string Mutate(std::string s, std::mt19937* rng) {
+  static const std::string kAlphabet = "()[]{}:,@=~!<>+-*/%^\"' 0123456789.eEmsxafoO_#bylnt";
+  const int ops = 1 + static_cast<int>((*rng)() % 2);
+  for (int i = 0; i < ops && !s.empty(); ++i) {
+    const size_t pos = (*rng)() % s.size();
+    switch ((*rng)() % 3) {
+      case 0:
+        s.erase(pos, 1);
+        break;
+      case 1:
+        s.insert(pos, 1, kAlphabet[(*rng)() % kAlphabet.size()]);
+        break;
+      default:
+        s.insert(pos, s.substr((*rng)() % s.size(), 1 + (*rng)() % 6));
+        break;
+    }
+  }
+  return s;
+}
+
+TEST_F(Differential, ParserAcceptsWhatPrometheusAccepts) {
+  std::vector<ComplianceQuery> seeds =
+      LoadComplianceQueries(root_ + "/../shared/promql-compliance/promql-test-queries.yml");
+  for (const char* q : kExtraQueries) seeds.push_back({q, false});
+  std::mt19937 rng(20260422);
+  int checked = 0;
+  std::vector<std::string> diffs;
+  for (const ComplianceQuery& seed : seeds) {
+    for (int i = 0; i < 5; ++i) {
+      const std::string q = Mutate(seed.query, &rng);
+      if (q.find('\n') != std::string::npos || q.empty()) continue;
+      const json prom = prom_->Query(q, kInstantTime);
+      ASSERT_TRUE(prom.is_object()) << q;
+      const bool prom_rejects = prom.value("errorType", "") == "bad_data";
+      const auto ours = ParseExpr(q);
+      ++checked;
+      if (prom_rejects == ours.ok()) {
+        diffs.push_back(q + ": prometheus " + prom.value("error", std::string("accepts")) +
+                        "; ours " + (ours.ok() ? "accepts" : ours.status().message()));
+      }
+    }
+  }
+  std::cout << "parser parity: " << checked - diffs.size() << " of " << checked
+            << " mutated queries accepted/rejected as Prometheus does\n";
+  for (const std::string& d : diffs) std::cout << "  DIFF " << d << "\n";
+  EXPECT_GT(checked, 2500);
+  EXPECT_TRUE(diffs.empty());
 }
 
 }  // namespace

@@ -276,6 +276,10 @@ class Lexer {
     } else {
       t.number = std::strtod(t.text.c_str(), nullptr);
     }
+    if (std::isinf(t.number) || (t.text.size() > 17 && t.text[1] == 'x')) {
+      return Error(start, "error parsing number: strconv.ParseFloat: parsing \"" + t.text +
+                              "\": value out of range");
+    }
     return t;
   }
 

@@ -111,6 +111,10 @@ TEST(ParserTest, ErrorsCarryPositions) {
   EXPECT_NE(ErrorOf("\"unterminated").find("unterminated quoted string"), std::string::npos);
   EXPECT_NE(ErrorOf("").find("no expression found"), std::string::npos);
   EXPECT_NE(ErrorOf("foo[1000000000y]").find("not a valid duration string"), std::string::npos);
+  EXPECT_EQ(
+      ErrorOf("a < 1.2E345"),
+      "1:5: parse error: error parsing number: strconv.ParseFloat: parsing \"1.2E345\": value "
+      "out of range");
   EXPECT_NE(ErrorOf("foo[300y]").find("not a valid duration string"), std::string::npos);
   EXPECT_NE(ErrorOf("foo @ 1e300").find("timestamp out of bounds"), std::string::npos);
   MustParse("foo[290y] offset -290y @ 1e15");
