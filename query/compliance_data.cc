@@ -107,6 +107,33 @@ void AddSeries(std::vector<MemorySeries>* data, Labels labels,
   data->push_back(std::move(s));
 }
 
+// Irregular series for the differential test: jittered scrape intervals, gaps longer than the
+// lookback, counter resets and NaN values. Timestamps stay on whole seconds because promtool's
+// OpenMetrics backfill reads float seconds and would round millisecond timestamps.
+void AddIrregularSeries(std::vector<MemorySeries>* data) {
+  for (int k = 0; k < 3; ++k) {
+    MemorySeries counter{Labels{{"__name__", "irr_counter_total"}, {"k", std::to_string(k)}}, {}};
+    MemorySeries gauge{Labels{{"__name__", "irr_gauge"}, {"k", std::to_string(k)}}, {}};
+    double c = 0;
+    uint64_t seed = 12345 + static_cast<uint64_t>(k);
+    for (int64_t t = 0; t <= kDemoEnd;) {
+      seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+      const uint64_t r = seed >> 33;
+      const bool in_gap = (t / 600'000) % 7 == static_cast<int64_t>(k) + 2;
+      if (!in_gap) {
+        c += static_cast<double>(r % 100) / 10;
+        if (r % 53 == 0) c = static_cast<double>(r % 5);  // counter reset
+        counter.samples.push_back({t, c});
+        const double g = (r % 97 == 0) ? NAN : std::sin(static_cast<double>(t) / 4e5) * 50 + k;
+        gauge.samples.push_back({t, g});
+      }
+      t += 1000 * (5 + static_cast<int64_t>(r % 21));  // 5s..25s, whole seconds
+    }
+    data->push_back(std::move(counter));
+    data->push_back(std::move(gauge));
+  }
+}
+
 }  // namespace
 
 // A small imitation of the PromLabs demo service's metrics.
@@ -147,6 +174,7 @@ std::vector<MemorySeries> DemoData() {
                    {{"method", "GET"}, {"path", "/api/foo"}, {"status", "200"}}),
               [](int64_t t) { return t / 100.0; });
   }
+  AddIrregularSeries(&data);
   return data;
 }
 
