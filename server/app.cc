@@ -35,6 +35,7 @@ storage::StorageOptions App::StorageOptions() const {
                                                                 : storage::SyncPolicy::kInterval;
   options.wal_sync_interval_ms = c.wal_sync_interval_ms;
   options.head_memory_limit_bytes = c.head_memory_limit_bytes;
+  options.max_series = config_.ingest.limits.max_series;
   return options;
 }
 

@@ -80,8 +80,14 @@ std::string PartialWriteMessage(const ingest::DecodeOutput& decoded,
     message += (decoded.rejected.empty() ? " " : "; ");
     message += std::to_string(outside) + " points outside the retention or future window";
   }
-  message += " dropped=" +
-             std::to_string(decoded.rejected.size() + outside + report.rejected_invalid_labels);
+  if (report.rejected_series_limit > 0) {
+    message += (decoded.rejected.empty() && outside == 0 ? " " : "; ");
+    message += std::to_string(report.rejected_series_limit) +
+               " points of new series beyond the series limit";
+  }
+  message +=
+      " dropped=" + std::to_string(decoded.rejected.size() + outside +
+                                   report.rejected_invalid_labels + report.rejected_series_limit);
   return message;
 }
 
@@ -97,6 +103,12 @@ void KeepDeadLetters(const HttpIngestDeps& deps, const std::string& origin, int6
                         std::to_string(report.rejected_too_old) +
                             " samples older than retention, " +
                             std::to_string(report.rejected_too_new) + " too far in the future",
+                        ""});
+  }
+  if (report.rejected_series_limit > 0) {
+    rejected.push_back({0, "series_limit",
+                        std::to_string(report.rejected_series_limit) +
+                            " samples of new series beyond the series limit",
                         ""});
   }
   if (report.rejected_invalid_labels > 0) {
@@ -129,7 +141,7 @@ Response HandleWrite(const Request& request, const HttpIngestDeps& deps, Dialect
   }
   KeepDeadLetters(deps, request.path, now, decoded, report);
   if (decoded.rejected.empty() && report.rejected_too_old == 0 && report.rejected_too_new == 0 &&
-      report.rejected_invalid_labels == 0) {
+      report.rejected_invalid_labels == 0 && report.rejected_series_limit == 0) {
     return Response::Empty(204);
   }
   return ErrorResponse(dialect, 400, PartialWriteMessage(decoded, report));

@@ -201,6 +201,36 @@ TEST_F(HttpIngestTest, SeriesCacheStoresExactlyWhatTheSlowPathStores) {
   EXPECT_EQ(stored.at("env_t{site=\"c\"}")[0].second, 3);
 }
 
+TEST_F(HttpIngestTest, SeriesLimitIsAPartialWriteWithDeadLetter) {
+  storage::StorageOptions options;
+  options.clock = &clock_;
+  options.maintenance_interval_ms = 0;
+  options.max_series = 1;
+  auto limited = storage::Storage::Open(options, (dir_ / "limited").string());
+  ASSERT_TRUE(limited.ok());
+  SeriesCache cache(limited->get());
+  web::Router router;
+  HttpIngestDeps deps;
+  deps.storage = limited->get();
+  deps.clock = &clock_;
+  deps.series_cache = &cache;
+  deps.dead_letters = dead_letters_.get();
+  RegisterHttpIngestRoutes(router, deps);
+  auto post = [&](const std::string& body) {
+    return router.Dispatch(Request::Make(Method::kPost, "/write?precision=s", body));
+  };
+  EXPECT_EQ(post("m,id=1 v=1 1700000000\n").status, 204);
+  Response over = post("m,id=1 v=2 1700000010\nm,id=2 v=3 1700000010\n");
+  ASSERT_EQ(over.status, 400);
+  const std::string error = nlohmann::json::parse(over.body)["error"];
+  EXPECT_NE(error.find("1 points of new series beyond the series limit dropped=1"),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(dead_letters_->List(1)[0].reason, "series_limit");
+  EXPECT_EQ((*limited)->Stats().samples_appended, 2u);
+  ASSERT_TRUE((*limited)->Close().ok());
+}
+
 TEST_F(HttpIngestTest, PingAnswers204) {
   Response response = router_.Dispatch(Request::Make(Method::kGet, "/ping"));
   EXPECT_EQ(response.status, 204);

@@ -68,6 +68,7 @@ class StorageCollector final : public prometheus::Collectable {
     AddValue(&rejected, s.rejected_too_old, {{"reason", "too_old"}});
     AddValue(&rejected, s.rejected_too_new, {{"reason", "too_new"}});
     AddValue(&rejected, s.rejected_invalid_labels, {{"reason", "invalid_labels"}});
+    AddValue(&rejected, s.rejected_series_limit, {{"reason", "series_limit"}});
     out.push_back(std::move(rejected));
     return out;
   }

@@ -51,6 +51,11 @@ void SeriesRegistry::AddLocked(SeriesId id, const Labels& labels, uint64_t hash)
 }
 
 SeriesId SeriesRegistry::GetOrCreate(const Labels& labels, bool* created, bool* logged) {
+  return GetOrCreateBounded(labels, 0, created, logged);
+}
+
+SeriesId SeriesRegistry::GetOrCreateBounded(const Labels& labels, size_t max_series, bool* created,
+                                            bool* logged) {
   uint64_t hash = labels.Hash();
   {
     std::shared_lock l(mu_);
@@ -63,6 +68,10 @@ SeriesId SeriesRegistry::GetOrCreate(const Labels& labels, bool* created, bool* 
   std::unique_lock l(mu_);
   SeriesId id = FindLocked(labels, hash);
   *created = id == 0;
+  if (id == 0 && max_series != 0 && entries_.size() >= max_series) {
+    *created = false;
+    return 0;
+  }
   if (id == 0) {
     id = entries_.size() + 1;
     AddLocked(id, labels, hash);

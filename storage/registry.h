@@ -27,6 +27,10 @@ class SeriesRegistry {
   // Id of `labels`, creating the series when new (`*created` tells which). When `logged` is
   // given it receives IsLogged(id).
   SeriesId GetOrCreate(const Labels& labels, bool* created, bool* logged = nullptr);
+  // Same, but creates nothing once `max_series` series exist (0: no limit): returns 0 for a new
+  // series then. Existing series are always found.
+  SeriesId GetOrCreateBounded(const Labels& labels, size_t max_series, bool* created,
+                              bool* logged = nullptr);
   // Registers a series under a known id (loading, WAL replay). Returns false when the id is
   // already taken by different labels or the labels by a different id.
   bool Insert(SeriesId id, const Labels& labels);

@@ -124,7 +124,12 @@ void Storage::PrepareAppend(const WriteBatch& batch, AppendReport* rep, Prepared
     SeriesId id = entry.ref;
     if (id == 0) {
       bool created = false;
-      id = registry_.GetOrCreate(entry.labels, &created, &logged);
+      id = registry_.GetOrCreateBounded(entry.labels, options_.max_series, &created, &logged);
+      if (id == 0) {  // a new series over the limit
+        rep->rejected_series_limit += out->kept.size() - begin;
+        out->kept.resize(begin);
+        continue;
+      }
     }
     if (!logged) {
       AppendSeriesRecord(&out->framed, id, *labels);
@@ -142,6 +147,7 @@ void Storage::PrepareAppend(const WriteBatch& batch, AppendReport* rep, Prepared
   rejected_old_ += rep->rejected_too_old;
   rejected_new_ += rep->rejected_too_new;
   rejected_labels_ += rep->rejected_invalid_labels;
+  rejected_series_limit_ += rep->rejected_series_limit;
 }
 
 base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
@@ -174,7 +180,12 @@ base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
 base::Result<SeriesRef> Storage::GetSeriesRef(const Labels& labels) {
   TM_RETURN_IF_ERROR(labels.Validate());
   bool created = false;
-  return registry_.GetOrCreate(labels, &created);
+  const SeriesId id = registry_.GetOrCreateBounded(labels, options_.max_series, &created);
+  if (id == 0) {
+    return base::Status::ResourceExhausted("series limit of " +
+                                           std::to_string(options_.max_series) + " reached");
+  }
+  return id;
 }
 
 StorageStats Storage::Stats() const {
@@ -189,6 +200,7 @@ StorageStats Storage::Stats() const {
   st.rejected_too_old = rejected_old_;
   st.rejected_too_new = rejected_new_;
   st.rejected_invalid_labels = rejected_labels_;
+  st.rejected_series_limit = rejected_series_limit_;
   st.appends_refused_memory = refused_memory_;
   st.append_errors = append_errors_;
   st.partitions = partitions_->All().size();

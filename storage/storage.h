@@ -46,6 +46,9 @@ struct StorageOptions {
   SyncPolicy wal_sync = SyncPolicy::kEveryBatch;
   int64_t wal_sync_interval_ms = 1000;
   uint64_t wal_segment_bytes = 64ULL << 20;
+  // Series beyond this many are not created: their samples are rejected (counted) while
+  // existing series keep being accepted. 0: no limit.
+  uint64_t max_series = 0;
   // Appends fail with ResourceExhausted while the head uses more than this.
   size_t head_memory_limit_bytes = 1ULL << 30;
   int head_chunk_samples = 120;
@@ -66,6 +69,7 @@ struct AppendReport {
   uint64_t rejected_too_old = 0;         // older than retention
   uint64_t rejected_too_new = 0;         // beyond max_future_skew
   uint64_t rejected_invalid_labels = 0;  // bad labels (none, bad name) or an unknown SeriesRef
+  uint64_t rejected_series_limit = 0;    // samples of new series beyond max_series
 };
 
 struct StorageStats {
@@ -78,6 +82,7 @@ struct StorageStats {
   uint64_t rejected_too_old = 0;
   uint64_t rejected_too_new = 0;
   uint64_t rejected_invalid_labels = 0;
+  uint64_t rejected_series_limit = 0;
   uint64_t appends_refused_memory = 0;
   uint64_t append_errors = 0;
   uint64_t partitions = 0;
@@ -106,7 +111,8 @@ class Storage {
   base::Status Append(const WriteBatch& batch, AppendReport* report = nullptr);
 
   // The ref of the series with `labels`, creating the series when new (it is logged to the WAL
-  // with its first samples). InvalidArgument for invalid labels. Refs stay valid across restarts
+  // with its first samples). InvalidArgument for invalid labels, ResourceExhausted for a new
+  // series beyond max_series. Refs stay valid across restarts
   // once samples of the series were appended.
   base::Result<SeriesRef> GetSeriesRef(const Labels& labels);
 
@@ -162,9 +168,10 @@ class Storage {
   std::thread loop_;
   std::atomic<bool> closed_{false};
 
-  std::atomic<uint64_t> rejected_old_{0}, rejected_new_{0}, rejected_labels_{0}, refused_memory_{0},
-      append_errors_{0}, sealed_chunks_{0}, sealed_samples_{0}, sealed_bytes_{0}, seal_rounds_{0},
-      compacted_series_{0}, partitions_dropped_{0}, replay_unknown_{0};
+  std::atomic<uint64_t> rejected_old_{0}, rejected_new_{0}, rejected_labels_{0},
+      rejected_series_limit_{0}, refused_memory_{0}, append_errors_{0}, sealed_chunks_{0},
+      sealed_samples_{0}, sealed_bytes_{0}, seal_rounds_{0}, compacted_series_{0},
+      partitions_dropped_{0}, replay_unknown_{0};
 };
 
 }  // namespace tidemark::storage

@@ -119,6 +119,32 @@ TEST(StorageTest, RejectsOutOfRangeSamplesPerSampleAndBadLabels) {
   ExpectSamples({{kStart - 29 * kDay, 2}, {kStart + 30 * 60'000, 4}}, Only(store.get(), a));
 }
 
+TEST(StorageTest, SeriesLimitRejectsNewSeriesButKeepsExistingOnes) {
+  MemStore store;
+  store.options().max_series = 2;
+  ASSERT_TRUE(store.Open().ok());
+  WriteBatch first;
+  first.Add(Series("temp", "a"), kStart, 1);
+  first.Add(Series("temp", "b"), kStart, 2);
+  ASSERT_TRUE(store->Append(first).ok());
+  WriteBatch second;
+  second.Add(Series("temp", "c"), kStart, 3);
+  second.Add(Series("temp", "c"), kStart + 1000, 3.5);
+  second.Add(Series("temp", "a"), kStart + 1000, 4);
+  AppendReport rep;
+  ASSERT_TRUE(store->Append(second, &rep).ok());
+  EXPECT_EQ(rep.accepted, 1u);
+  EXPECT_EQ(rep.rejected_series_limit, 2u);
+  EXPECT_EQ(store->Stats().rejected_series_limit, 2u);
+  EXPECT_EQ(store->Stats().series, 2u);
+  ExpectSamples({{kStart, 1}, {kStart + 1000, 4}}, Only(store.get(), Series("temp", "a")));
+  EXPECT_TRUE(Only(store.get(), Series("temp", "c")).empty());
+  auto ref = store->GetSeriesRef(Series("temp", "d"));
+  ASSERT_FALSE(ref.ok());
+  EXPECT_EQ(ref.status().code(), base::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(store->GetSeriesRef(Series("temp", "b")).ok());
+}
+
 TEST(StorageTest, OutOfOrderDuplicatesLastWriteWinsAndReplayIsIdempotent) {
   MemStore store;
   ASSERT_TRUE(store.Open().ok());
