@@ -23,7 +23,7 @@ std::string TestDataDir() {
   return (base / ".." / "shared" / "promql-testdata" / "v2.42.0").string();
 }
 
-TEST(PromqlConformance, UpstreamTestFiles) {
+void RunAll(bool seal) {
   const std::string dir = TestDataDir();
   ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
   std::vector<std::string> files;
@@ -35,20 +35,28 @@ TEST(PromqlConformance, UpstreamTestFiles) {
       (std::filesystem::temp_directory_path() / ("tidemark-promql-" + std::to_string(getpid())))
           .string();
   std::filesystem::create_directories(tmp);
-  int evals = 0, passed = 0;
+  int evals = 0, passed = 0, setup_failures = 0;
   for (const std::string& f : files) {
-    TestFileResult r = RunPromqlTestFile(f, tmp);
+    TestFileResult r = RunPromqlTestFile(f, tmp, seal);
     evals += r.evals;
     passed += r.passed;
+    setup_failures += r.setup_failures;
     std::cout << std::filesystem::path(f).filename().string() << ": " << r.passed << "/" << r.evals
               << "\n";
     for (const std::string& failure : r.failures) std::cout << "  FAIL " << failure << "\n";
   }
   std::filesystem::remove_all(tmp);
-  std::cout << "PromQL conformance: " << passed << " of " << evals << " evals pass\n";
+  std::cout << "PromQL conformance" << (seal ? " (sealed partitions)" : "") << ": " << passed
+            << " of " << evals << " evals pass\n";
   EXPECT_EQ(evals, kTotalEvals);
+  EXPECT_EQ(setup_failures, 0);
   EXPECT_GE(passed, kPassFloor);
 }
+
+TEST(PromqlConformance, UpstreamTestFiles) { RunAll(false); }
+
+// The same suite with every load sealed into LevelDB partitions before querying.
+TEST(PromqlConformance, UpstreamTestFilesOnSealedPartitions) { RunAll(true); }
 
 }  // namespace
 }  // namespace tidemark::query

@@ -124,7 +124,8 @@ struct Expected {
 
 class FileRunner {
  public:
-  FileRunner(std::string path, std::string tmp) : path_(std::move(path)), tmp_(std::move(tmp)) {}
+  FileRunner(std::string path, std::string tmp, bool seal)
+      : path_(std::move(path)), tmp_(std::move(tmp)), seal_(seal) {}
 
   TestFileResult Run() {
     std::ifstream in(path_);
@@ -169,8 +170,13 @@ class FileRunner {
       Eval(t, Block(&i), line_no);
       return i;
     }
-    result_.failures.push_back(path_ + ":" + std::to_string(line_no) + ": unknown command");
+    Setup(path_ + ":" + std::to_string(line_no) + ": unknown command");
     return i;
+  }
+
+  void Setup(std::string failure) {
+    result_.setup_failures++;
+    result_.failures.push_back(std::move(failure));
   }
 
   void Reset() {
@@ -190,7 +196,7 @@ class FileRunner {
     std::filesystem::remove_all(dir);
     auto s = storage::Storage::Open(opts, dir);
     if (!s.ok()) {
-      result_.failures.push_back(path_ + ": cannot open storage: " + s.status().ToString());
+      Setup(path_ + ": cannot open storage: " + s.status().ToString());
       return nullptr;
     }
     storage_ = std::move(s.value());
@@ -201,6 +207,7 @@ class FileRunner {
     int64_t interval = 0;
     ParseDuration(Trim(interval_text), &interval);
     storage::WriteBatch batch;
+    int64_t max_t = 0;
     for (const std::string& def : defs) {
       Labels labels;
       std::istringstream values(ParseSeriesLabels(def, &labels));
@@ -209,6 +216,7 @@ class FileRunner {
       while (values >> item) {
         for (const auto& v : ExpandItem(item)) {
           if (v.has_value()) batch.Add(labels, t, *v);
+          max_t = std::max(max_t, t);
           t += interval;
         }
       }
@@ -218,7 +226,15 @@ class FileRunner {
     storage::AppendReport report;
     auto st = s->Append(batch, &report);
     if (!st.ok() || report.accepted != batch.num_samples()) {
-      result_.failures.push_back(path_ + ": load failed: " + st.ToString());
+      Setup(path_ + ": load failed: " + st.ToString());
+    }
+    if (seal_) {
+      const uint64_t before = s->Stats().sealed_samples;
+      st = s->Seal(max_t + 1);
+      // Duplicate (series, time) pairs in one load collapse, so only require progress.
+      if (!st.ok() || s->Stats().sealed_samples == before) {
+        Setup(path_ + ": seal failed: " + st.ToString());
+      }
     }
   }
 
@@ -334,6 +350,7 @@ class FileRunner {
 
   std::string path_;
   std::string tmp_;
+  bool seal_;
   std::vector<std::string> lines_;
   base::FakeClock clock_{0};
   std::unique_ptr<storage::Storage> storage_;
@@ -344,8 +361,8 @@ class FileRunner {
 
 }  // namespace
 
-TestFileResult RunPromqlTestFile(const std::string& path, const std::string& tmp_dir) {
-  return FileRunner(path, tmp_dir).Run();
+TestFileResult RunPromqlTestFile(const std::string& path, const std::string& tmp_dir, bool seal) {
+  return FileRunner(path, tmp_dir, seal).Run();
 }
 
 }  // namespace tidemark::query

@@ -14,10 +14,14 @@ namespace tidemark::query {
 struct TestFileResult {
   int evals = 0;
   int passed = 0;
+  int setup_failures = 0;             // load/seal/storage problems outside evals
   std::vector<std::string> failures;  // "file:line: expr: reason"
 };
 
-// Runs every command of `path`; storage directories are created under `tmp_dir`.
-TestFileResult RunPromqlTestFile(const std::string& path, const std::string& tmp_dir);
+// Runs every command of `path`; storage directories are created under `tmp_dir`. With `seal`,
+// every `load` is followed by Storage::Seal past its last sample, so queries read sealed
+// partitions instead of the head.
+TestFileResult RunPromqlTestFile(const std::string& path, const std::string& tmp_dir,
+                                 bool seal = false);
 
 }  // namespace tidemark::query
