@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "query/memory_querier.h"
@@ -189,6 +190,28 @@ TEST_F(EngineTest, HugeSubqueryGridHitsSampleLimit) {
   auto r = Instant("max_over_time(a[100y:1ms])", 10 * kMin);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(ErrorTypeOf(r.status()), ErrorType::kExecution);
+}
+
+}  // namespace
+}  // namespace tidemark::query
+
+namespace tidemark::query {
+namespace {
+
+TEST_F(EngineTest, ConcurrentQueriesShareOneEngine) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        auto r = engine_.RangeQuery(factory_, "sum by (i) (rate(a[5m])) * " + std::to_string(t), 0,
+                                    30 * kMin, kMin);
+        if (!r.ok() || std::get<Matrix>(*r).size() != 3) failures++;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 }  // namespace
