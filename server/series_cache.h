@@ -1,6 +1,6 @@
-// SeriesCache: the ingest side's memory of which raw series keys (e.g. a line-protocol
-// "measurement,tags" plus field) name which store series, so repeated writes of known series
-// skip parsing tags, building labels and hashing them (see ingest::SeriesResolver).
+// SeriesCache: the ingest side's memory of which raw series keys (a line-protocol
+// "measurement,tags", then each field under it) name which store series, so repeated writes of
+// known series skip parsing tags, building labels and hashing them (see ingest::SeriesResolver).
 //
 // Sharded by key hash, each shard under its own mutex; a shard that grows past its share of
 // `max_entries` is cleared and refills on demand, which bounds memory without bookkeeping.
@@ -25,6 +25,9 @@ class SeriesCache final : public ingest::SeriesResolver {
 
   storage::SeriesRef Lookup(std::string_view key) override;
   storage::SeriesRef Learn(std::string_view key, const storage::Labels& labels) override;
+  // One hash and one lock for all the fields of a line.
+  bool LookupFields(std::string_view series_key, const std::vector<std::string_view>& fields,
+                    storage::SeriesRef* refs) override;
 
   size_t size() const;
 
@@ -33,9 +36,12 @@ class SeriesCache final : public ingest::SeriesResolver {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
+  // The fields seen for one series key, with their refs; a handful per key, so a vector.
+  using FieldRefs = std::vector<std::pair<std::string, storage::SeriesRef>>;
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, storage::SeriesRef, StringHash, std::equal_to<>> refs;
+    std::unordered_map<std::string, FieldRefs, StringHash, std::equal_to<>> series;
+    size_t entries = 0;
   };
   static constexpr size_t kShards = 16;
   Shard& ShardFor(std::string_view key) { return shards_[StringHash{}(key) % kShards]; }

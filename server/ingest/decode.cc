@@ -25,6 +25,20 @@ void DecodeOutput::Reject(size_t position, std::string reason, std::string messa
       {position, std::move(reason), std::move(message), std::string(raw.substr(0, kMaxRawBytes))});
 }
 
+bool SeriesResolver::LookupFields(std::string_view series_key,
+                                  const std::vector<std::string_view>& fields,
+                                  storage::SeriesRef* refs) {
+  std::string key;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    key.assign(series_key);
+    key.push_back('\0');
+    key.append(fields[i]);
+    refs[i] = Lookup(key);
+    if (refs[i] == 0) return false;
+  }
+  return true;
+}
+
 std::string SanitizeMetricName(std::string_view name) { return Sanitize(name, true); }
 
 std::string SanitizeLabelName(std::string_view name) { return Sanitize(name, false); }

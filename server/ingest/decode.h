@@ -51,6 +51,10 @@ class SeriesResolver {
   virtual storage::SeriesRef Lookup(std::string_view key) = 0;
   // Resolves valid `labels` to a ref and remembers it under `key`; 0 when it cannot.
   virtual storage::SeriesRef Learn(std::string_view key, const storage::Labels& labels) = 0;
+  // The refs of several fields of one series, keys being "<series_key>\0<field>": fills `refs`
+  // and returns true only when all are known. Implementations may do it in one step.
+  virtual bool LookupFields(std::string_view series_key,
+                            const std::vector<std::string_view>& fields, storage::SeriesRef* refs);
 };
 
 // Prometheus-compatible names: a metric name keeps [a-zA-Z0-9_:], a label name [a-zA-Z0-9_];

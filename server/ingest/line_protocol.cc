@@ -307,15 +307,14 @@ bool TryKnownSeries(std::string_view line, Precision precision, int64_t now_ms,
   ParsedLine parsed;
   LineError error;
   if (!LineParser(line).ParseFieldsAndTimestamp(series_key.size(), &parsed, &error)) return false;
+  thread_local std::vector<std::string_view> fields;
   thread_local std::vector<storage::SeriesRef> refs;
-  thread_local std::string key_buffer;
-  refs.clear();
+  fields.clear();
   for (const Field& field : parsed.fields) {
-    if (field.kind == Field::Kind::kString) continue;
-    const storage::SeriesRef ref = resolver->Lookup(FieldKey(series_key, field.key, &key_buffer));
-    if (ref == 0) return false;
-    refs.push_back(ref);
+    if (field.kind != Field::Kind::kString) fields.push_back(field.key);
   }
+  refs.resize(fields.size());
+  if (!resolver->LookupFields(series_key, fields, refs.data())) return false;
   int64_t t = now_ms;
   if (parsed.timestamp && !ToMillis(*parsed.timestamp, precision, &t)) return false;
   size_t next = 0;
