@@ -108,57 +108,80 @@ bool ValidLabelName(const std::string& s) {
 
 }  // namespace
 
-Matrix Evaluator::EvalAggregate(const Expr& e, const Steps& s) {
-  const std::string& op = e.name;
-  Matrix input = Eval(*e.lhs, s);
-  std::vector<double> params;
-  std::string label;
-  if (e.rhs != nullptr) {
-    if (op == "count_values") {
-      label = Unparen(e.rhs.get())->str;
-      if (!ValidLabelName(label)) ThrowExecError("invalid label name \"" + label + "\"");
-    } else {
-      params = EvalScalarSteps(*e.rhs, s);
-    }
-  }
-  const bool select_k = op == "topk" || op == "bottomk";
-  // Group labels and their hashes per input series (they do not change between steps).
-  std::vector<Labels> keys;
+namespace {
+
+// Per-series grouping keys, computed once (labels do not change between steps).
+struct GroupKeys {
+  std::vector<Labels> labels;
   std::vector<uint64_t> hashes;
+};
+
+GroupKeys MakeGroupKeys(const Matrix& input, const Expr& e) {
+  GroupKeys keys;
   for (const Series& series : input) {
-    keys.push_back(GroupLabels(series.metric, e));
-    hashes.push_back(keys.back().Hash());
+    keys.labels.push_back(GroupLabels(series.metric, e));
+    keys.hashes.push_back(keys.labels.back().Hash());
   }
+  return keys;
+}
+
+// Groups one step's samples. count_values groups by the value as well, under `value_label`.
+std::vector<Group> GroupStep(const StepVector& in, const GroupKeys& keys, const std::string& op,
+                             const std::string& value_label) {
+  std::unordered_map<uint64_t, size_t> index;
+  std::vector<Group> groups;
+  const bool by_value = !value_label.empty();
+  for (const StepSample& smp : in) {
+    Labels key;
+    uint64_t hash = keys.hashes[smp.index];
+    if (by_value) {
+      std::vector<Label> l = keys.labels[smp.index].labels();
+      l.push_back({value_label, FormatFloat(smp.v)});
+      key = Labels(std::move(l));
+      hash = key.Hash();
+    }
+    auto [it, inserted] = index.try_emplace(hash, groups.size());
+    if (inserted) groups.push_back(Group{by_value ? std::move(key) : keys.labels[smp.index]});
+    Group& g = groups[it->second];
+    Accumulate(op, &g, smp, inserted);
+    g.members.push_back(&smp);
+  }
+  return groups;
+}
+
+void EmitGroups(const std::string& op, double param, std::vector<Group>* groups, int64_t ts,
+                MatrixBuilder* out) {
+  for (Group& g : *groups) {
+    if (op == "topk" || op == "bottomk") {
+      SelectK(op, param, &g, ts, out);
+    } else if (op == "quantile") {
+      std::vector<double> values;
+      for (const StepSample* m : g.members) values.push_back(m->v);
+      out->Add(g.metric, ts, Quantile(param, &values));
+    } else {
+      out->Add(g.metric, ts, Finalize(op, g));
+    }
+  }
+}
+
+}  // namespace
+
+Matrix Evaluator::EvalAggregate(const Expr& e, const Steps& s) {
+  // count_values counts per (group, value): a count over finer groups.
+  const std::string op = e.name == "count_values" ? "count" : e.name;
+  Matrix input = Eval(*e.lhs, s);
+  std::vector<double> params(s.Count(), NAN);
+  std::string value_label;
+  if (e.name == "count_values") {
+    value_label = Unparen(e.rhs.get())->str;
+    if (!ValidLabelName(value_label)) ThrowExecError("invalid label name \"" + value_label + "\"");
+  } else if (e.rhs != nullptr) {
+    params = EvalScalarSteps(*e.rhs, s);
+  }
+  const GroupKeys keys = MakeGroupKeys(input, e);
   Matrix result = PerStep({&input}, s, [&](int64_t ts, size_t step, auto& in, MatrixBuilder* out) {
-    std::unordered_map<uint64_t, size_t> index;
-    std::vector<Group> groups;
-    for (const StepSample& smp : in[0]) {
-      Labels key;
-      uint64_t hash = hashes[smp.index];
-      if (op == "count_values") {
-        std::vector<Label> l = keys[smp.index].labels();
-        l.push_back({label, FormatFloat(smp.v)});
-        key = Labels(std::move(l));
-        hash = key.Hash();
-      }
-      auto [it, inserted] = index.try_emplace(hash, groups.size());
-      if (inserted)
-        groups.push_back(Group{op == "count_values" ? std::move(key) : keys[smp.index]});
-      Group& g = groups[it->second];
-      Accumulate(op == "count_values" ? "count" : op, &g, smp, inserted);
-      g.members.push_back(&smp);
-    }
-    for (Group& g : groups) {
-      if (select_k) {
-        SelectK(op, params[step], &g, ts, out);
-      } else if (op == "quantile") {
-        std::vector<double> values;
-        for (const StepSample* m : g.members) values.push_back(m->v);
-        out->Add(g.metric, ts, Quantile(params[step], &values));
-      } else {
-        out->Add(g.metric, ts, Finalize(op == "count_values" ? "count" : op, g));
-      }
-    }
+    std::vector<Group> groups = GroupStep(in[0], keys, op, value_label);
+    EmitGroups(op, params[step], &groups, ts, out);
   });
   ReleaseSamples(input);
   return result;

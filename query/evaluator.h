@@ -153,6 +153,8 @@ class Evaluator {
   Matrix EvalRangeFunction(const Expr& e, const Steps& s);
   Matrix EvalElementwise(const Expr& e, const Steps& s);
   Matrix EvalSpecial(const Expr& e, const Steps& s);
+  Matrix EvalScalarFunction(const Expr& e, const Steps& s);
+  Matrix EvalTimestamp(const Expr& e, const Steps& s);
   Matrix EvalAbsent(const Expr& e, const Steps& s);
   Matrix EvalLabelReplace(const Expr& e, const Steps& s);
   Matrix EvalLabelJoin(const Expr& e, const Steps& s);

@@ -169,46 +169,52 @@ Matrix Evaluator::EvalSort(const Expr& e, const Steps& s, bool descending) {
   return input;
 }
 
+Matrix Evaluator::EvalScalarFunction(const Expr& e, const Steps& s) {
+  const Matrix in = Eval(*e.args[0], s);
+  std::vector<size_t> count(s.Count(), 0);
+  std::vector<double> value(s.Count(), NAN);
+  for (const Series& series : in) {
+    for (const Point& p : series.points) {
+      const size_t i = static_cast<size_t>((p.t - s.start) / s.interval);
+      count[i]++;
+      value[i] = p.v;
+    }
+  }
+  return ConstantSeries(s, Labels(), [&](int64_t ts) {
+    const size_t i = static_cast<size_t>((ts - s.start) / s.interval);
+    return count[i] == 1 ? value[i] : NAN;
+  });
+}
+
+// timestamp() of a plain selector reports the sample's own time; of anything else, the step's.
+Matrix Evaluator::EvalTimestamp(const Expr& e, const Steps& s) {
+  const Expr* arg = Unparen(e.args[0].get());
+  Matrix in;
+  if (arg->kind == NodeKind::kVectorSelector) {
+    in = EvalVectorSelector(*arg, s, true);
+  } else {
+    in = Eval(*arg, s);
+    for (Series& series : in) {
+      for (Point& p : series.points) p.v = static_cast<double>(p.t) / 1000;
+    }
+  }
+  for (Series& series : in) series.metric = DropMetricName(series.metric);
+  return MergeSameLabels(std::move(in));
+}
+
 Matrix Evaluator::EvalSpecial(const Expr& e, const Steps& s) {
   const std::string_view name = e.func->name;
   if (name == "time") {
     return ConstantSeries(s, Labels(), [](int64_t ts) { return static_cast<double>(ts) / 1000; });
   }
   if (name == "pi") return ConstantSeries(s, Labels(), [](int64_t) { return M_PI; });
-  if (name == "vector" || name == "scalar") {
+  if (name == "vector") {
     Matrix in = Eval(*e.args[0], s);
-    if (name == "vector") {
-      for (Series& series : in) series.metric = Labels();
-      return in;
-    }
-    std::vector<size_t> count(s.Count(), 0);
-    std::vector<double> value(s.Count(), NAN);
-    for (const Series& series : in) {
-      for (const Point& p : series.points) {
-        const size_t i = static_cast<size_t>((p.t - s.start) / s.interval);
-        count[i]++;
-        value[i] = p.v;
-      }
-    }
-    return ConstantSeries(s, Labels(), [&](int64_t ts) {
-      const size_t i = static_cast<size_t>((ts - s.start) / s.interval);
-      return count[i] == 1 ? value[i] : NAN;
-    });
+    for (Series& series : in) series.metric = Labels();
+    return in;
   }
-  if (name == "timestamp") {
-    const Expr* arg = Unparen(e.args[0].get());
-    Matrix in;
-    if (arg->kind == NodeKind::kVectorSelector) {
-      in = EvalVectorSelector(*arg, s, true);
-    } else {
-      in = Eval(*arg, s);
-      for (Series& series : in) {
-        for (Point& p : series.points) p.v = static_cast<double>(p.t) / 1000;
-      }
-    }
-    for (Series& series : in) series.metric = DropMetricName(series.metric);
-    return MergeSameLabels(std::move(in));
-  }
+  if (name == "scalar") return EvalScalarFunction(e, s);
+  if (name == "timestamp") return EvalTimestamp(e, s);
   if (name == "absent" || name == "absent_over_time") return EvalAbsent(e, s);
   if (name == "sort" || name == "sort_desc") return EvalSort(e, s, name == "sort_desc");
   if (name == "label_replace") return EvalLabelReplace(e, s);
