@@ -121,26 +121,31 @@ struct BinopCache {
   }
 };
 
+// Indexes the "one" side by signature; a repeated signature means many-to-many matching.
+std::unordered_map<std::string_view, const StepSample*> IndexOneSide(
+    const StepVector& one, const std::vector<std::string>& sigs, const VectorMatching& m,
+    bool swapped) {
+  std::unordered_map<std::string_view, const StepSample*> index;
+  for (const StepSample& rs : one) {
+    auto [it, inserted] = index.try_emplace(sigs[rs.index], &rs);
+    if (inserted) continue;
+    ThrowExecError("found duplicate series for the match group " +
+                   MatchLabelsString(*rs.metric, m) + " on the " + (swapped ? "left" : "right") +
+                   " hand-side of the operation: [" + rs.metric->ToString() + ", " +
+                   it->second->metric->ToString() +
+                   "];many-to-many matching not allowed: matching labels must be unique on "
+                   "one side");
+  }
+  return index;
+}
+
 void VectorBinop(const Expr& e, StepVector lhs, StepVector rhs, int64_t ts, BinopCache* cache,
                  MatrixBuilder* out) {
   const VectorMatching& m = e.matching;
   const bool swapped = m.card == Cardinality::kOneToMany;
   if (swapped) std::swap(lhs, rhs);
   const std::vector<std::string>& lsig = swapped ? cache->rsig : cache->lsig;
-  const std::vector<std::string>& rsig = swapped ? cache->lsig : cache->rsig;
-  std::unordered_map<std::string_view, const StepSample*> right;
-  for (const StepSample& rs : rhs) {
-    auto [it, inserted] = right.try_emplace(rsig[rs.index], &rs);
-    if (!inserted) {
-      const char* side = swapped ? "left" : "right";
-      ThrowExecError("found duplicate series for the match group " +
-                     MatchLabelsString(*rs.metric, m) + " on the " + side +
-                     " hand-side of the operation: [" + rs.metric->ToString() + ", " +
-                     it->second->metric->ToString() +
-                     "];many-to-many matching not allowed: matching labels must be unique on "
-                     "one side");
-    }
-  }
+  const auto right = IndexOneSide(rhs, swapped ? cache->lsig : cache->rsig, m, swapped);
   std::unordered_map<std::string_view, std::unordered_set<uint64_t>> matched;
   for (const StepSample& ls : lhs) {
     const std::string_view sig = lsig[ls.index];
