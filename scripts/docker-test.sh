@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the container image with podman (no Docker engine is needed) and checks it: starts it on
-# a free loopback port, waits for /-/healthy, reads /metrics and /api/v1/status/buildinfo, runs
-# the image's HEALTHCHECK, then stops it with SIGTERM and requires a clean exit.
+# a free loopback port, waits for /-/healthy, reads /metrics and /api/v1/status/buildinfo, writes a
+# sample and reads it back, runs the image's HEALTHCHECK, checks it runs as non-root, then stops
+# it with SIGTERM and requires a clean exit.
 # Run it whenever the Dockerfile or the build changes. Needs root (or rootless podman set up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +46,11 @@ fail() { echo "docker-test: FAIL: $*" >&2; "${PODMAN[@]}" logs "$NAME" >&2 || tr
 curl -fsS "http://127.0.0.1:$PORT/-/healthy" | grep -q Healthy || fail "/-/healthy"
 curl -fsS "http://127.0.0.1:$PORT/metrics" | grep -q '^process_resident_memory_bytes' || fail "/metrics"
 curl -fsS "http://127.0.0.1:$PORT/api/v1/status/buildinfo" | grep -q '"status":"success"' || fail "buildinfo"
+code=$(curl -s -o /dev/null -w '%{http_code}' -XPOST "http://127.0.0.1:$PORT/write?precision=s" \
+  --data-binary "docker_test,source=container value=42 $(date +%s)")
+[ "$code" = "204" ] || fail "write answered $code"
+curl -fsS "http://127.0.0.1:$PORT/api/v1/export?match[]=docker_test_value" | grep -q '"values":\[42' ||
+  fail "written sample not read back"
 "${PODMAN[@]}" healthcheck run "$NAME" >/dev/null || fail "HEALTHCHECK"
 user=$("${PODMAN[@]}" exec "$NAME" id -u)
 [ "$user" != "0" ] || fail "runs as root"
@@ -53,4 +59,4 @@ user=$("${PODMAN[@]}" exec "$NAME" id -u)
 code=$("${PODMAN[@]}" inspect -f '{{.State.ExitCode}}' "$NAME")
 [ "$code" = "0" ] || fail "exit code $code after SIGTERM"
 "${PODMAN[@]}" logs "$NAME" 2>&1 | grep -q 'stopped cleanly' || fail "no clean stop in logs"
-echo "docker-test: ok (image $IMAGE, port $PORT, non-root uid $user, clean SIGTERM exit)"
+echo "docker-test: ok (image $IMAGE, port $PORT, write+read, non-root uid $user, clean SIGTERM exit)"

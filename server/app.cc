@@ -1,5 +1,6 @@
 #include "server/app.h"
 
+#include "server/admin_api.h"
 #include "server/http_ingest.h"
 #include "server/metrics_collectors.h"
 #include "storage/base/log.h"
@@ -57,6 +58,7 @@ base::Status App::Start() {
   router_ = std::make_unique<web::Router>(
       web::AuthSettings{auth.username, auth.password, auth.bearer_token}, &metrics_);
   web::RegisterStatusRoutes(*router_, {&metrics_, [this] { return ready_.load(); }});
+  RegisterAdminRoutes(*router_, storage_.get(), base::SystemClock::Default());
   web::RegisterExportRoutes(
       *router_, [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); });
   if (config_.ingest.http.enabled) {

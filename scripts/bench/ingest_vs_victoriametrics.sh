@@ -48,7 +48,8 @@ measure() {
   [ "$failures" = "0" ] || { echo "$name: write failures: $result" >&2; }
   lines=$(echo "$result" | python3 -c 'import json,sys; print(json.load(sys.stdin)["lines"])')
   seconds=$(echo "$result" | python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])')
-  [ -n "$flush" ] && curl -fsS "$flush" >/dev/null 2>&1 || true
+  # Both servers flush buffered data to their on-disk format before size is measured.
+  [ -n "$flush" ] && curl -fsS -XPOST "$flush" >/dev/null 2>&1 || true
   rss=$(peak_rss_mib "$pid")
   kill -TERM "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
@@ -77,7 +78,7 @@ build/release/server/tidemark --listen "127.0.0.1:$TM_PORT" --data-dir "$WORK/ti
 TM_PID=$!
 wait_http "http://127.0.0.1:$TM_PORT/-/ready"
 tm=$(measure tidemark "$TM_PID" "http://127.0.0.1:$TM_PORT/write?db=bench" \
-  "$WORK/tidemark-data" "")
+  "$WORK/tidemark-data" "http://127.0.0.1:$TM_PORT/internal/force_flush")
 
 python3 - "$tm" "$vm" <<'PY'
 import sys

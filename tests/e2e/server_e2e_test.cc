@@ -183,6 +183,9 @@ TEST_F(ServerE2ETest, WrittenSamplesExportExactly) {
   ASSERT_TRUE(text.has_value());
   ASSERT_EQ(text->status, 204) << text->body;
 
+  auto flushed = Fetch(port, "POST", "/internal/force_flush");
+  ASSERT_TRUE(flushed.has_value());
+  EXPECT_EQ(flushed->status, 204) << flushed->body;
   auto exported =
       Fetch(port, "GET", "/api/v1/export?match[]=%7Bsite%3D%22north%22%7D&match[]=meter_kwh_total");
   ASSERT_TRUE(exported.has_value());
@@ -200,6 +203,10 @@ TEST_F(ServerE2ETest, WrittenSamplesExportExactly) {
       "\"timestamps\":[" +
       t0 + "000," + t1 + "000]}\n";
   EXPECT_EQ(exported->body, expected);
+  auto metrics = Fetch(port, "GET", "/metrics");
+  ASSERT_TRUE(metrics.has_value());
+  EXPECT_NE(metrics->body.find("tidemark_storage_sealed_samples 6"), std::string::npos)
+      << "force_flush must have sealed all six samples";
   StopCleanly(server.get());
 }
 
