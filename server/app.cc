@@ -5,6 +5,7 @@
 #include "server/metrics_collectors.h"
 #include "storage/base/log.h"
 #include "web/export_api.h"
+#include "web/prom_api.h"
 #include "web/status_api.h"
 
 namespace tidemark::server {
@@ -61,6 +62,10 @@ base::Status App::Start() {
   RegisterAdminRoutes(*router_, storage_.get(), base::SystemClock::Default());
   web::RegisterExportRoutes(
       *router_, [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); });
+  web::RegisterPrometheusApi(
+      *router_, {query::EngineOptions{},
+                 [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },
+                 base::SystemClock::Default()});
   if (config_.ingest.http.enabled) {
     const config::IngestLimitsConfig& configured = config_.ingest.limits;
     ingest::DecodeLimits limits;

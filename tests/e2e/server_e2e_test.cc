@@ -210,6 +210,52 @@ TEST_F(ServerE2ETest, WrittenSamplesExportExactly) {
   StopCleanly(server.get());
 }
 
+TEST_F(ServerE2ETest, PromtoolQueriesTidemarkAsARealClient) {
+  std::unique_ptr<Subprocess> server;
+  const uint16_t port = Start(&server);
+  ASSERT_NE(port, 0);
+  const int64_t now_s = static_cast<int64_t>(std::time(nullptr));
+  std::string lines;
+  for (int i = 0; i < 10; ++i) {
+    lines += "boiler,site=north temp_c=" + std::to_string(60 + i) + " " +
+             std::to_string(now_s - 90 + i * 10) + "\n";
+  }
+  auto written = Fetch(port, "POST", "/write?precision=s", lines);
+  ASSERT_TRUE(written.has_value());
+  ASSERT_EQ(written->status, 204) << written->body;
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+
+  RunResult instant = RunToExit({"/usr/bin/promtool", "query", "instant", "-o", "json", url,
+                                 "max_over_time(boiler_temp_c[5m])"});
+  ASSERT_EQ(instant.exit_code, 0) << instant.output;
+  const auto vector = nlohmann::json::parse(instant.output);
+  ASSERT_EQ(vector.size(), 1u) << instant.output;
+  EXPECT_EQ(vector[0]["metric"]["site"], "north");
+  EXPECT_EQ(vector[0]["value"][1], "69");
+
+  RunResult range = RunToExit({"/usr/bin/promtool", "query", "range", "-o", "json", "--start",
+                               std::to_string(now_s - 60), "--end", std::to_string(now_s), "--step",
+                               "30s", url, "boiler_temp_c"});
+  ASSERT_EQ(range.exit_code, 0) << range.output;
+  const auto matrix = nlohmann::json::parse(range.output);
+  ASSERT_EQ(matrix.size(), 1u);
+  EXPECT_EQ(matrix[0]["values"].size(), 3u) << range.output;
+
+  RunResult series = RunToExit(
+      {"/usr/bin/promtool", "query", "series", "-o", "json", "--match", "{site=\"north\"}", url});
+  ASSERT_EQ(series.exit_code, 0) << series.output;
+  EXPECT_NE(series.output.find("boiler_temp_c"), std::string::npos);
+
+  RunResult labels = RunToExit({"/usr/bin/promtool", "query", "labels", "-o", "json", url, "site"});
+  ASSERT_EQ(labels.exit_code, 0) << labels.output;
+  EXPECT_NE(labels.output.find("north"), std::string::npos) << labels.output;
+
+  RunResult bad = RunToExit({"/usr/bin/promtool", "query", "instant", url, "sum(boiler_temp_c"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("unclosed left parenthesis"), std::string::npos) << bad.output;
+  StopCleanly(server.get());
+}
+
 TEST_F(ServerE2ETest, RunsOnEmbeddedDefaultsWithFlagOverrides) {
   std::unique_ptr<Subprocess> server;
   const std::string data = dir_ + "/flagdata";

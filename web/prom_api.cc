@@ -1,0 +1,152 @@
+#include "web/prom_api.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "storage/base/units.h"
+#include "web/api_params.h"
+#include "web/api_response.h"
+#include "web/prom_api_internal.h"
+
+namespace tidemark::web {
+namespace {
+
+using nlohmann::json;
+
+json TimeJson(int64_t ms) {
+  if (ms % 1000 == 0) return ms / 1000;
+  return static_cast<double>(ms) / 1000.0;
+}
+
+json LabelsJson(const storage::Labels& labels) {
+  json out = json::object();
+  for (const auto& label : labels) out[label.name] = label.value;
+  return out;
+}
+
+json PointJson(int64_t t, double v) { return json::array({TimeJson(t), query::FormatFloat(v)}); }
+
+json ResultJson(const query::Value& value) {
+  json result = json::array();
+  if (const auto* scalar = std::get_if<query::Scalar>(&value)) {
+    result = PointJson(scalar->t, scalar->v);
+  } else if (const auto* text = std::get_if<query::String>(&value)) {
+    result = json::array({TimeJson(text->t), text->v});
+  } else if (const auto* vector = std::get_if<query::Vector>(&value)) {
+    for (const auto& sample : *vector) {
+      result.push_back(
+          {{"metric", LabelsJson(sample.metric)}, {"value", PointJson(sample.t, sample.v)}});
+    }
+  } else if (const auto* matrix = std::get_if<query::Matrix>(&value)) {
+    for (const auto& series : *matrix) {
+      json values = json::array();
+      for (const auto& point : series.points) values.push_back(PointJson(point.t, point.v));
+      result.push_back({{"metric", LabelsJson(series.metric)}, {"values", std::move(values)}});
+    }
+  }
+  return {{"resultType", query::ValueTypeApiName(query::TypeOf(value))},
+          {"result", std::move(result)}};
+}
+
+Response EngineError(const base::Status& status) {
+  return ApiError(query::ErrorTypeName(query::ErrorTypeOf(status)), status.message());
+}
+
+Response InvalidParam(std::string_view name, const base::Status& status) {
+  return ApiError("bad_data",
+                  "invalid parameter \"" + std::string(name) + "\": " + status.message());
+}
+
+// The engine for one request: the configured limits, with the request's timeout= if lower.
+bool RequestEngine(const Params& params, const PrometheusApiDeps& deps,
+                   query::EngineOptions* options, Response* error) {
+  *options = deps.engine;
+  const std::string timeout = ParamValue(params, "timeout");
+  if (timeout.empty()) return true;
+  auto parsed = ParseDurationParam(timeout);
+  if (!parsed.ok()) {
+    *error = InvalidParam("timeout", parsed.status());
+    return false;
+  }
+  options->timeout_ms = std::min(options->timeout_ms, *parsed);
+  return true;
+}
+
+Response HandleQuery(const Request& request, const PrometheusApiDeps& deps) {
+  const Params params = request.FormParams();
+  int64_t time = deps.clock->NowMillis();
+  if (const std::string text = ParamValue(params, "time"); !text.empty()) {
+    auto parsed = ParseTime(text);
+    if (!parsed.ok()) return InvalidParam("time", parsed.status());
+    time = *parsed;
+  }
+  query::EngineOptions options;
+  Response error;
+  if (!RequestEngine(params, deps, &options, &error)) return error;
+  auto value =
+      query::Engine(options).InstantQuery(deps.queriers, ParamValue(params, "query"), time);
+  if (!value.ok()) return EngineError(value.status());
+  return ApiSuccess(ResultJson(*value));
+}
+
+Response HandleQueryRange(const Request& request, const PrometheusApiDeps& deps) {
+  const Params params = request.FormParams();
+  auto start = ParseTime(ParamValue(params, "start"));
+  if (!start.ok()) return InvalidParam("start", start.status());
+  auto end = ParseTime(ParamValue(params, "end"));
+  if (!end.ok()) return InvalidParam("end", end.status());
+  if (*end < *start) {
+    return InvalidParam(
+        "end", base::Status::InvalidArgument("end timestamp must not be before start time"));
+  }
+  auto step = ParseDurationParam(ParamValue(params, "step"));
+  if (!step.ok()) return InvalidParam("step", step.status());
+  if (*step <= 0) {
+    return InvalidParam("step", base::Status::InvalidArgument(
+                                    "zero or negative query resolution step widths are not "
+                                    "accepted. Try a positive integer"));
+  }
+  if ((*end - *start) / *step > deps.engine.max_points_per_series) {
+    return ApiError("bad_data",
+                    "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
+                    "the query resolution (?step=XX)");
+  }
+  query::EngineOptions options;
+  Response error;
+  if (!RequestEngine(params, deps, &options, &error)) return error;
+  auto value = query::Engine(options).RangeQuery(deps.queriers, ParamValue(params, "query"), *start,
+                                                 *end, *step);
+  if (!value.ok()) return EngineError(value.status());
+  return ApiSuccess(ResultJson(*value));
+}
+
+}  // namespace
+
+base::Result<int64_t> ParseDurationParam(std::string_view text) {
+  double seconds = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) {
+    if (!std::isfinite(seconds) || std::fabs(seconds) * 1000 > 9.2e18) {
+      return base::Status::InvalidArgument("cannot parse \"" + std::string(text) +
+                                           "\" to a valid duration. It overflows int64");
+    }
+    return static_cast<int64_t>(std::llround(seconds * 1000.0));
+  }
+  auto parsed = base::ParseDuration(text);
+  if (parsed.ok()) return parsed;
+  return base::Status::InvalidArgument("cannot parse \"" + std::string(text) +
+                                       "\" to a valid duration");
+}
+
+void RegisterPrometheusApi(Router& router, PrometheusApiDeps deps) {
+  const std::vector<Method> get_post = {Method::kGet, Method::kPost};
+  router.Add(get_post, "/api/v1/query", "query",
+             [deps](const Request& r) { return HandleQuery(r, deps); });
+  router.Add(get_post, "/api/v1/query_range", "query_range",
+             [deps](const Request& r) { return HandleQueryRange(r, deps); });
+  RegisterPrometheusMetadataApi(router, deps);
+}
+
+}  // namespace tidemark::web

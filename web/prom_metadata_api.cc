@@ -1,0 +1,172 @@
+// The Prometheus API routes that list series, label names and label values (Grafana's metric
+// browser and variables), plus metadata and exemplars, which Tidemark answers empty.
+#include <cctype>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "web/api_params.h"
+#include "web/api_response.h"
+#include "web/prom_api_internal.h"
+
+namespace tidemark::web {
+namespace {
+
+using nlohmann::json;
+
+struct ListRequest {
+  int64_t mint = std::numeric_limits<int64_t>::min() / 2;
+  int64_t maxt = std::numeric_limits<int64_t>::max() / 2;
+  std::vector<std::vector<storage::Matcher>> sets;  // empty: no match[] given
+  size_t limit = 0;                                 // 0: no limit
+};
+
+// Reads start, end, match[] and limit; on failure fills `error`.
+bool ParseListRequest(const Params& params, ListRequest* out, Response* error) {
+  for (auto [name, bound] : {std::pair{"start", &out->mint}, std::pair{"end", &out->maxt}}) {
+    const std::string text = ParamValue(params, name);
+    if (text.empty()) continue;
+    auto parsed = ParseTime(text);
+    if (!parsed.ok()) {
+      *error = ApiError("bad_data", "invalid parameter \"" + std::string(name) +
+                                        "\": " + parsed.status().message());
+      return false;
+    }
+    *bound = *parsed;
+  }
+  auto sets = ParseSelectors(ParamValues(params, "match[]"));
+  if (!sets.ok()) {
+    // The PromQL parser already refuses selectors made only of empty matchers; the API words
+    // that case its own way.
+    constexpr std::string_view kEmptySelector =
+        "vector selector must contain at least one non-empty matcher";
+    const std::string& message = sets.status().message();
+    if (message.size() >= kEmptySelector.size() &&
+        message.compare(message.size() - kEmptySelector.size(), kEmptySelector.size(),
+                        kEmptySelector) == 0) {
+      *error = ApiError("bad_data", "match[] must contain at least one non-empty matcher");
+    } else {
+      *error = ApiError("bad_data", "invalid parameter \"match[]\": " + message);
+    }
+    return false;
+  }
+  out->sets = std::move(sets).value();
+  for (const auto& set : out->sets) {
+    bool any_non_empty = false;
+    for (const auto& matcher : set) any_non_empty |= !matcher.MatchesEmpty();
+    if (!any_non_empty) {
+      *error = ApiError("bad_data", "match[] must contain at least one non-empty matcher");
+      return false;
+    }
+  }
+  if (const std::string limit = ParamValue(params, "limit"); !limit.empty()) {
+    try {
+      out->limit = std::stoul(limit);
+    } catch (const std::exception&) {
+      *error = ApiError("bad_data", "invalid parameter \"limit\": cannot parse \"" + limit + "\"");
+      return false;
+    }
+  }
+  return true;
+}
+
+// Sorted, de-duplicated union of what `list` returns per matcher set (or once with none).
+template <typename ListFn>
+base::Result<std::vector<std::string>> Union(const ListRequest& request, ListFn list) {
+  std::set<std::string> all;
+  const std::vector<std::vector<storage::Matcher>> none = {{}};
+  for (const auto& set : request.sets.empty() ? none : request.sets) {
+    auto values = list(set);
+    if (!values.ok()) return values.status();
+    all.insert(values->begin(), values->end());
+  }
+  return std::vector<std::string>(all.begin(), all.end());
+}
+
+Response ListAnswer(base::Result<std::vector<std::string>> values, size_t limit) {
+  if (!values.ok()) return ApiError("internal", values.status().message());
+  std::vector<std::string> warnings;
+  if (limit > 0 && values->size() > limit) {
+    values->resize(limit);
+    warnings.push_back("results truncated due to limit");
+  }
+  return ApiSuccess(*values, warnings);
+}
+
+Response HandleSeries(const Request& request, const PrometheusApiDeps& deps) {
+  const Params params = request.FormParams();
+  if (ParamValues(params, "match[]").empty()) {
+    return ApiError("bad_data", "no match[] parameter provided");
+  }
+  ListRequest list;
+  Response error;
+  if (!ParseListRequest(params, &list, &error)) return error;
+  auto querier = deps.queriers(list.mint, list.maxt);
+  std::set<storage::Labels> seen;
+  json data = json::array();
+  for (const auto& set : list.sets) {
+    auto series = querier->Select(set);
+    while (series->Next()) {
+      if (!seen.insert(series->labels()).second) continue;
+      json labels = json::object();
+      for (const auto& label : series->labels()) labels[label.name] = label.value;
+      data.push_back(std::move(labels));
+    }
+    if (!series->status().ok()) return ApiError("internal", series->status().message());
+  }
+  return ApiSuccess(data);
+}
+
+Response HandleLabels(const Request& request, const PrometheusApiDeps& deps) {
+  ListRequest list;
+  Response error;
+  if (!ParseListRequest(request.FormParams(), &list, &error)) return error;
+  auto querier = deps.queriers(list.mint, list.maxt);
+  return ListAnswer(Union(list, [&](const auto& set) { return querier->LabelNames(set); }),
+                    list.limit);
+}
+
+bool ValidLabelName(std::string_view name) {
+  if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+Response HandleLabelValues(const Request& request, const PrometheusApiDeps& deps) {
+  constexpr std::string_view kPrefix = "/api/v1/label/";
+  constexpr std::string_view kSuffix = "/values";
+  std::string_view path = request.path;
+  if (path.size() <= kPrefix.size() + kSuffix.size() ||
+      path.substr(path.size() - kSuffix.size()) != kSuffix) {
+    return ApiError("not_found", "no route for " + request.path);
+  }
+  const std::string name(
+      path.substr(kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size()));
+  if (!ValidLabelName(name)) return ApiError("bad_data", "invalid label name: \"" + name + "\"");
+  ListRequest list;
+  Response error;
+  if (!ParseListRequest(request.FormParams(), &list, &error)) return error;
+  auto querier = deps.queriers(list.mint, list.maxt);
+  return ListAnswer(Union(list, [&](const auto& set) { return querier->LabelValues(name, set); }),
+                    list.limit);
+}
+
+}  // namespace
+
+void RegisterPrometheusMetadataApi(Router& router, const PrometheusApiDeps& deps) {
+  const std::vector<Method> get_post = {Method::kGet, Method::kPost};
+  router.Add(get_post, "/api/v1/series", "series",
+             [deps](const Request& r) { return HandleSeries(r, deps); });
+  router.Add(get_post, "/api/v1/labels", "labels",
+             [deps](const Request& r) { return HandleLabels(r, deps); });
+  router.AddPrefix(get_post, "/api/v1/label/", "label_values",
+                   [deps](const Request& r) { return HandleLabelValues(r, deps); });
+  router.Add(get_post, "/api/v1/metadata", "metadata",
+             [](const Request&) { return ApiSuccess(json::object()); });
+  router.Add(get_post, "/api/v1/query_exemplars", "query_exemplars",
+             [](const Request&) { return ApiSuccess(json::array()); });
+}
+
+}  // namespace tidemark::web
