@@ -198,6 +198,15 @@ TEST_F(EngineTest, HugeSubqueryGridHitsSampleLimit) {
 namespace tidemark::query {
 namespace {
 
+TEST_F(EngineTest, DateFunctionsOutsideTheCalendar) {
+  auto r = Instant("days_in_month(vector(1412e+85)) + year(vector(-1e300))", 0);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(std::isnan(std::get<Vector>(*r)[0].v));
+  auto ok = Instant("year(vector(1e9))", 0);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(std::get<Vector>(*ok)[0].v, 2001);
+}
+
 TEST_F(EngineTest, ConcurrentQueriesShareOneEngine) {
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};

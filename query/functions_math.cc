@@ -82,8 +82,11 @@ Civil ToCivil(double v) {
   return Civil{std::chrono::year_month_day{day}, day, rem};
 }
 
+// Non-finite inputs pass through; timestamps beyond the calendar's range (about +/-28,000
+// years) have no date and yield NaN. Otherwise nullopt: compute the date.
 Opt DateGuard(double v) {
   if (std::isnan(v) || std::isinf(v)) return v;
+  if (std::abs(v) > 9e11) return NAN;
   return std::nullopt;
 }
 
