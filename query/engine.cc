@@ -40,6 +40,20 @@ ErrorType ErrorTypeOf(const base::Status& status) {
   return ErrorType::kExecution;
 }
 
+namespace {
+
+// 11000 -> "11,000", as Prometheus prints the limit.
+std::string WithThousands(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
 base::Result<Value> Engine::InstantQuery(const QuerierFactory& querier_factory,
                                          std::string_view query, int64_t time_ms,
                                          const std::atomic<bool>* cancel) const {
@@ -57,9 +71,10 @@ base::Result<Value> Engine::RangeQuery(const QuerierFactory& querier_factory,
     return base::Status::InvalidArgument("end timestamp must not be before start time");
   }
   if ((end_ms - start_ms) / step_ms + 1 > options_.max_points_per_series) {
-    return base::Status::InvalidArgument(
-        "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
-        "resolution (?step=XX)");
+    return base::Status::InvalidArgument("exceeded maximum resolution of " +
+                                         WithThousands(options_.max_points_per_series) +
+                                         " points per timeseries. Try decreasing the query "
+                                         "resolution (?step=XX)");
   }
   Steps steps{start_ms, end_ms, step_ms};
   steps.end = steps.At(steps.Count() - 1);

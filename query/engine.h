@@ -27,6 +27,7 @@ struct EngineOptions {
   int64_t lookback_delta_ms = 5 * 60'000;
   // Step of subqueries written without one (`x[5m:]`).
   int64_t default_subquery_step_ms = 60'000;
+  // Samples (loaded or computed) a query may hold in memory at once.
   int64_t max_samples = 50'000'000;
   int64_t timeout_ms = 2 * 60'000;
   // Range queries whose (end - start) / step + 1 exceeds this are rejected.
