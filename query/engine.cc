@@ -18,6 +18,8 @@ std::string_view ErrorTypeName(ErrorType type) {
       return "timeout";
     case ErrorType::kCanceled:
       return "canceled";
+    case ErrorType::kInternal:
+      return "internal";
     case ErrorType::kNone:
       break;
   }
@@ -34,6 +36,11 @@ ErrorType ErrorTypeOf(const base::Status& status) {
       return ErrorType::kTimeout;
     case base::StatusCode::kCancelled:
       return ErrorType::kCanceled;
+    case base::StatusCode::kInternal:
+    case base::StatusCode::kIoError:
+    case base::StatusCode::kCorruption:
+    case base::StatusCode::kUnavailable:
+      return ErrorType::kInternal;
     default:
       break;
   }

@@ -9,6 +9,7 @@
 //   InvalidArgument    -> bad_data   (parse errors, bad range/step)
 //   DeadlineExceeded   -> timeout    ("query timed out in expression evaluation")
 //   Cancelled          -> canceled   ("query was canceled in expression evaluation")
+//   Internal, IoError, Corruption, Unavailable -> internal (storage read failures)
 //   everything else    -> execution  (e.g. "query processing would load too many samples into
 //                                     memory in query execution", many-to-many matching)
 #pragma once
@@ -35,9 +36,9 @@ struct EngineOptions {
 };
 
 // Prometheus API error types.
-enum class ErrorType { kNone, kBadData, kExecution, kTimeout, kCanceled };
+enum class ErrorType { kNone, kBadData, kExecution, kTimeout, kCanceled, kInternal };
 
-// "bad_data", "execution", "timeout", "canceled" ("" for kNone).
+// "bad_data", "execution", "timeout", "canceled", "internal" ("" for kNone).
 std::string_view ErrorTypeName(ErrorType type);
 ErrorType ErrorTypeOf(const base::Status& status);
 

@@ -198,6 +198,42 @@ TEST_F(EngineTest, HugeSubqueryGridHitsSampleLimit) {
 namespace tidemark::query {
 namespace {
 
+// A store whose reads fail.
+class FailingQuerier final : public storage::Querier {
+ public:
+  struct Set final : storage::SeriesSet {
+    bool Next() override { return false; }
+    const storage::Labels& labels() const override { return labels_; }
+    std::unique_ptr<storage::SampleIterator> Samples() const override { return nullptr; }
+    base::Status status() const override { return base::Status::IoError("disk on fire"); }
+    storage::Labels labels_;
+  };
+  std::unique_ptr<storage::SeriesSet> Select(const std::vector<storage::Matcher>&) override {
+    return std::make_unique<Set>();
+  }
+  base::Result<std::vector<std::string>> LabelNames(const std::vector<storage::Matcher>&) override {
+    return std::vector<std::string>{};
+  }
+  base::Result<std::vector<std::string>> LabelValues(
+      const std::string&, const std::vector<storage::Matcher>&) override {
+    return std::vector<std::string>{};
+  }
+  int64_t mint() const override { return 0; }
+  int64_t maxt() const override { return 0; }
+};
+
+TEST_F(EngineTest, StorageErrorsAreInternal) {
+  const QuerierFactory failing = [](int64_t, int64_t) {
+    return std::make_unique<FailingQuerier>();
+  };
+  for (const char* q : {"a", "rate(a[5m])"}) {
+    auto r = engine_.InstantQuery(failing, q, 0);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(ErrorTypeOf(r.status()), ErrorType::kInternal);
+    EXPECT_EQ(r.status().message(), "disk on fire");
+  }
+}
+
 TEST_F(EngineTest, DateFunctionsOutsideTheCalendar) {
   auto r = Instant("days_in_month(vector(1412e+85)) + year(vector(-1e300))", 0);
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -22,4 +22,7 @@ struct EvalError {
   throw EvalError{base::StatusCode::kFailedPrecondition, std::move(message)};
 }
 
+// Rethrows a failed storage read, keeping its code (storage errors map to "internal").
+void ThrowIfStorageError(const base::Status& status);
+
 }  // namespace tidemark::query

@@ -103,6 +103,14 @@ size_t PointCount(const Matrix& m) {
 
 void Evaluator::ReleaseSamples(const Matrix& m) { ReleaseSamples(PointCount(m)); }
 
+void ThrowIfStorageError(const base::Status& status) {
+  if (status.ok()) return;
+  const base::StatusCode code = status.code() == base::StatusCode::kInvalidArgument
+                                    ? base::StatusCode::kInternal
+                                    : status.code();
+  throw EvalError{code, status.message()};
+}
+
 int64_t Evaluator::RefTime(AtKind at, int64_t at_ms, int64_t ts) const {
   switch (at) {
     case AtKind::kTimestamp:
@@ -199,9 +207,7 @@ Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timest
     AcquireSamples(series.points.size());
     if (!series.points.empty()) out.push_back(std::move(series));
   }
-  if (!set->status().ok()) {
-    throw EvalError{base::StatusCode::kInternal, set->status().message()};
-  }
+  ThrowIfStorageError(set->status());
   return out;
 }
 
@@ -241,9 +247,7 @@ void Evaluator::ForEachRangeSeries(const Expr& arg, const Steps& s, RangeInput* 
     if (n > 0) fn(series);
     ReleaseSamples(n);
   }
-  if (!set->status().ok()) {
-    throw EvalError{base::StatusCode::kInternal, set->status().message()};
-  }
+  ThrowIfStorageError(set->status());
 }
 
 RangeInput Evaluator::LoadMatrixSelector(const Expr& ms, const Steps& s) {
