@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Query benchmark: loads the IoT fleet dataset (as ingest_vs_victoriametrics.sh does) into
+# Tidemark and VictoriaMetrics on loopback, flushes both, then runs the fleet dashboard queries
+# (query_latency.py) against each in the same run and prints median and p90 latencies with the
+# Tidemark/VictoriaMetrics ratio of medians.
+#
+# Env: DEVICES (1000), HOURS (24), RUNS (15), BENCH_DIR (build/bench), VM_FLAGS (extra flags for
+# VictoriaMetrics, e.g. -search.disableCache to compare engines without its result cache)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DEVICES=${DEVICES:-1000}
+HOURS=${HOURS:-24}
+RUNS=${RUNS:-15}
+WORK=${BENCH_DIR:-build/bench}
+mkdir -p "$WORK"
+
+bash scripts/setup.sh
+if ! command -v victoria-metrics >/dev/null; then
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq victoria-metrics >/dev/null
+  systemctl disable --now victoria-metrics >/dev/null 2>&1 || true
+fi
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DTIDEMARK_BUILD_TESTS=OFF \
+  -DTIDEMARK_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build/release --target tidemark >/dev/null
+
+DATA="$WORK/iot_fleet_${DEVICES}x${HOURS}h.lp"
+if [ ! -f "$DATA" ] || [ -n "$(find "$DATA" -mtime +20)" ]; then
+  python3 scripts/bench/iot_fleet.py "$DATA" --devices "$DEVICES" --hours "$HOURS"
+fi
+# The dataset's last timestamp, in seconds.
+END=$(tail -n 1 "$DATA" | awk '{print int($NF / 1000000000)}')
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { for _ in $(seq 1 300); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
+
+rm -rf "$WORK/vmq-data" "$WORK/tmq-data"
+VM_PORT=$(free_port)
+victoria-metrics -httpListenAddr="127.0.0.1:$VM_PORT" -storageDataPath="$WORK/vmq-data" \
+  -retentionPeriod=100y -loggerLevel=ERROR -search.latencyOffset=0s ${VM_FLAGS:-} \
+  >"$WORK/vmq.log" 2>&1 &
+VM_PID=$!
+TM_PORT=$(free_port)
+build/release/server/tidemark --listen "127.0.0.1:$TM_PORT" --data-dir "$WORK/tmq-data" \
+  --log-level warn >"$WORK/tmq.log" 2>&1 &
+TM_PID=$!
+trap 'kill $VM_PID $TM_PID 2>/dev/null || true' EXIT
+wait_http "http://127.0.0.1:$VM_PORT/health"
+wait_http "http://127.0.0.1:$TM_PORT/-/ready"
+
+python3 scripts/bench/load_lines.py "$DATA" "http://127.0.0.1:$VM_PORT/write" >/dev/null
+python3 scripts/bench/load_lines.py "$DATA" "http://127.0.0.1:$TM_PORT/write" >/dev/null
+curl -fsS -XPOST "http://127.0.0.1:$VM_PORT/internal/force_flush" >/dev/null
+curl -fsS -XPOST "http://127.0.0.1:$TM_PORT/internal/force_flush" >/dev/null
+sleep 2  # VictoriaMetrics makes flushed data searchable asynchronously
+
+vm=$(python3 scripts/bench/query_latency.py "http://127.0.0.1:$VM_PORT" "$END" --runs "$RUNS")
+tm=$(python3 scripts/bench/query_latency.py "http://127.0.0.1:$TM_PORT" "$END" --runs "$RUNS")
+python3 - "$tm" "$vm" <<'PY'
+import json, sys
+tm, vm = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f"{'query':28} {'tidemark ms':>12} {'p90':>8} {'victoria ms':>12} {'p90':>8} {'ratio':>6}  points tm/vm")
+for name in tm:
+    t, v = tm[name], vm[name]
+    print(f"{name:28} {t['median_ms']:12.2f} {t['p90_ms']:8.2f} {v['median_ms']:12.2f} "
+          f"{v['p90_ms']:8.2f} {t['median_ms'] / v['median_ms']:6.2f}  {t['points']}/{v['points']}")
+PY
