@@ -40,6 +40,10 @@ Matrix Evaluator::EvalRangeFunction(const Expr& e, const Steps& s) {
   std::vector<double> scalars(scalar_args.size());
   Matrix out;
   RangeInput in;
+  // Prometheus treats predict_linear as unsafe for @: its range argument is read at the @ time
+  // for the first step and the window then slides along with the steps (over the data loaded
+  // for the @ time only).
+  const bool sliding = e.func->name == "predict_linear";
   ForEachRangeSeries(*e.args[matrix_arg], s, &in, [&](Series& series) {
     CheckInterrupt();
     Series result{e.func->keeps_name ? series.metric : DropMetricName(series.metric), {}};
@@ -48,6 +52,10 @@ Matrix Evaluator::EvalRangeFunction(const Expr& e, const Steps& s) {
       const int64_t ts = s.At(i);
       int64_t start, end;
       WindowBounds(in, ts, &start, &end);
+      if (sliding && in.at != AtKind::kNone) {
+        start += ts - s.start;
+        end += ts - s.start;
+      }
       auto lo = std::lower_bound(pts.begin(), pts.end(), start,
                                  [](const Point& p, int64_t t) { return p.t < t; });
       auto hi =
