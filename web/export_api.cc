@@ -34,6 +34,41 @@ std::string SeriesLine(const storage::Labels& labels, storage::SampleIterator& s
   return line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
+// Walks the selected series one after another, handing out ~64 KiB of lines per call, so an
+// export of any size holds one series at a time in memory.
+class ExportStream {
+ public:
+  ExportStream(std::unique_ptr<storage::Querier> querier,
+               std::vector<std::vector<storage::Matcher>> sets)
+      : querier_(std::move(querier)), sets_(std::move(sets)) {}
+
+  StreamStep Next(std::string* chunk) {
+    constexpr size_t kChunkBytes = 64 << 10;
+    while (chunk->size() < kChunkBytes) {
+      if (!series_) {
+        if (next_set_ == sets_.size()) return StreamStep::kDone;
+        series_ = querier_->Select(sets_[next_set_++]);
+      }
+      if (!series_->Next()) {
+        if (!series_->status().ok()) return StreamStep::kFailed;
+        series_.reset();
+        continue;
+      }
+      // Only several match[] sets can select a series twice.
+      if (sets_.size() > 1 && !seen_.insert(series_->labels()).second) continue;
+      *chunk += SeriesLine(series_->labels(), *series_->Samples());
+    }
+    return StreamStep::kMore;
+  }
+
+ private:
+  std::unique_ptr<storage::Querier> querier_;
+  std::vector<std::vector<storage::Matcher>> sets_;
+  size_t next_set_ = 0;
+  std::unique_ptr<storage::SeriesSet> series_;
+  std::set<storage::Labels> seen_;
+};
+
 Response HandleExport(const Request& request, const QuerierFactory& queriers) {
   const Params params = request.FormParams();
   const std::vector<std::string> selectors = ParamValues(params, "match[]");
@@ -54,18 +89,10 @@ Response HandleExport(const Request& request, const QuerierFactory& queriers) {
     }
     *bound = *parsed;
   }
-  std::unique_ptr<storage::Querier> querier = queriers(mint, maxt);
-  std::set<storage::Labels> seen;
-  std::string body;
-  for (const auto& matchers : *sets) {
-    auto series = querier->Select(matchers);
-    while (series->Next()) {
-      if (!seen.insert(series->labels()).second) continue;
-      body += SeriesLine(series->labels(), *series->Samples());
-    }
-    if (!series->status().ok()) return ApiError("internal", series->status().message());
-  }
-  return Response::Text(200, std::move(body), "application/stream+json");
+  auto stream = std::make_shared<ExportStream>(queriers(mint, maxt), std::move(sets).value());
+  Response response = Response::Text(200, "", "application/stream+json");
+  response.stream = [stream](std::string* chunk) { return stream->Next(chunk); };
+  return response;
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // GET|POST /api/v1/export?match[]=<selector>&start=&end= — raw samples as JSON lines, one series
 // per line: {"metric":{...},"values":[...],"timestamps":[ms,...]} (the shape VictoriaMetrics
 // exports), for backups, migrations and checks. NaN and ±Inf values are written as the strings
-// "NaN", "+Inf", "-Inf". The body is built in memory, so very large exports should be split by
-// time range. Thread-safe.
+// "NaN", "+Inf", "-Inf". The body is streamed (chunked) one series at a time, so exports of any
+// size use little memory. Thread-safe.
 #pragma once
 
 #include <functional>

@@ -44,9 +44,21 @@ class ExportTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
+  // The whole body of a response, pulling a streamed one to its end.
+  static std::string Body(const Response& response) {
+    if (!response.stream) return response.body;
+    std::string body;
+    StreamStep step;
+    do {
+      step = response.stream(&body);
+    } while (step == StreamStep::kMore);
+    EXPECT_EQ(step, StreamStep::kDone);
+    return body;
+  }
+
   std::vector<nlohmann::json> Lines(const Response& response) {
     std::vector<nlohmann::json> lines;
-    std::istringstream in(response.body);
+    std::istringstream in(Body(response));
     for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
     return lines;
   }
@@ -61,6 +73,7 @@ TEST_F(ExportTest, ExportsSeriesAsJsonLines) {
   Response response = router_.Dispatch(Request::Make(Method::kGet, "/api/v1/export?match[]=temp"));
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_EQ(response.Header("Content-Type"), "application/stream+json");
+  EXPECT_TRUE(static_cast<bool>(response.stream)) << "exports must stream";
   auto lines = Lines(response);
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0]["metric"], (nlohmann::json{{"__name__", "temp"}, {"room", "a"}}));
@@ -82,6 +95,30 @@ TEST_F(ExportTest, SeveralSelectorsTimeRangeAndPostForm) {
   ASSERT_EQ(lines.size(), 2u) << "hum{room=a} must not be exported twice";
   EXPECT_EQ(lines[0]["metric"]["__name__"], "hum");
   EXPECT_EQ(lines[1]["timestamps"], (nlohmann::json{kNow - 1000, kNow}));
+}
+
+TEST_F(ExportTest, LargeExportsComeInManyChunks) {
+  storage::WriteBatch batch;
+  for (int s = 0; s < 300; ++s) {
+    const storage::Labels labels{{"__name__", "bulk"}, {"i", std::to_string(s)}};
+    for (int i = 0; i < 100; ++i) batch.Add(labels, kNow - 100'000 + i * 1000, s + i / 10.0);
+  }
+  ASSERT_TRUE(storage_->Append(batch).ok());
+  Response response = router_.Dispatch(Request::Make(Method::kGet, "/api/v1/export?match[]=bulk"));
+  ASSERT_TRUE(static_cast<bool>(response.stream));
+  int chunks = 0;
+  size_t total = 0;
+  StreamStep step;
+  do {
+    std::string chunk;
+    step = response.stream(&chunk);
+    EXPECT_LT(chunk.size(), 96u << 10) << "a chunk must stay near 64 KiB";
+    total += chunk.size();
+    ++chunks;
+  } while (step == StreamStep::kMore);
+  EXPECT_EQ(step, StreamStep::kDone);
+  EXPECT_GT(chunks, 3);
+  EXPECT_GT(total, 300u * 100 * 8);
 }
 
 TEST_F(ExportTest, BadParametersArePrometheusErrors) {

@@ -192,7 +192,63 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(ApiErrorWithStatus(status, error_type, message), /*keep_alive=*/false, 11, false);
   }
 
+  // Header first, then one chunk per producer call (each produced on the worker pool), then the
+  // last chunk.
+  void WriteStreamed(Response response, bool keep_alive, unsigned version) {
+    auto header = std::make_shared<http::response<http::empty_body>>();
+    header->result(static_cast<unsigned>(response.status));
+    header->version(version);
+    header->set(http::field::server, "Tidemark");
+    for (auto& [name, value] : response.headers) header->set(name, value);
+    header->keep_alive(keep_alive && !server_->draining());
+    header->chunked(true);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*header);
+    auto producer = std::make_shared<BodyStream>(std::move(response.stream));
+    const bool keep = header->keep_alive();
+    stream_.expires_after(std::chrono::milliseconds(server_->options().write_timeout_ms));
+    http::async_write_header(stream_, *serializer,
+                             [self = shared_from_this(), header, serializer, producer, keep](
+                                 beast::error_code ec, size_t) {
+                               if (ec) return self->OnWrite(ec, false);
+                               self->ProduceChunk(producer, keep);
+                             });
+  }
+
+  void ProduceChunk(std::shared_ptr<BodyStream> producer, bool keep_alive) {
+    net::post(server_->workers(), [self = shared_from_this(), producer, keep_alive] {
+      auto chunk = std::make_shared<std::string>();
+      const StreamStep step = (*producer)(chunk.get());
+      if (step == StreamStep::kFailed) {
+        // Closing without the last chunk tells the client the body is incomplete.
+        return net::post(self->stream_.get_executor(), [self] { self->Close(); });
+      }
+      const bool more = step == StreamStep::kMore;
+      net::post(self->stream_.get_executor(), [self, producer, chunk, more, keep_alive] {
+        self->WriteChunk(producer, chunk, more, keep_alive);
+      });
+    });
+  }
+
+  void WriteChunk(std::shared_ptr<BodyStream> producer, std::shared_ptr<std::string> chunk,
+                  bool more, bool keep_alive) {
+    stream_.expires_after(std::chrono::milliseconds(server_->options().write_timeout_ms));
+    if (chunk->empty()) {  // an empty chunk would read as the end of the body
+      if (more) return ProduceChunk(producer, keep_alive);
+      return net::async_write(stream_, http::make_chunk_last(),
+                              [self = shared_from_this(), keep_alive](
+                                  beast::error_code ec, size_t) { self->OnWrite(ec, keep_alive); });
+    }
+    net::async_write(stream_, http::make_chunk(net::buffer(*chunk)),
+                     [self = shared_from_this(), producer, chunk, more, keep_alive](
+                         beast::error_code ec, size_t) {
+                       if (ec) return self->OnWrite(ec, false);
+                       self->WriteChunk(producer, std::make_shared<std::string>(), more,
+                                        keep_alive);
+                     });
+  }
+
   void Write(Response response, bool keep_alive, unsigned version, bool head) {
+    if (response.stream && !head) return WriteStreamed(std::move(response), keep_alive, version);
     auto message = std::make_shared<http::response<http::string_body>>();
     message->result(static_cast<unsigned>(response.status));
     message->version(version);

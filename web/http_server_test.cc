@@ -22,6 +22,21 @@ class HttpServerTest : public ::testing::Test {
     router_.Add({Method::kGet, Method::kPost}, "/echo", "echo", [](const Request& r) {
       return Response::Text(200, std::string(MethodName(r.method)) + ":" + r.body);
     });
+    router_.Add({Method::kGet}, "/stream", "stream", [](const Request& r) {
+      Response response = Response::Text(200, "");
+      auto next = std::make_shared<int>(0);
+      const int pieces = std::stoi(std::string(r.QueryParam("n")));
+      response.stream = [next, pieces](std::string* chunk) {
+        if (*next == 3 && pieces == 99) return StreamStep::kFailed;
+        if (*next == 1) {
+          ++*next;  // an empty piece must not end the body
+        } else {
+          *chunk = "piece" + std::to_string((*next)++) + ";";
+        }
+        return *next < pieces ? StreamStep::kMore : StreamStep::kDone;
+      };
+      return response;
+    });
     router_.Add({Method::kGet}, "/slow", "slow", [this](const Request&) {
       slow_started_ = true;
       std::this_thread::sleep_for(std::chrono::milliseconds(600));
@@ -57,6 +72,30 @@ TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     EXPECT_EQ(reply->body, "POST:n" + std::to_string(i));
     EXPECT_EQ(reply->Header("access-control-allow-origin"), "*");
   }
+}
+
+TEST_F(HttpServerTest, StreamsChunkedBodiesAndKeepsTheConnection) {
+  StartServer();
+  Connection connection(port_);
+  ASSERT_TRUE(connection.SendRaw(BuildRequest("GET", "/stream?n=5")));
+  auto reply = connection.ReadReply();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_TRUE(reply->chunked);
+  EXPECT_EQ(reply->Header("content-type"), "text/plain; charset=utf-8");
+  EXPECT_EQ(reply->body, "piece0;piece2;piece3;piece4;");
+  EXPECT_EQ(connection.chunks_read(), 4u);
+  ASSERT_TRUE(connection.SendRaw(BuildRequest("GET", "/echo")));
+  auto next = connection.ReadReply();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body, "GET:");
+}
+
+TEST_F(HttpServerTest, FailedStreamClosesWithoutTheLastChunk) {
+  StartServer();
+  Connection connection(port_);
+  ASSERT_TRUE(connection.SendRaw(BuildRequest("GET", "/stream?n=99")));
+  EXPECT_FALSE(connection.ReadReply().has_value()) << "an incomplete body must not look complete";
+  EXPECT_TRUE(connection.WaitClosed(2000));
 }
 
 TEST_F(HttpServerTest, UnknownPathGetsJson404) {

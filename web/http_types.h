@@ -5,6 +5,7 @@
 // no shared state.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,10 +42,22 @@ struct Request {
   Params FormParams() const;
 };
 
+// What a body producer says after appending a piece: more follows, the body is complete, or it
+// failed part-way (the connection is then closed without the final chunk, so the client sees an
+// incomplete body rather than a short but valid one).
+enum class StreamStep { kMore, kDone, kFailed };
+
+// Produces a streamed body piece by piece by appending to `chunk`. Runs on a worker thread, one
+// call at a time.
+using BodyStream = std::function<StreamStep(std::string* chunk)>;
+
 struct Response {
   int status = 200;
   Params headers;  // names as they will be sent
   std::string body;
+  // When set, the body is sent with chunked transfer encoding from this producer instead of
+  // `body`, so large answers never sit in memory whole.
+  BodyStream stream;
 
   void SetHeader(std::string name, std::string value);
   std::string_view Header(std::string_view name) const;

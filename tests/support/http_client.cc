@@ -87,6 +87,11 @@ std::optional<HttpReply> Connection::ReadReply(bool head_response) {
     line_end = next;
   }
   buffer_.erase(0, header_end + 4);
+  if (!head_response && reply.Header("transfer-encoding") == "chunked") {
+    if (!ReadChunkedBody(&reply.body)) return std::nullopt;
+    reply.chunked = true;
+    return reply;
+  }
   const std::string length = reply.Header("content-length");
   const size_t body_size = length.empty() || head_response ? 0 : std::stoul(length);
   // Interim 1xx responses carry no body; the caller reads the final one next.
@@ -96,6 +101,24 @@ std::optional<HttpReply> Connection::ReadReply(bool head_response) {
   reply.body = buffer_.substr(0, body_size);
   buffer_.erase(0, body_size);
   return reply;
+}
+
+bool Connection::ReadChunkedBody(std::string* body) {
+  while (true) {
+    size_t line_end;
+    while ((line_end = buffer_.find("\r\n")) == std::string::npos) {
+      if (!Fill()) return false;
+    }
+    const size_t size = std::stoul(buffer_.substr(0, line_end), nullptr, 16);
+    buffer_.erase(0, line_end + 2);
+    while (buffer_.size() < size + 2) {
+      if (!Fill()) return false;
+    }
+    body->append(buffer_, 0, size);
+    buffer_.erase(0, size + 2);
+    if (size == 0) return true;
+    ++chunks_read_;
+  }
 }
 
 bool Connection::WaitClosed(int timeout_ms) {

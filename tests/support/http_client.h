@@ -14,6 +14,7 @@ struct HttpReply {
   int status = 0;
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
+  bool chunked = false;  // the body came with chunked transfer encoding
   std::string Header(const std::string& name) const;
 };
 
@@ -28,14 +29,18 @@ class Connection {
   bool connected() const { return fd_ >= 0; }
   // Writes raw bytes; false if the peer is gone.
   bool SendRaw(const std::string& bytes);
-  // Reads one response (Content-Length framed); nullopt on close or timeout. A response to HEAD
+  // Reads one response (Content-Length or chunked); nullopt on close or timeout. A response to HEAD
   // has a Content-Length but no body: pass `head_response` to read it.
   std::optional<HttpReply> ReadReply(bool head_response = false);
   // True once the server has closed the connection (read returns EOF or reset).
   bool WaitClosed(int timeout_ms);
+  // Chunks read so far on this connection (non-empty ones).
+  size_t chunks_read() const { return chunks_read_; }
 
  private:
   bool Fill();
+  bool ReadChunkedBody(std::string* body);
+  size_t chunks_read_ = 0;
   int fd_ = -1;
   int timeout_ms_;
   std::string buffer_;
