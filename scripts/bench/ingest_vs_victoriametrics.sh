@@ -14,28 +14,9 @@ HOURS=${HOURS:-24}
 WORKERS=${WORKERS:-4}
 LINES=${LINES_PER_REQUEST:-10000}
 WORK=${BENCH_DIR:-build/bench}
-mkdir -p "$WORK"
-
-bash scripts/setup.sh
-if ! command -v victoria-metrics >/dev/null; then
-  apt-get -o DPkg::Lock::Timeout=600 install -y -qq victoria-metrics >/dev/null
-  systemctl disable --now victoria-metrics >/dev/null 2>&1 || true
-fi
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DTIDEMARK_BUILD_TESTS=OFF \
-  -DTIDEMARK_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build build/release --target tidemark >/dev/null
-
-DATA="$WORK/iot_fleet_${DEVICES}x${HOURS}h.lp"
-# Samples end at generation time; regenerate well before the 30-day default retention bites.
-if [ ! -f "$DATA" ] || [ -n "$(find "$DATA" -mtime +20)" ]; then
-  echo "generating $DATA ..." >&2
-  python3 scripts/bench/iot_fleet.py "$DATA" --devices "$DEVICES" --hours "$HOURS"
-fi
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source scripts/bench/common.sh
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$1/stat"; }
 peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
-wait_http() { for _ in $(seq 1 300); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
 # run NAME PID WRITE_URL DATA_DIR FLUSH_URL -> prints "name samples_per_s cpu_per_M rss bytes_per_sample"
 measure() {

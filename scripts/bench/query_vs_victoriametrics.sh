@@ -12,26 +12,10 @@ DEVICES=${DEVICES:-1000}
 HOURS=${HOURS:-24}
 RUNS=${RUNS:-15}
 WORK=${BENCH_DIR:-build/bench}
-mkdir -p "$WORK"
-
-bash scripts/setup.sh
-if ! command -v victoria-metrics >/dev/null; then
-  apt-get -o DPkg::Lock::Timeout=600 install -y -qq victoria-metrics >/dev/null
-  systemctl disable --now victoria-metrics >/dev/null 2>&1 || true
-fi
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DTIDEMARK_BUILD_TESTS=OFF \
-  -DTIDEMARK_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build build/release --target tidemark >/dev/null
-
-DATA="$WORK/iot_fleet_${DEVICES}x${HOURS}h.lp"
-if [ ! -f "$DATA" ] || [ -n "$(find "$DATA" -mtime +20)" ]; then
-  python3 scripts/bench/iot_fleet.py "$DATA" --devices "$DEVICES" --hours "$HOURS"
-fi
+source scripts/bench/common.sh
 # The dataset's last timestamp, in seconds.
 END=$(tail -n 1 "$DATA" | awk '{print int($NF / 1000000000)}')
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_http() { for _ in $(seq 1 300); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
 
 rm -rf "$WORK/vmq-data" "$WORK/tmq-data"
 VM_PORT=$(free_port)

@@ -57,6 +57,33 @@ class SeriesResolver {
                             const std::vector<std::string_view>& fields, storage::SeriesRef* refs);
 };
 
+// Calls `fn(line_number, line)` for every line of a line-oriented payload (line protocol,
+// Prometheus text) that carries data: a trailing '\r' and leading blanks are removed, blank lines
+// and '#' comments skipped, and lines longer than limits.max_line_bytes rejected into `out`.
+// Line numbers are 1-based. A template so the per-line call inlines on the ingest hot path.
+template <typename LineFn>
+void ForEachDataLine(std::string_view payload, const DecodeLimits& limits, DecodeOutput* out,
+                     LineFn&& fn) {
+  size_t line_number = 0;
+  size_t start = 0;
+  while (start < payload.size()) {
+    size_t end = payload.find('\n', start);
+    if (end == std::string_view::npos) end = payload.size();
+    std::string_view line = payload.substr(start, end - start);
+    start = end + 1;
+    ++line_number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (line.empty() || line.front() == '#') continue;
+    if (line.size() > limits.max_line_bytes) {
+      out->Reject(line_number, "line_too_long",
+                  "line is longer than " + std::to_string(limits.max_line_bytes) + " bytes", line);
+      continue;
+    }
+    fn(line_number, line);
+  }
+}
+
 // Prometheus-compatible names: a metric name keeps [a-zA-Z0-9_:], a label name [a-zA-Z0-9_];
 // any other character becomes '_', and a leading digit gets a '_' prefix.
 std::string SanitizeMetricName(std::string_view name);

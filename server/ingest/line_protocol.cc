@@ -342,36 +342,21 @@ std::optional<Precision> ParsePrecision(std::string_view text) {
 
 void DecodeLineProtocol(std::string_view payload, Precision precision, int64_t now_ms,
                         const DecodeLimits& limits, DecodeOutput* out, SeriesResolver* resolver) {
-  size_t line_number = 0;
-  size_t start = 0;
-  while (start < payload.size()) {
-    size_t end = payload.find('\n', start);
-    if (end == std::string_view::npos) end = payload.size();
-    std::string_view line = payload.substr(start, end - start);
-    start = end + 1;
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    if (line.empty() || line.front() == '#') continue;
-    if (line.size() > limits.max_line_bytes) {
-      out->Reject(line_number, "line_too_long",
-                  "line is longer than " + std::to_string(limits.max_line_bytes) + " bytes", line);
-      continue;
-    }
-    if (resolver != nullptr && TryKnownSeries(line, precision, now_ms, resolver, out)) continue;
+  ForEachDataLine(payload, limits, out, [&](size_t line_number, std::string_view line) {
+    if (resolver != nullptr && TryKnownSeries(line, precision, now_ms, resolver, out)) return;
     ParsedLine parsed;
     LineError error;
     if (!LineParser(line).Parse(&parsed, &error)) {
       out->Reject(line_number, error.reason, error.message, line);
-      continue;
+      return;
     }
     int64_t t = now_ms;
     if (parsed.timestamp && !ToMillis(*parsed.timestamp, precision, &t)) {
       out->Reject(line_number, "invalid_timestamp", "timestamp out of range", line);
-      continue;
+      return;
     }
     EmitLine(parsed, t, line_number, line, limits, resolver, out);
-  }
+  });
 }
 
 }  // namespace tidemark::server::ingest

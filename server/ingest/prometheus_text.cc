@@ -170,37 +170,22 @@ bool ParsePrometheusValue(std::string_view text, double* value) {
 
 void DecodePrometheusText(std::string_view payload, int64_t now_ms, const DecodeLimits& limits,
                           DecodeOutput* out) {
-  size_t line_number = 0;
-  size_t start = 0;
-  while (start < payload.size()) {
-    size_t end = payload.find('\n', start);
-    if (end == std::string_view::npos) end = payload.size();
-    std::string_view line = payload.substr(start, end - start);
-    start = end + 1;
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
-    if (line.empty() || line.front() == '#') continue;
-    if (line.size() > limits.max_line_bytes) {
-      out->Reject(line_number, "line_too_long",
-                  "line is longer than " + std::to_string(limits.max_line_bytes) + " bytes", line);
-      continue;
-    }
+  ForEachDataLine(payload, limits, out, [&](size_t line_number, std::string_view line) {
     std::vector<storage::Label> labels;
     double value = 0;
     std::optional<int64_t> timestamp;
     SeriesProblem error;
     if (!SampleLineParser(line).Parse(&labels, &value, &timestamp, &error)) {
       out->Reject(line_number, error.reason, error.message, line);
-      continue;
+      return;
     }
     storage::Labels series(std::move(labels));
     if (SeriesProblem problem = CheckSeries(series, limits); !problem.ok()) {
       out->Reject(line_number, problem.reason, problem.message, line);
-      continue;
+      return;
     }
     out->batch.Add(series, timestamp.value_or(now_ms), value);
-  }
+  });
 }
 
 }  // namespace tidemark::server::ingest
