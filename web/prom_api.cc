@@ -5,6 +5,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "query/parser.h"
+#include "query/printer.h"
 #include "storage/base/units.h"
 #include "web/api_params.h"
 #include "web/api_response.h"
@@ -122,6 +124,12 @@ Response HandleQueryRange(const Request& request, const PrometheusApiDeps& deps)
   return ApiSuccess(ResultJson(*value));
 }
 
+Response HandleFormatQuery(const Request& request) {
+  auto expr = query::ParseExpr(ParamValue(request.FormParams(), "query"));
+  if (!expr.ok()) return InvalidParam("query", expr.status());
+  return ApiSuccess(query::FormatExpr(**expr));
+}
+
 }  // namespace
 
 base::Result<int64_t> ParseDurationParam(std::string_view text) {
@@ -146,6 +154,7 @@ void RegisterPrometheusApi(Router& router, PrometheusApiDeps deps) {
              [deps](const Request& r) { return HandleQuery(r, deps); });
   router.Add(get_post, "/api/v1/query_range", "query_range",
              [deps](const Request& r) { return HandleQueryRange(r, deps); });
+  router.Add(get_post, "/api/v1/format_query", "format_query", HandleFormatQuery);
   RegisterPrometheusMetadataApi(router, deps);
 }
 

@@ -2,6 +2,7 @@
 // promtool call it:
 //   /api/v1/query, /api/v1/query_range             (GET and POST form)
 //   /api/v1/series, /api/v1/labels, /api/v1/label/<name>/values
+//   /api/v1/format_query (the query as Prometheus prints it)
 //   /api/v1/metadata (empty: no metric metadata is stored), /api/v1/query_exemplars (empty)
 // Parameters come from the URL and a form body, merged; times are float seconds or RFC 3339;
 // steps and timeouts are durations or float seconds. Envelopes, error types, messages and status

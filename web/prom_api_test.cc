@@ -136,6 +136,16 @@ TEST_F(PrometheusApiTest, SeriesLabelsAndValues) {
   EXPECT_EQ(limited["warnings"], (json{"results truncated due to limit"}));
 }
 
+TEST_F(PrometheusApiTest, FormatQueryAsInTheFixture) {
+  Response response =
+      PostForm("/api/v1/format_query", "query=sum%28rate%28foo%5B5m%5D%29%29by%28job%29");
+  ASSERT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, R"js({"data":"sum by (job) (rate(foo[5m]))","status":"success"})js");
+  Response bad = Get("/api/v1/format_query?query=sum(");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(Body(bad)["error"].get<std::string>().rfind("invalid parameter \"query\": 1:", 0), 0u);
+}
+
 TEST_F(PrometheusApiTest, MetadataAndExemplarsAnswerEmpty) {
   EXPECT_EQ(Get("/api/v1/metadata").body, R"({"data":{},"status":"success"})");
   EXPECT_EQ(Get("/api/v1/query_exemplars?query=up&start=1&end=2").body,
