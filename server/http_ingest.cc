@@ -22,6 +22,17 @@ using web::Response;
 // Prometheus' API envelope.
 enum class Dialect { kInflux1, kInflux2, kPrometheus };
 
+// A header value derived from client input: short, and without control characters (which could
+// end the header and inject others).
+std::string HeaderSafe(std::string_view text) {
+  constexpr size_t kMaxBytes = 256;
+  std::string out(text.substr(0, kMaxBytes));
+  for (char& c : out) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  return out;
+}
+
 Response ErrorResponse(Dialect dialect, int status, const std::string& message) {
   if (dialect == Dialect::kPrometheus) {
     return web::ApiErrorWithStatus(status, status >= 500 ? "unavailable" : "bad_data", message);
@@ -34,7 +45,7 @@ Response ErrorResponse(Dialect dialect, int status, const std::string& message) 
   }
   Response response =
       Response::Json(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  if (dialect != Dialect::kPrometheus) response.SetHeader("X-Influxdb-Error", message);
+  if (dialect != Dialect::kPrometheus) response.SetHeader("X-Influxdb-Error", HeaderSafe(message));
   return response;
 }
 
@@ -72,8 +83,8 @@ std::string PartialWriteMessage(const ingest::DecodeOutput& decoded,
     message += "unable to parse '" + r.raw + "': " + r.message + " (line " +
                std::to_string(r.position) + ")";
   }
-  if (decoded.rejected.size() > kShown) {
-    message += "; and " + std::to_string(decoded.rejected.size() - kShown) + " more bad lines";
+  if (decoded.rejected_total > kShown) {
+    message += "; and " + std::to_string(decoded.rejected_total - kShown) + " more bad lines";
   }
   const uint64_t outside = report.rejected_too_old + report.rejected_too_new;
   if (outside > 0) {
@@ -86,7 +97,7 @@ std::string PartialWriteMessage(const ingest::DecodeOutput& decoded,
                " points of new series beyond the series limit";
   }
   message +=
-      " dropped=" + std::to_string(decoded.rejected.size() + outside +
+      " dropped=" + std::to_string(decoded.rejected_total + outside +
                                    report.rejected_invalid_labels + report.rejected_series_limit);
   return message;
 }
@@ -97,6 +108,12 @@ void KeepDeadLetters(const HttpIngestDeps& deps, const std::string& origin, int6
                      const ingest::DecodeOutput& decoded, const storage::AppendReport& report) {
   if (deps.dead_letters == nullptr) return;
   std::vector<ingest::Rejected> rejected = decoded.rejected;
+  if (decoded.rejected_total > decoded.rejected.size()) {
+    rejected.push_back({0, "more_rejected",
+                        std::to_string(decoded.rejected_total - decoded.rejected.size()) +
+                            " more rejected lines not kept individually",
+                        ""});
+  }
   const uint64_t outside = report.rejected_too_old + report.rejected_too_new;
   if (outside > 0) {
     rejected.push_back({0, "outside_time_window",
@@ -140,7 +157,7 @@ Response HandleWrite(const Request& request, const HttpIngestDeps& deps, Dialect
     }
   }
   KeepDeadLetters(deps, request.path, now, decoded, report);
-  if (decoded.rejected.empty() && report.rejected_too_old == 0 && report.rejected_too_new == 0 &&
+  if (decoded.rejected_total == 0 && report.rejected_too_old == 0 && report.rejected_too_new == 0 &&
       report.rejected_invalid_labels == 0 && report.rejected_series_limit == 0) {
     return Response::Empty(204);
   }

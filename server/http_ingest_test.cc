@@ -117,6 +117,31 @@ TEST_F(HttpIngestTest, PartialWriteStoresGoodLinesAndNamesBadOnes) {
             400);
 }
 
+TEST_F(HttpIngestTest, AFloodOfBadLinesCostsBoundedMemory) {
+  std::string body = "good v=1 1700000000000\n";
+  for (int i = 0; i < 50'000; ++i) body += "bad\n";
+  Response response = Post("/write?precision=ms", body);
+  ASSERT_EQ(response.status, 400);
+  const std::string error = nlohmann::json::parse(response.body)["error"];
+  EXPECT_NE(error.find("and 49997 more bad lines dropped=50000"), std::string::npos) << error;
+  EXPECT_LE(response.Header("X-Influxdb-Error").size(), 256u);
+  auto letters = dead_letters_->List(1000);
+  EXPECT_EQ(letters.size(), ingest::kMaxRejectedKept + 1);
+  EXPECT_EQ(letters.front().reason, "more_rejected");
+  EXPECT_EQ(Stored().at("good_v{}").size(), 1u);
+}
+
+TEST_F(HttpIngestTest, ErrorHeaderIsShortAndCannotInjectHeaders) {
+  const std::string key(30'000, 'k');
+  Response response = Post("/write", "m," + key + " v=1\nm," + key + " v=1\n");
+  ASSERT_EQ(response.status, 400);
+  EXPECT_LE(response.Header("X-Influxdb-Error").size(), 256u);
+  EXPECT_LT(response.body.size(), 2000u) << "quoted keys must be cut";
+  Response injected = Post("/write?precision=%0D%0ASet-Cookie:%20a=1", "m v=1");
+  ASSERT_EQ(injected.status, 400);
+  EXPECT_EQ(injected.Header("X-Influxdb-Error").find_first_of("\r\n"), std::string::npos);
+}
+
 TEST_F(HttpIngestTest, SamplesOutsideRetentionAreReportedAsDropped) {
   Response response = Post("/write?precision=ms", "m v=1 1700000000000\nm v=2 1000\n");
   ASSERT_EQ(response.status, 400);

@@ -13,6 +13,12 @@ base::Result<int64_t> ParseTime(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
   if (!text.empty() && ec == std::errc() && end == text.data() + text.size() &&
       std::isfinite(seconds)) {
+    // Within ±2^62 ms (about 146 million years), so differences of two times cannot overflow.
+    constexpr double kLimitSeconds = 4.611686018427388e15;
+    if (std::fabs(seconds) > kLimitSeconds) {
+      return base::Status::InvalidArgument("cannot parse \"" + std::string(text) +
+                                           "\" to a valid timestamp: out of range");
+    }
     return static_cast<int64_t>(std::llround(seconds * 1000.0));
   }
   auto parsed = base::ParseRfc3339(text);

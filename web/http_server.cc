@@ -69,6 +69,7 @@ class HttpServer::Impl {
   // pending; released when shutdown has drained every connection.
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_guard_;
   tcp::acceptor acceptor_;
+  net::steady_timer accept_backoff_{acceptor_.get_executor()};
   net::thread_pool workers_;
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
@@ -192,63 +193,86 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(ApiErrorWithStatus(status, error_type, message), /*keep_alive=*/false, 11, false);
   }
 
-  // Header first, then one chunk per producer call (each produced on the worker pool), then the
-  // last chunk.
-  void WriteStreamed(Response response, bool keep_alive, unsigned version) {
+  // Header first, then one piece per producer call (each produced on the worker pool), then the
+  // end of the body. HTTP/1.1 gets chunked framing; HTTP/1.0 has no chunked encoding, so the
+  // pieces go unframed and closing the connection ends the body. HEAD gets the header alone.
+  void WriteStreamed(Response response, bool keep_alive, unsigned version, bool head) {
+    const bool framed = version >= 11;
     auto header = std::make_shared<http::response<http::empty_body>>();
     header->result(static_cast<unsigned>(response.status));
     header->version(version);
     header->set(http::field::server, "Tidemark");
     for (auto& [name, value] : response.headers) header->set(name, value);
-    header->keep_alive(keep_alive && !server_->draining());
-    header->chunked(true);
+    header->keep_alive(framed && keep_alive && !server_->draining());
+    if (framed) header->chunked(true);
     auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*header);
     auto producer = std::make_shared<BodyStream>(std::move(response.stream));
     const bool keep = header->keep_alive();
     stream_.expires_after(std::chrono::milliseconds(server_->options().write_timeout_ms));
     http::async_write_header(stream_, *serializer,
-                             [self = shared_from_this(), header, serializer, producer, keep](
-                                 beast::error_code ec, size_t) {
-                               if (ec) return self->OnWrite(ec, false);
-                               self->ProduceChunk(producer, keep);
+                             [self = shared_from_this(), header, serializer, producer, keep, framed,
+                              head](beast::error_code ec, size_t) {
+                               if (ec || head) return self->OnWrite(ec, keep);
+                               self->ProduceChunk(producer, keep, framed);
                              });
   }
 
-  void ProduceChunk(std::shared_ptr<BodyStream> producer, bool keep_alive) {
-    net::post(server_->workers(), [self = shared_from_this(), producer, keep_alive] {
+  void ProduceChunk(std::shared_ptr<BodyStream> producer, bool keep_alive, bool framed) {
+    net::post(server_->workers(), [self = shared_from_this(), producer, keep_alive, framed] {
       auto chunk = std::make_shared<std::string>();
       const StreamStep step = (*producer)(chunk.get());
       if (step == StreamStep::kFailed) {
-        // Closing without the last chunk tells the client the body is incomplete.
+        // Closing without the end of the body tells the client the body is incomplete.
         return net::post(self->stream_.get_executor(), [self] { self->Close(); });
       }
       const bool more = step == StreamStep::kMore;
-      net::post(self->stream_.get_executor(), [self, producer, chunk, more, keep_alive] {
-        self->WriteChunk(producer, chunk, more, keep_alive);
+      net::post(self->stream_.get_executor(), [self, producer, chunk, more, keep_alive, framed] {
+        self->WriteChunk(producer, chunk, more, keep_alive, framed);
       });
     });
   }
 
   void WriteChunk(std::shared_ptr<BodyStream> producer, std::shared_ptr<std::string> chunk,
-                  bool more, bool keep_alive) {
+                  bool more, bool keep_alive, bool framed) {
     stream_.expires_after(std::chrono::milliseconds(server_->options().write_timeout_ms));
-    if (chunk->empty()) {  // an empty chunk would read as the end of the body
-      if (more) return ProduceChunk(producer, keep_alive);
-      return net::async_write(stream_, http::make_chunk_last(),
-                              [self = shared_from_this(), keep_alive](
-                                  beast::error_code ec, size_t) { self->OnWrite(ec, keep_alive); });
+    auto after = [self = shared_from_this(), producer, more, keep_alive, framed](
+                     beast::error_code ec, size_t) {
+      if (ec) return self->OnWrite(ec, false);
+      if (more) return self->ProduceChunk(producer, keep_alive, framed);
+      self->EndStream(keep_alive, framed);
+    };
+    if (chunk->empty()) return after({}, 0);  // an empty chunk would read as the end of the body
+    if (framed) {
+      net::async_write(stream_, http::make_chunk(net::buffer(*chunk)),
+                       [chunk, after](beast::error_code ec, size_t n) { after(ec, n); });
+    } else {
+      net::async_write(stream_, net::buffer(*chunk),
+                       [chunk, after](beast::error_code ec, size_t n) { after(ec, n); });
     }
-    net::async_write(stream_, http::make_chunk(net::buffer(*chunk)),
-                     [self = shared_from_this(), producer, chunk, more, keep_alive](
-                         beast::error_code ec, size_t) {
-                       if (ec) return self->OnWrite(ec, false);
-                       self->WriteChunk(producer, std::make_shared<std::string>(), more,
-                                        keep_alive);
+  }
+
+  void EndStream(bool keep_alive, bool framed) {
+    if (!framed) return OnWrite({}, false);  // closing the connection ends an HTTP/1.0 body
+    net::async_write(stream_, http::make_chunk_last(),
+                     [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                       self->OnWrite(ec, keep_alive);
                      });
   }
 
+  // Beast refuses some header values (e.g. over 64 KiB) by throwing; nothing may escape an Asio
+  // handler, so such a response is replaced by a plain 500.
   void Write(Response response, bool keep_alive, unsigned version, bool head) {
-    if (response.stream && !head) return WriteStreamed(std::move(response), keep_alive, version);
+    try {
+      WriteUnchecked(std::move(response), keep_alive, version, head);
+    } catch (const std::exception& e) {
+      TM_LOG(kError) << "cannot send response to " << remote_ << ": " << e.what();
+      WriteUnchecked(ApiErrorWithStatus(500, "internal", "response could not be encoded"),
+                     /*keep_alive=*/false, version, head);
+    }
+  }
+
+  void WriteUnchecked(Response response, bool keep_alive, unsigned version, bool head) {
+    if (response.stream) return WriteStreamed(std::move(response), keep_alive, version, head);
     auto message = std::make_shared<http::response<http::string_body>>();
     message->result(static_cast<unsigned>(response.status));
     message->version(version);
@@ -340,7 +364,13 @@ void HttpServer::Impl::Accept() {
       Register(session);
       session->Start();
     } else {
+      // Typically out of file descriptors: wait a moment instead of spinning on the error.
       TM_LOG(kWarn) << "accept failed: " << ec.message();
+      accept_backoff_.expires_after(std::chrono::milliseconds(100));
+      accept_backoff_.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && acceptor_.is_open()) Accept();
+      });
+      return;
     }
     Accept();
   });
@@ -353,10 +383,9 @@ void HttpServer::Impl::Register(const std::shared_ptr<Session>& session) {
 
 void HttpServer::Impl::Unregister(Session* session) {
   std::lock_guard<std::mutex> lock(sessions_mu_);
-  sessions_.remove_if([session](const std::weak_ptr<Session>& weak) {
-    auto locked = weak.lock();
-    return !locked || locked.get() == session;
-  });
+  // The session being destroyed is already expired. Never lock() here: owning another session,
+  // even briefly, could make its destructor run inside this lock and re-enter it.
+  sessions_.remove_if([](const std::weak_ptr<Session>& weak) { return weak.expired(); });
   sessions_cv_.notify_all();
 }
 
@@ -367,6 +396,7 @@ void HttpServer::Impl::Shutdown() {
   net::dispatch(acceptor_.get_executor(), [this] {
     beast::error_code ignored;
     acceptor_.close(ignored);
+    accept_backoff_.cancel();
   });
   std::vector<std::shared_ptr<Session>> open;
   {

@@ -90,6 +90,45 @@ TEST_F(HttpServerTest, StreamsChunkedBodiesAndKeepsTheConnection) {
   EXPECT_EQ(next->body, "GET:");
 }
 
+TEST_F(HttpServerTest, StreamToHttp10IsUnframedAndEndsWithClose) {
+  StartServer();
+  Connection connection(port_);
+  ASSERT_TRUE(connection.SendRaw("GET /stream?n=3 HTTP/1.0\r\n\r\n"));
+  auto reply = connection.ReadReply();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_FALSE(reply->chunked);
+  EXPECT_EQ(reply->Header("transfer-encoding"), "");
+  EXPECT_EQ(reply->body, "piece0;piece2;");
+}
+
+TEST_F(HttpServerTest, HeadOfStreamedRouteHasGetsHeadersAndNoBody) {
+  StartServer();
+  Connection connection(port_);
+  ASSERT_TRUE(connection.SendRaw(BuildRequest("HEAD", "/stream?n=3")));
+  auto head = connection.ReadReply(/*head_response=*/true);
+  ASSERT_TRUE(head.has_value());
+  EXPECT_EQ(head->Header("transfer-encoding"), "chunked");
+  ASSERT_TRUE(connection.SendRaw(BuildRequest("GET", "/echo")));
+  auto next = connection.ReadReply();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->body, "GET:") << "no body bytes may follow a HEAD answer";
+}
+
+TEST_F(HttpServerTest, HeaderValueBeastRefusesBecomesA500) {
+  router_.Add({Method::kGet}, "/huge-header", "huge_header", [](const Request&) {
+    Response response = Response::Text(200, "ok");
+    response.SetHeader("X-Huge", std::string(70'000, 'h'));
+    return response;
+  });
+  StartServer();
+  auto reply = Fetch(port_, "GET", "/huge-header");
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->status, 500);
+  auto alive = Fetch(port_, "GET", "/echo");
+  ASSERT_TRUE(alive.has_value()) << "the server must survive";
+  EXPECT_EQ(alive->status, 200);
+}
+
 TEST_F(HttpServerTest, FailedStreamClosesWithoutTheLastChunk) {
   StartServer();
   Connection connection(port_);

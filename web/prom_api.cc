@@ -110,7 +110,9 @@ Response HandleQueryRange(const Request& request, const PrometheusApiDeps& deps)
                                     "zero or negative query resolution step widths are not "
                                     "accepted. Try a positive integer"));
   }
-  if ((*end - *start) / *step > deps.engine.max_points_per_series) {
+  int64_t span = 0;
+  if (__builtin_sub_overflow(*end, *start, &span) ||
+      span / *step > deps.engine.max_points_per_series) {
     return ApiError("bad_data",
                     "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing "
                     "the query resolution (?step=XX)");

@@ -115,6 +115,12 @@ TEST_F(PrometheusApiTest, ParameterErrorsMatchPrometheus) {
             "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the "
             "query resolution (?step=XX)");
   EXPECT_EQ(error("/api/v1/query?query=sum(up"), "1:7: parse error: unclosed left parenthesis");
+  EXPECT_EQ(
+      error("/api/v1/query_range?query=up&start=-9e15&end=9e15&step=1"),
+      "invalid parameter \"start\": cannot parse \"-9e15\" to a valid timestamp: out of range");
+  EXPECT_EQ(error("/api/v1/query_range?query=up&start=-4e15&end=4e15&step=1"),
+            "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the "
+            "query resolution (?step=XX)");
   EXPECT_EQ(Body(Get("/api/v1/query?query=up&time=soon"))["errorType"], "bad_data");
   EXPECT_EQ(error("/api/v1/series?match[]=%7Bjob%3D%22%22%7D"),
             "match[] must contain at least one non-empty matcher");

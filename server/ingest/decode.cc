@@ -21,8 +21,16 @@ std::string Sanitize(std::string_view name, bool allow_colon) {
 
 void DecodeOutput::Reject(size_t position, std::string reason, std::string message,
                           std::string_view raw) {
+  ++rejected_total;
+  if (rejected.size() >= kMaxRejectedKept) return;
   rejected.push_back(
       {position, std::move(reason), std::move(message), std::string(raw.substr(0, kMaxRawBytes))});
+}
+
+std::string QuoteKey(std::string_view key) {
+  constexpr size_t kShown = 64;
+  if (key.size() <= kShown) return "\"" + std::string(key) + "\"";
+  return "\"" + std::string(key.substr(0, kShown)) + "...\"";
 }
 
 bool SeriesResolver::LookupFields(std::string_view series_key,

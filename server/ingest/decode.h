@@ -24,13 +24,21 @@ struct Rejected {
 
 inline constexpr size_t kMaxRawBytes = 512;
 
+// Rejections kept in detail per payload; later ones are only counted, so a body of nothing but
+// bad lines costs a bounded amount of memory.
+inline constexpr size_t kMaxRejectedKept = 100;
+
 struct DecodeOutput {
   storage::WriteBatch batch;
-  std::vector<Rejected> rejected;
+  std::vector<Rejected> rejected;    // the first kMaxRejectedKept rejections
+  size_t rejected_total = 0;         // every rejection, kept or not
   size_t skipped_string_fields = 0;  // line-protocol string fields, which carry no sample
 
   void Reject(size_t position, std::string reason, std::string message, std::string_view raw);
 };
+
+// A key quoted in a message, cut so that messages stay short whatever the client sent.
+std::string QuoteKey(std::string_view key);
 
 // Limits every decoder enforces per series it emits.
 struct DecodeLimits {

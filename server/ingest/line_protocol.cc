@@ -101,13 +101,13 @@ bool LineParser::ParseTags(ParsedLine* out, LineError* error) {
     ++pos_;
     std::string key = Token("=, ", ",= \\");
     if (AtEnd() || Peek() != '=' || key.empty()) {
-      *error = {"invalid_tag", "tag without key=value near \"" + key + "\""};
+      *error = {"invalid_tag", "tag without key=value near " + QuoteKey(key)};
       return false;
     }
     ++pos_;
     std::string value = Token(", ", ",= \\");
     if (value.empty()) {
-      *error = {"invalid_tag", "tag \"" + key + "\" has an empty value"};
+      *error = {"invalid_tag", "tag " + QuoteKey(key) + " has an empty value"};
       return false;
     }
     out->tags.push_back({SanitizeLabelName(key), std::move(value)});
@@ -120,14 +120,14 @@ bool LineParser::ParseFields(ParsedLine* out, LineError* error) {
     std::string key = Token("=, ", ",= \\");
     if (AtEnd() || Peek() != '=' || key.empty()) {
       *error = {"invalid_field",
-                key.empty() ? "missing field" : "field \"" + key + "\" has no value"};
+                key.empty() ? "missing field" : "field " + QuoteKey(key) + " has no value"};
       return false;
     }
     ++pos_;
     if (!ParseFieldValue(key, out, error)) return false;
     if (AtEnd() || Peek() == ' ') return true;
     if (Peek() != ',') {
-      *error = {"invalid_field", "unexpected character after field \"" + key + "\""};
+      *error = {"invalid_field", "unexpected character after field " + QuoteKey(key)};
       return false;
     }
     ++pos_;
@@ -171,7 +171,7 @@ bool LineParser::ParseFieldValue(const std::string& key, ParsedLine* out, LineEr
     ++pos_;
     Token("\"", "\"\\");
     if (AtEnd()) {
-      *error = {"invalid_field_value", "unterminated string in field \"" + key + "\""};
+      *error = {"invalid_field_value", "unterminated string in field " + QuoteKey(key)};
       return false;
     }
     ++pos_;  // closing quote
@@ -191,7 +191,7 @@ bool LineParser::ParseFieldValue(const std::string& key, ParsedLine* out, LineEr
     ok = ParseNumber(text, &value) || ParseBool(text, &value);
   }
   if (!ok) {
-    *error = {"invalid_field_value", "field \"" + key + "\" has an invalid value \"" +
+    *error = {"invalid_field_value", "field " + QuoteKey(key) + " has an invalid value \"" +
                                          std::string(text.substr(0, 64)) + "\""};
     return false;
   }

@@ -93,6 +93,15 @@ std::optional<HttpReply> Connection::ReadReply(bool head_response) {
     return reply;
   }
   const std::string length = reply.Header("content-length");
+  if (length.empty() && !head_response && reply.status >= 200 && reply.status != 204 &&
+      reply.status != 304) {
+    // No length and no chunking (an HTTP/1.0 reply): the body runs until the server closes.
+    while (Fill()) {
+    }
+    reply.body = std::move(buffer_);
+    buffer_.clear();
+    return reply;
+  }
   const size_t body_size = length.empty() || head_response ? 0 : std::stoul(length);
   // Interim 1xx responses carry no body; the caller reads the final one next.
   while (buffer_.size() < body_size) {
