@@ -325,4 +325,19 @@ base::Result<ExprPtr> ParseExpr(std::string_view input) {
   }
 }
 
+base::Result<std::vector<storage::Matcher>> ParseMetricSelector(std::string_view input) {
+  try {
+    parser_internal::Parser parser(Lex(input));
+    parser.AllowEmptySelectors();
+    ExprPtr expr = parser.ParseAll();
+    if (expr->kind != NodeKind::kVectorSelector || expr->has_offset || expr->at != AtKind::kNone) {
+      return base::Status::InvalidArgument(Position(input, expr->pos) +
+                                           ": parse error: expected a series selector");
+    }
+    return std::move(expr->matchers);
+  } catch (const parser_internal::ParseError& e) {
+    return base::Status::InvalidArgument(Position(input, e.pos) + ": parse error: " + e.message);
+  }
+}
+
 }  // namespace tidemark::query

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "query/ast.h"
 #include "storage/base/status.h"
@@ -23,5 +24,11 @@ inline constexpr int64_t kMaxQueryTimeMs = int64_t{1} << 61;
 
 // Parses and type-checks `input`. InvalidArgument with the positioned message on any error.
 base::Result<ExprPtr> ParseExpr(std::string_view input);
+
+// Parses a series selector as the HTTP API's match[] takes it (`up{job="api"}`, `{__name__=~"x"}`):
+// the matchers, including the metric name as a __name__ matcher. Unlike ParseExpr it accepts
+// selectors made only of empty matchers, and rejects anything but a plain selector (no offset,
+// @, range or function).
+base::Result<std::vector<storage::Matcher>> ParseMetricSelector(std::string_view input);
 
 }  // namespace tidemark::query

@@ -139,6 +139,9 @@ inline int64_t PositiveDuration(const Token& t) {
 class Parser {
  public:
   explicit Parser(std::vector<Token> tokens) : toks_(std::move(tokens)) {}
+  // Accept selectors whose matchers all match the empty string (`{job=""}`): the HTTP API
+  // checks that itself, with its own message.
+  void AllowEmptySelectors() { allow_empty_selectors_ = true; }
 
   ExprPtr ParseAll() {
     if (Peek().type == Tok::kEOF) Fail(0, "no expression found in input");
@@ -211,6 +214,7 @@ class Parser {
   std::optional<ParseError> semantic_;
   size_t pos_ = 0;
   int depth_ = 0;
+  bool allow_empty_selectors_ = false;
 };
 
 }  // namespace tidemark::query::parser_internal

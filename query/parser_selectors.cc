@@ -74,7 +74,9 @@ ExprPtr Parser::ParseVectorSelector(const std::string& name, size_t pos) {
   }
   bool any_non_empty = false;
   for (const auto& m : vs->matchers) any_non_empty = any_non_empty || !m.MatchesEmpty();
-  if (!any_non_empty) Semantic(pos, "vector selector must contain at least one non-empty matcher");
+  if (!any_non_empty && !allow_empty_selectors_) {
+    Semantic(pos, "vector selector must contain at least one non-empty matcher");
+  }
   return vs;
 }
 

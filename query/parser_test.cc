@@ -160,3 +160,26 @@ TEST(ParserTest, LongChainsAreBounded) {
 
 }  // namespace
 }  // namespace tidemark::query
+
+namespace tidemark::query {
+namespace {
+
+TEST(ParseMetricSelectorTest, SelectorsOnly) {
+  auto plain = ParseMetricSelector("up{job=\"api\"}");
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  ASSERT_EQ(plain->size(), 2u);
+  auto empty = ParseMetricSelector("{job=\"\"}");
+  ASSERT_TRUE(empty.ok()) << "the API words this case itself";
+  EXPECT_TRUE((*empty)[0].MatchesEmpty());
+  EXPECT_FALSE(ParseExpr("{job=\"\"}").ok());
+  for (const char* bad : {"rate(x[5m])", "x offset 5m", "x[5m]", "1 + x", "x{"}) {
+    auto result = ParseMetricSelector(bad);
+    EXPECT_FALSE(result.ok()) << bad;
+    if (!result.ok()) {
+      EXPECT_NE(result.status().message().find("parse error"), std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tidemark::query

@@ -47,15 +47,18 @@ base::Result<std::vector<std::vector<storage::Matcher>>> ParseSelectors(
     const std::vector<std::string>& selectors) {
   std::vector<std::vector<storage::Matcher>> sets;
   for (const std::string& text : selectors) {
-    auto expr = query::ParseExpr(text);
-    if (!expr.ok()) return expr.status();
-    const query::Expr* node = expr->get();
-    if (node->kind != query::NodeKind::kVectorSelector) {
-      return base::Status::InvalidArgument("\"" + text + "\" is not a series selector");
-    }
-    sets.push_back(node->matchers);
+    auto matchers = query::ParseMetricSelector(text);
+    if (!matchers.ok()) return matchers.status();
+    sets.push_back(std::move(matchers).value());
   }
   return sets;
+}
+
+bool HasNonEmptyMatcher(const std::vector<storage::Matcher>& matchers) {
+  for (const auto& matcher : matchers) {
+    if (!matcher.MatchesEmpty()) return true;
+  }
+  return false;
 }
 
 }  // namespace tidemark::web

@@ -26,4 +26,8 @@ std::string ParamValue(const Params& params, std::string_view name);
 base::Result<std::vector<std::vector<storage::Matcher>>> ParseSelectors(
     const std::vector<std::string>& selectors);
 
+// False when every matcher accepts the empty string (`{job=""}`): such a set would select every
+// series, which the API refuses ("match[] must contain at least one non-empty matcher").
+bool HasNonEmptyMatcher(const std::vector<storage::Matcher>& matchers);
+
 }  // namespace tidemark::web

@@ -77,6 +77,11 @@ Response HandleExport(const Request& request, const QuerierFactory& queriers) {
   if (!sets.ok()) {
     return ApiError("bad_data", "invalid parameter \"match[]\": " + sets.status().message());
   }
+  for (const auto& set : *sets) {
+    if (!HasNonEmptyMatcher(set)) {
+      return ApiError("bad_data", "match[] must contain at least one non-empty matcher");
+    }
+  }
   int64_t mint = std::numeric_limits<int64_t>::min() / 2;
   int64_t maxt = std::numeric_limits<int64_t>::max() / 2;
   for (auto [name, bound] : {std::pair{"start", &mint}, std::pair{"end", &maxt}}) {

@@ -131,6 +131,8 @@ TEST_F(ExportTest, BadParametersArePrometheusErrors) {
   EXPECT_EQ(error_of("/api/v1/export?match[]=rate(x%5B5m%5D)")
                 .rfind("invalid parameter \"match[]\": ", 0),
             0u);
+  EXPECT_EQ(error_of("/api/v1/export?match[]=%7Broom%3D%22%22%7D"),
+            "match[] must contain at least one non-empty matcher");
   EXPECT_EQ(error_of("/api/v1/export?match[]=temp&start=yesterday"),
             "invalid parameter \"start\": cannot parse \"yesterday\" to a valid timestamp");
 }

@@ -36,25 +36,12 @@ bool ParseListRequest(const Params& params, ListRequest* out, Response* error) {
   }
   auto sets = ParseSelectors(ParamValues(params, "match[]"));
   if (!sets.ok()) {
-    // The PromQL parser already refuses selectors made only of empty matchers; the API words
-    // that case its own way.
-    constexpr std::string_view kEmptySelector =
-        "vector selector must contain at least one non-empty matcher";
-    const std::string& message = sets.status().message();
-    if (message.size() >= kEmptySelector.size() &&
-        message.compare(message.size() - kEmptySelector.size(), kEmptySelector.size(),
-                        kEmptySelector) == 0) {
-      *error = ApiError("bad_data", "match[] must contain at least one non-empty matcher");
-    } else {
-      *error = ApiError("bad_data", "invalid parameter \"match[]\": " + message);
-    }
+    *error = ApiError("bad_data", "invalid parameter \"match[]\": " + sets.status().message());
     return false;
   }
   out->sets = std::move(sets).value();
   for (const auto& set : out->sets) {
-    bool any_non_empty = false;
-    for (const auto& matcher : set) any_non_empty |= !matcher.MatchesEmpty();
-    if (!any_non_empty) {
+    if (!HasNonEmptyMatcher(set)) {
       *error = ApiError("bad_data", "match[] must contain at least one non-empty matcher");
       return false;
     }
