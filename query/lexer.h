@@ -49,6 +49,8 @@ enum class Tok {
   kAtan2,
   // Keywords.
   kAggregator,  // sum, avg, ... (text as written; keywords match case-insensitively)
+  // kBool..kEnd stay contiguous, as do kLand..kAtan2 and kEql..kAtan2: parser_internal.h tests
+  // token kinds by range.
   kBool,
   kBy,
   kWithout,

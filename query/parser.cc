@@ -148,25 +148,10 @@ ExprPtr Parser::ParsePrimary() {
         return ParseAggregate();
       }
       return ParseIdentifier();
-    case Tok::kIdentifier:
-    case Tok::kBool:
-    case Tok::kBy:
-    case Tok::kWithout:
-    case Tok::kOn:
-    case Tok::kIgnoring:
-    case Tok::kGroupLeft:
-    case Tok::kGroupRight:
-    case Tok::kOffset:
-    case Tok::kStart:
-    case Tok::kEnd:
-    case Tok::kLand:
-    case Tok::kLor:
-    case Tok::kLunless:
-    case Tok::kAtan2:
-      return ParseIdentifier();
     default:
       break;
   }
+  if (IsNameLikeToken(t.type)) return ParseIdentifier();
   if (t.type == Tok::kEOF) Fail(t.pos, "unexpected end of input");
   if (t.type == Tok::kRParen) Fail(t.pos, "unexpected right parenthesis ')'");
   Fail(t.pos, "unexpected " + Describe(t));

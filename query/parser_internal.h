@@ -26,6 +26,16 @@ struct ParseError {
   throw ParseError{pos, std::move(message)};
 }
 
+// Keywords that mean something only in one position (`bool`, `by`, `on`, `offset`, `start`, ...);
+// anywhere else Prometheus reads them as plain names.
+inline bool IsContextualKeyword(Tok t) { return t >= Tok::kBool && t <= Tok::kEnd; }
+
+// Tokens that may stand for a metric or label name: identifiers, contextual keywords and the
+// operators spelled as words (`and`, `or`, `unless`, `atan2`).
+inline bool IsNameLikeToken(Tok t) {
+  return t == Tok::kIdentifier || IsContextualKeyword(t) || (t >= Tok::kLand && t <= Tok::kAtan2);
+}
+
 // A token as Prometheus names it in "unexpected ..." errors: `identifier "x"`, `<bool>`,
 // `<aggr:sum>`, `<op:+>`, `"("`, `end of input`.
 inline std::string Describe(const Token& t) {
@@ -43,20 +53,10 @@ inline std::string Describe(const Token& t) {
       return "string \"" + t.text + "\"";
     case Tok::kAggregator:
       return "<aggr:" + t.text + ">";
-    case Tok::kBool:
-    case Tok::kBy:
-    case Tok::kWithout:
-    case Tok::kOn:
-    case Tok::kIgnoring:
-    case Tok::kGroupLeft:
-    case Tok::kGroupRight:
-    case Tok::kOffset:
-    case Tok::kStart:
-    case Tok::kEnd:
-      return "<" + t.text + ">";
     default:
       break;
   }
+  if (IsContextualKeyword(t.type)) return "<" + t.text + ">";
   if (t.type >= Tok::kEql && t.type <= Tok::kAtan2) return "<op:" + t.text + ">";
   return "\"" + t.text + "\"";
 }

@@ -34,29 +34,11 @@ std::vector<std::string> Parser::ParseLabelList() {
 
 bool Parser::IsLabelNameToken(const Token& t) {
   if (t.text.empty()) return false;
-  switch (t.type) {
-    case Tok::kIdentifier:
-    case Tok::kAggregator:
-    case Tok::kBool:
-    case Tok::kBy:
-    case Tok::kWithout:
-    case Tok::kOn:
-    case Tok::kIgnoring:
-    case Tok::kGroupLeft:
-    case Tok::kGroupRight:
-    case Tok::kOffset:
-    case Tok::kStart:
-    case Tok::kEnd:
-    case Tok::kLand:
-    case Tok::kLor:
-    case Tok::kLunless:
-    case Tok::kAtan2:
-      return t.text.find(':') == std::string::npos;
-    case Tok::kNumber:
-      return t.text == "inf" || t.text == "nan" || t.text == "Inf" || t.text == "NaN";
-    default:
-      return false;
+  if (IsNameLikeToken(t.type) || t.type == Tok::kAggregator) {
+    return t.text.find(':') == std::string::npos;
   }
+  return t.type == Tok::kNumber &&
+         (t.text == "inf" || t.text == "nan" || t.text == "Inf" || t.text == "NaN");
 }
 
 ExprPtr Parser::ParseVectorSelector(const std::string& name, size_t pos) {

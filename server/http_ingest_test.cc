@@ -11,6 +11,7 @@
 #include "server/compression.h"
 #include "server/series_cache.h"
 #include "storage/base/clock.h"
+#include "tests/support/temp_storage.h"
 
 namespace tidemark::server {
 namespace {
@@ -23,33 +24,25 @@ constexpr int64_t kNow = 1'700'000'000'000;
 
 class HttpIngestTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tidemark_ingest_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
+  static storage::StorageOptions OneDayRetention() {
     storage::StorageOptions options;
-    options.clock = &clock_;
-    options.maintenance_interval_ms = 0;
     options.retention_ms = 86'400'000;
-    auto opened = storage::Storage::Open(options, dir_.string());
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    storage_ = std::move(opened).value();
-    auto letters = ingest::DeadLetters::Open((dir_ / "deadletters").string(), {});
+    return options;
+  }
+
+  void SetUp() override {
+    ASSERT_TRUE(store_.status().ok()) << store_.status().ToString();
+    auto letters = ingest::DeadLetters::Open((store_.root() / "deadletters").string(), {});
     ASSERT_TRUE(letters.ok());
     dead_letters_ = std::move(letters).value();
     HttpIngestDeps deps;
     deps.dead_letters = dead_letters_.get();
-    deps.storage = storage_.get();
-    deps.clock = &clock_;
+    deps.storage = store_.get();
+    deps.clock = &store_.clock();
     deps.max_decompressed_bytes = 1 << 20;
     RegisterHttpIngestRoutes(router_, deps);
   }
-  void TearDown() override {
-    ASSERT_TRUE(storage_->Close().ok());
-    storage_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { ASSERT_TRUE(store_->Close().ok()); }
 
   Response Post(const std::string& target, std::string body,
                 std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -61,7 +54,7 @@ class HttpIngestTest : public ::testing::Test {
   // Every stored sample, as "series" -> [(t, v)].
   std::map<std::string, std::vector<std::pair<int64_t, double>>> Stored() {
     std::map<std::string, std::vector<std::pair<int64_t, double>>> out;
-    auto querier = storage_->NewQuerier(0, kNow + 86'400'000);
+    auto querier = store_->NewQuerier(0, kNow + 86'400'000);
     auto set = querier->Select({storage::Matcher::Regex("__name__", ".+")});
     while (set->Next()) {
       auto it = set->Samples();
@@ -70,9 +63,7 @@ class HttpIngestTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
-  base::FakeClock clock_{kNow};
-  std::unique_ptr<storage::Storage> storage_;
+  tidemark::testing::TempStorage store_{kNow, OneDayRetention()};
   std::unique_ptr<ingest::DeadLetters> dead_letters_;
   web::Router router_;
 };
@@ -203,11 +194,11 @@ TEST_F(HttpIngestTest, PrometheusImport) {
 }
 
 TEST_F(HttpIngestTest, SeriesCacheStoresExactlyWhatTheSlowPathStores) {
-  SeriesCache cache(storage_.get());
+  SeriesCache cache(store_.get());
   web::Router cached_router;
   HttpIngestDeps deps;
-  deps.storage = storage_.get();
-  deps.clock = &clock_;
+  deps.storage = store_.get();
+  deps.clock = &store_.clock();
   deps.series_cache = &cache;
   RegisterHttpIngestRoutes(cached_router, deps);
   auto post = [&](const std::string& body) {
@@ -228,16 +219,14 @@ TEST_F(HttpIngestTest, SeriesCacheStoresExactlyWhatTheSlowPathStores) {
 
 TEST_F(HttpIngestTest, SeriesLimitIsAPartialWriteWithDeadLetter) {
   storage::StorageOptions options;
-  options.clock = &clock_;
-  options.maintenance_interval_ms = 0;
   options.max_series = 1;
-  auto limited = storage::Storage::Open(options, (dir_ / "limited").string());
-  ASSERT_TRUE(limited.ok());
-  SeriesCache cache(limited->get());
+  tidemark::testing::TempStorage limited(kNow, options);
+  ASSERT_TRUE(limited.status().ok());
+  SeriesCache cache(limited.get());
   web::Router router;
   HttpIngestDeps deps;
-  deps.storage = limited->get();
-  deps.clock = &clock_;
+  deps.storage = limited.get();
+  deps.clock = &limited.clock();
   deps.series_cache = &cache;
   deps.dead_letters = dead_letters_.get();
   RegisterHttpIngestRoutes(router, deps);
@@ -252,8 +241,8 @@ TEST_F(HttpIngestTest, SeriesLimitIsAPartialWriteWithDeadLetter) {
             std::string::npos)
       << error;
   EXPECT_EQ(dead_letters_->List(1)[0].reason, "series_limit");
-  EXPECT_EQ((*limited)->Stats().samples_appended, 2u);
-  ASSERT_TRUE((*limited)->Close().ok());
+  EXPECT_EQ(limited->Stats().samples_appended, 2u);
+  ASSERT_TRUE(limited->Close().ok());
 }
 
 TEST_F(HttpIngestTest, PingAnswers204) {

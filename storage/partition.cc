@@ -162,23 +162,32 @@ base::Status Partition::Read(SeriesId id, int64_t mint, int64_t maxt,
   return FromLevelDb(it->status(), "read partition " + path_);
 }
 
+bool ChunksOverlap(const std::vector<StoredChunk>& chunks) {
+  for (size_t i = 1; i < chunks.size(); ++i) {
+    if (chunks[i].min_t <= chunks[i - 1].max_t) return true;
+  }
+  return false;
+}
+
+base::Status DecodeMergedLastWins(std::vector<StoredChunk>* chunks, std::vector<Sample>* merged) {
+  std::sort(chunks->begin(), chunks->end(),
+            [](const StoredChunk& a, const StoredChunk& b) { return a.seq < b.seq; });
+  std::vector<Sample> part;
+  for (const auto& c : *chunks) {
+    part.clear();
+    TM_RETURN_IF_ERROR(DecodeSealedChunk(c.data, &part));
+    *merged = MergeLastWins(*merged, part);
+  }
+  return base::Status::Ok();
+}
+
 base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, bool merge_all,
                                       int zstd_level, bool* rewritten) {
   *rewritten = false;
   if (chunks->size() < 2) return base::Status::Ok();
-  bool overlap = false;
-  for (size_t i = 1; i < chunks->size(); ++i) {  // key order = min_t order
-    if ((*chunks)[i].min_t <= (*chunks)[i - 1].max_t) overlap = true;
-  }
-  if (!overlap && !merge_all) return base::Status::Ok();
-  std::sort(chunks->begin(), chunks->end(),
-            [](const StoredChunk& a, const StoredChunk& b) { return a.seq < b.seq; });
-  std::vector<Sample> merged, part;
-  for (const auto& c : *chunks) {
-    part.clear();
-    TM_RETURN_IF_ERROR(DecodeSealedChunk(c.data, &part));
-    merged = MergeLastWins(merged, part);
-  }
+  if (!ChunksOverlap(*chunks) && !merge_all) return base::Status::Ok();
+  std::vector<Sample> merged;
+  TM_RETURN_IF_ERROR(DecodeMergedLastWins(chunks, &merged));
   uint64_t seq = next_seq_;
   leveldb::WriteBatch batch;
   for (const auto& c : *chunks) batch.Delete(ChunkKey(c.id, c.min_t, c.seq));

@@ -37,6 +37,14 @@ struct StoredChunk {
   std::string data;  // sealed chunk (storage/sealed_chunk.h)
 };
 
+// True when some chunk starts before the previous one ends (chunks in key order, i.e. by min_t):
+// only then do reads and compaction need a merge.
+bool ChunksOverlap(const std::vector<StoredChunk>& chunks);
+
+// Decodes one series' chunks and merges them in write order (by seq, which it sorts `chunks` by),
+// so at an equal timestamp the later write wins. `merged` receives the samples in time order.
+base::Status DecodeMergedLastWins(std::vector<StoredChunk>* chunks, std::vector<Sample>* merged);
+
 class Partition {
  public:
   // `cache` (may be null) is a block cache shared by the partitions of a set.

@@ -11,22 +11,12 @@ namespace {
 
 // Samples of one partition's chunks, merged by write sequence (later wins).
 base::Status MergePartitionChunks(std::vector<StoredChunk>* chunks, std::vector<Sample>* out) {
-  bool overlap = false;
-  for (size_t i = 1; i < chunks->size(); ++i) {
-    if ((*chunks)[i].min_t <= (*chunks)[i - 1].max_t) overlap = true;
-  }
-  if (!overlap) {  // fast path: key order is time order
+  if (!ChunksOverlap(*chunks)) {  // fast path: key order is time order
     for (const auto& c : *chunks) TM_RETURN_IF_ERROR(DecodeSealedChunk(c.data, out));
     return base::Status::Ok();
   }
-  std::sort(chunks->begin(), chunks->end(),
-            [](const StoredChunk& a, const StoredChunk& b) { return a.seq < b.seq; });
-  std::vector<Sample> merged, part;
-  for (const auto& c : *chunks) {
-    part.clear();
-    TM_RETURN_IF_ERROR(DecodeSealedChunk(c.data, &part));
-    merged = MergeLastWins(merged, part);
-  }
+  std::vector<Sample> merged;
+  TM_RETURN_IF_ERROR(DecodeMergedLastWins(chunks, &merged));
   out->insert(out->end(), merged.begin(), merged.end());
   return base::Status::Ok();
 }

@@ -7,6 +7,7 @@
 
 #include "storage/base/clock.h"
 #include "storage/storage.h"
+#include "tests/support/temp_storage.h"
 #include "web/api_params.h"
 #include "web/export_api.h"
 
@@ -18,15 +19,7 @@ constexpr int64_t kNow = 1'700'000'000'000;
 class ExportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ =
-        std::filesystem::temp_directory_path() / ("tidemark_export_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    storage::StorageOptions options;
-    options.clock = &clock_;
-    options.maintenance_interval_ms = 0;
-    auto opened = storage::Storage::Open(options, dir_.string());
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    storage_ = std::move(opened).value();
+    ASSERT_TRUE(store_.status().ok()) << store_.status().ToString();
     storage::WriteBatch batch;
     const storage::Labels temp{{"__name__", "temp"}, {"room", "a"}};
     batch.Add(temp, kNow - 2000, 21.1);
@@ -35,14 +28,11 @@ class ExportTest : public ::testing::Test {
     batch.Add(storage::Labels{{"__name__", "temp"}, {"room", "b"}}, kNow,
               -std::numeric_limits<double>::infinity());
     batch.Add(storage::Labels{{"__name__", "hum"}, {"room", "a"}}, kNow, 40);
-    ASSERT_TRUE(storage_->Append(batch).ok());
+    ASSERT_TRUE(store_->Append(batch).ok());
     RegisterExportRoutes(
-        router_, [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); });
+        router_, [this](int64_t mint, int64_t maxt) { return store_->NewQuerier(mint, maxt); });
   }
-  void TearDown() override {
-    ASSERT_TRUE(storage_->Close().ok());
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { ASSERT_TRUE(store_->Close().ok()); }
 
   // The whole body of a response, pulling a streamed one to its end.
   static std::string Body(const Response& response) {
@@ -63,9 +53,7 @@ class ExportTest : public ::testing::Test {
     return lines;
   }
 
-  std::filesystem::path dir_;
-  base::FakeClock clock_{kNow};
-  std::unique_ptr<storage::Storage> storage_;
+  tidemark::testing::TempStorage store_{kNow};
   Router router_;
 };
 
@@ -103,7 +91,7 @@ TEST_F(ExportTest, LargeExportsComeInManyChunks) {
     const storage::Labels labels{{"__name__", "bulk"}, {"i", std::to_string(s)}};
     for (int i = 0; i < 100; ++i) batch.Add(labels, kNow - 100'000 + i * 1000, s + i / 10.0);
   }
-  ASSERT_TRUE(storage_->Append(batch).ok());
+  ASSERT_TRUE(store_->Append(batch).ok());
   Response response = router_.Dispatch(Request::Make(Method::kGet, "/api/v1/export?match[]=bulk"));
   ASSERT_TRUE(static_cast<bool>(response.stream));
   int chunks = 0;

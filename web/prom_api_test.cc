@@ -7,6 +7,7 @@
 
 #include "storage/base/clock.h"
 #include "storage/storage.h"
+#include "tests/support/temp_storage.h"
 
 namespace tidemark::web {
 namespace {
@@ -18,15 +19,7 @@ constexpr int64_t kNow = 1'700'000'000'000;
 class PrometheusApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ =
-        std::filesystem::temp_directory_path() / ("tidemark_promapi_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    storage::StorageOptions options;
-    options.clock = &clock_;
-    options.maintenance_interval_ms = 0;
-    auto opened = storage::Storage::Open(options, dir_.string());
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    storage_ = std::move(opened).value();
+    ASSERT_TRUE(store_.status().ok()) << store_.status().ToString();
     storage::WriteBatch batch;
     for (int i = 0; i <= 10; ++i) {
       const int64_t t = kNow - 600'000 + i * 60'000;
@@ -35,16 +28,13 @@ class PrometheusApiTest : public ::testing::Test {
                 i < 5 ? 1 : 0);
       batch.Add(storage::Labels{{"__name__", "requests_total"}, {"job", "api"}}, t, 100.0 * i);
     }
-    ASSERT_TRUE(storage_->Append(batch).ok());
+    ASSERT_TRUE(store_->Append(batch).ok());
     RegisterPrometheusApi(
-        router_,
-        {query::EngineOptions{},
-         [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); }, &clock_});
+        router_, {query::EngineOptions{},
+                  [this](int64_t mint, int64_t maxt) { return store_->NewQuerier(mint, maxt); },
+                  &store_.clock()});
   }
-  void TearDown() override {
-    ASSERT_TRUE(storage_->Close().ok());
-    std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { ASSERT_TRUE(store_->Close().ok()); }
 
   Response Get(const std::string& target) {
     return router_.Dispatch(Request::Make(Method::kGet, target));
@@ -56,9 +46,7 @@ class PrometheusApiTest : public ::testing::Test {
   }
   static json Body(const Response& r) { return json::parse(r.body); }
 
-  std::filesystem::path dir_;
-  base::FakeClock clock_{kNow};
-  std::unique_ptr<storage::Storage> storage_;
+  tidemark::testing::TempStorage store_{kNow};
   Router router_;
 };
 
