@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/ingest_sources.h"
 #include "config/yaml_reader.h"
 #include "storage/base/log.h"
 
@@ -49,34 +50,6 @@ void ReadStorage(YamlReader& r, StorageConfig* storage) {
   r.Duration("max_future", &storage->max_future_ms);
 }
 
-void ReadFormat(YamlReader& r, PayloadFormat* format) {
-  r.Parsed<PayloadFormat>("format", format,
-                          [](const std::string& s) { return ParsePayloadFormat(s); });
-}
-
-void ReadMqttSubscription(YamlReader& r, MqttSubscription* sub) {
-  r.String("name", &sub->name);
-  r.String("broker", &sub->broker);
-  r.String("topic", &sub->topic);
-  r.Int("qos", 0, 2, &sub->qos);
-  ReadFormat(r, &sub->format);
-  r.String("client_id", &sub->client_id);
-  r.String("username", &sub->username);
-  r.String("password", &sub->password);
-}
-
-void ReadKafka(YamlReader& r, KafkaConfig* kafka) {
-  r.StringList("brokers", &kafka->brokers);
-  r.String("group_id", &kafka->group_id);
-  r.MapList("topics", [&](YamlReader& t) {
-    KafkaTopic topic;
-    t.String("name", &topic.name);
-    ReadFormat(t, &topic.format);
-    kafka->topics.push_back(std::move(topic));
-  });
-  r.StringMap("properties", &kafka->properties);
-}
-
 void ReadLimits(YamlReader& r, IngestLimitsConfig* limits) {
   r.Int("max_labels_per_series", 1, 10'000, &limits->max_labels_per_series);
   r.ByteSize("max_label_name_length", &limits->max_label_name_bytes);
@@ -92,13 +65,7 @@ void ReadIngest(YamlReader& r, IngestConfig* ingest) {
     h.Bool("enabled", &ingest->http.enabled);
     h.ByteSize("max_line_size", &ingest->http.max_line_bytes);
   });
-  r.Map("mqtt", [&](YamlReader& m) {
-    m.MapList("subscriptions", [&](YamlReader& s) {
-      MqttSubscription sub;
-      ReadMqttSubscription(s, &sub);
-      ingest->mqtt.push_back(std::move(sub));
-    });
-  });
+  r.Map("mqtt", [&](YamlReader& m) { ReadMqtt(m, &ingest->mqtt); });
   r.Map("kafka", [&](YamlReader& k) { ReadKafka(k, &ingest->kafka); });
 }
 

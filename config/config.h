@@ -68,26 +68,87 @@ struct HttpIngestConfig {
   uint64_t max_line_bytes = 64 << 10;
 };
 
+// A JSON mapping as configured; server/ maps it onto ingest::JsonMapping, where each field is
+// documented. Paths are dotted keys with [index] steps; "$." starts at the document root.
+struct JsonValueConfig {
+  std::string path;
+  std::string metric;
+};
+
+struct JsonLabelConfig {
+  std::string name;
+  std::string path;   // read from the JSON, or
+  std::string value;  // a constant when path is empty
+};
+
+struct JsonMappingConfig {
+  std::string records;
+  std::string name;
+  std::string name_path;
+  std::vector<JsonValueConfig> values;
+  std::string values_object;
+  std::string names_array;
+  std::string values_array;
+  std::string timestamp_path;
+  // arrival | auto | s | ms | us | ns | rfc3339 | a layout such as "YYYY-MM-DD HH:MM:SS"
+  std::string timestamp_format = "arrival";
+  std::vector<JsonLabelConfig> labels;
+  std::string labels_object;
+};
+
+// How one source's payloads become samples; shared by MQTT subscriptions and Kafka topics.
+struct PayloadConfig {
+  PayloadFormat format = PayloadFormat::kInflux;
+  // Line protocol timestamp precision: ns, us, ms or s.
+  std::string precision = "ns";
+  // The metric name for plain values (and the JSON mapping's default), when the topic does not
+  // name it.
+  std::string metric;
+  JsonMappingConfig json;
+  // Constant labels added to every series of this source.
+  std::map<std::string, std::string> labels;
+};
+
+struct MqttTlsConfig {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  bool insecure = false;  // skip the server host-name check (self-signed test brokers)
+};
+
 struct MqttSubscription {
   std::string name;
-  std::string broker;
-  std::string topic;
+  std::string broker;  // mqtt://host[:1883], mqtts://host[:8883] (tcp:// and ssl:// also accepted)
+  std::string topic;   // filter, with + and #
   int qos = 1;
-  PayloadFormat format = PayloadFormat::kInflux;
-  std::string client_id;
+  PayloadConfig payload;
+  // Labels from topic segments, e.g. "sensors/{site}/{device}/{metric}"; {metric} names the
+  // metric, {_} skips a segment.
+  std::string topic_template;
+  std::string client_id;       // empty: "tidemark-<name>"
+  bool clean_session = false;  // false: the broker queues QoS 1/2 messages while we are away
+  int protocol_version = 4;    // 4 = MQTT 3.1.1, 5 = MQTT 5
+  int64_t keepalive_ms = 30'000;
+  int64_t reconnect_min_delay_ms = 500;
+  int64_t reconnect_max_delay_ms = 30'000;
   std::string username;
   std::string password;
+  MqttTlsConfig tls;
 };
 
 struct KafkaTopic {
-  std::string name;
-  PayloadFormat format = PayloadFormat::kInflux;
+  std::string name;  // a topic name, or a regex when it starts with "^"
+  PayloadConfig payload;
 };
 
 struct KafkaConfig {
   std::vector<std::string> brokers;
   std::string group_id = "tidemark";
   std::vector<KafkaTopic> topics;
+  // Rejected records are produced here (with the reason in headers) when set.
+  std::string dead_letter_topic;
+  // How long a partition stays paused when the store pushes back, before it is retried.
+  int64_t backpressure_pause_ms = 1000;
   std::map<std::string, std::string> properties;
 };
 

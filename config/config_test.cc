@@ -109,9 +109,9 @@ notifiers:
   ASSERT_EQ(c.ingest.mqtt.size(), 1u);
   EXPECT_EQ(c.ingest.mqtt[0].topic, "sensors/#");
   EXPECT_EQ(c.ingest.mqtt[0].qos, 0);
-  EXPECT_EQ(c.ingest.mqtt[0].format, PayloadFormat::kJson);
+  EXPECT_EQ(c.ingest.mqtt[0].payload.format, PayloadFormat::kJson);
   EXPECT_EQ(c.ingest.kafka.brokers.size(), 2u);
-  EXPECT_EQ(c.ingest.kafka.topics.at(0).format, PayloadFormat::kPrometheus);
+  EXPECT_EQ(c.ingest.kafka.topics.at(0).payload.format, PayloadFormat::kPrometheus);
   EXPECT_EQ(c.ingest.kafka.properties.at("sasl.mechanisms"), "GSSAPI");
   EXPECT_EQ(c.rule_files.at(0), "rules/*.yml");
   EXPECT_EQ(c.notifiers.alertmanagers.at(0).timeout_ms, 3000);

@@ -156,6 +156,23 @@ void YamlReader::MapList(const std::string& key, const std::function<void(YamlRe
   }
 }
 
+void YamlReader::MapListChecked(const std::string& key,
+                                const std::function<std::string(YamlReader&)>& read) {
+  YAML::Node value = Take(key);
+  if (!value) return;
+  if (!value.IsSequence()) {
+    ctx_.Fail(value.Mark(), PathOf(key), "expected a list, got " + KindName(value));
+  }
+  for (size_t i = 0; i < value.size(); ++i) {
+    YAML::Node item = value[i];
+    const std::string item_path = PathOf(key) + "[" + std::to_string(i) + "]";
+    YamlReader nested(ctx_, item, item_path);
+    const std::string problem = read(nested);
+    nested.Finish();
+    if (!problem.empty()) ctx_.Fail(item.Mark(), item_path, problem);
+  }
+}
+
 void YamlReader::Finish() const {
   if (!node_.IsMap()) return;
   for (const auto& entry : node_) {
@@ -211,19 +228,22 @@ base::Result<std::string> SubstituteEnv(const std::string& text, const EnvLookup
   return out;
 }
 
+// Optimal string alignment distance: a swap of two neighbouring characters ("qso" for "qos")
+// counts as one edit, the commonest typo in short keys.
 size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
+      const size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 }  // namespace tidemark::config

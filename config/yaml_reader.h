@@ -54,6 +54,9 @@ class YamlReader {
   void Map(const std::string& key, const std::function<void(YamlReader&)>& read);
   // Hands each mapping of a list of mappings to `read`.
   void MapList(const std::string& key, const std::function<void(YamlReader&)>& read);
+  // Like MapList; `read` returns "" or what is wrong with the item as a whole, reported at the
+  // item's line.
+  void MapListChecked(const std::string& key, const std::function<std::string(YamlReader&)>& read);
 
   // Fails on the first key that no getter consumed.
   void Finish() const;

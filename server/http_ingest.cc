@@ -8,6 +8,7 @@
 #include "server/ingest/line_protocol.h"
 #include "server/ingest/prometheus_text.h"
 #include "server/ingest/remote_write.h"
+#include "server/ingest/sink.h"
 #include "storage/base/log.h"
 #include "tidemark_version.h"
 #include "web/api_response.h"
@@ -106,35 +107,7 @@ using DecodeFn = std::function<void(int64_t now, ingest::DecodeOutput* out)>;
 
 void KeepDeadLetters(const HttpIngestDeps& deps, const std::string& origin, int64_t now,
                      const ingest::DecodeOutput& decoded, const storage::AppendReport& report) {
-  if (deps.dead_letters == nullptr) return;
-  std::vector<ingest::Rejected> rejected = decoded.rejected;
-  if (decoded.rejected_total > decoded.rejected.size()) {
-    rejected.push_back({0, "more_rejected",
-                        std::to_string(decoded.rejected_total - decoded.rejected.size()) +
-                            " more rejected lines not kept individually",
-                        ""});
-  }
-  const uint64_t outside = report.rejected_too_old + report.rejected_too_new;
-  if (outside > 0) {
-    rejected.push_back({0, "outside_time_window",
-                        std::to_string(report.rejected_too_old) +
-                            " samples older than retention, " +
-                            std::to_string(report.rejected_too_new) + " too far in the future",
-                        ""});
-  }
-  if (report.rejected_series_limit > 0) {
-    rejected.push_back({0, "series_limit",
-                        std::to_string(report.rejected_series_limit) +
-                            " samples of new series beyond the series limit",
-                        ""});
-  }
-  if (report.rejected_invalid_labels > 0) {
-    rejected.push_back(
-        {0, "invalid_labels",
-         std::to_string(report.rejected_invalid_labels) + " samples of series with invalid labels",
-         ""});
-  }
-  deps.dead_letters->Add("http", origin, now, rejected);
+  ingest::RecordRejections(deps.dead_letters, "http", origin, now, decoded, report);
 }
 
 // Decode → Append → answer, shared by every write endpoint.
@@ -157,8 +130,7 @@ Response HandleWrite(const Request& request, const HttpIngestDeps& deps, Dialect
     }
   }
   KeepDeadLetters(deps, request.path, now, decoded, report);
-  if (decoded.rejected_total == 0 && report.rejected_too_old == 0 && report.rejected_too_new == 0 &&
-      report.rejected_invalid_labels == 0 && report.rejected_series_limit == 0) {
+  if (ingest::TotalRejected(decoded, report) == 0) {
     return Response::Empty(204);
   }
   return ErrorResponse(dialect, 400, PartialWriteMessage(decoded, report));
