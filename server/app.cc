@@ -3,6 +3,7 @@
 #include "server/admin_api.h"
 #include "server/http_ingest.h"
 #include "server/metrics_collectors.h"
+#include "server/mqtt_sources.h"
 #include "storage/base/log.h"
 #include "web/export_api.h"
 #include "web/prom_api.h"
@@ -67,29 +68,42 @@ base::Status App::Start() {
                  [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },
                  base::SystemClock::Default()});
   if (config_.ingest.http.enabled) {
-    const config::IngestLimitsConfig& configured = config_.ingest.limits;
-    ingest::DecodeLimits limits;
-    limits.max_line_bytes = config_.ingest.http.max_line_bytes;
-    limits.max_labels_per_series = static_cast<size_t>(configured.max_labels_per_series);
-    limits.max_label_name_bytes = configured.max_label_name_bytes;
-    limits.max_label_value_bytes = configured.max_label_value_bytes;
     RegisterHttpIngestRoutes(
-        *router_, {storage_.get(), base::SystemClock::Default(), limits,
+        *router_, {storage_.get(), base::SystemClock::Default(), DecodeLimitsOf(config_),
                    config_.server.max_body_bytes, dead_letters_.get(), series_cache_.get()});
   }
 
   http_ = std::make_unique<web::HttpServer>(HttpOptions(), router_.get(), &metrics_);
   TM_RETURN_IF_ERROR(http_->Start());
+  TM_RETURN_IF_ERROR(StartSources());
   ready_ = true;
+  return base::Status::Ok();
+}
+
+// MQTT and Kafka start last, once everything they write into and are watched through is up.
+base::Status App::StartSources() {
+  ingest_sink_ = std::make_unique<ingest::IngestSink>(storage_.get(), dead_letters_.get());
+  auto mqtt = MakeMqttSources(config_, ingest_sink_.get(), base::SystemClock::Default());
+  if (!mqtt.ok()) return mqtt.status();
+  mqtt_sources_ = std::move(mqtt).value();
+  std::vector<const ingest::MqttSource*> watched;
+  for (const auto& source : mqtt_sources_) {
+    source->Start();
+    watched.push_back(source.get());
+  }
+  if (!watched.empty()) metrics_.AddCollectable(MakeMqttCollector(std::move(watched)));
   return base::Status::Ok();
 }
 
 void App::Stop() {
   ready_ = false;
+  for (auto& source : mqtt_sources_) source->Stop();
   if (http_) {
     http_->Shutdown();
     http_.reset();
   }
+  // Only now that /metrics is no longer served can the sources its collectors read go.
+  mqtt_sources_.clear();
   series_cache_.reset();
   if (storage_) {
     if (auto status = storage_->Close(); !status.ok()) {

@@ -5,10 +5,13 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "config/config.h"
 #include "server/data_dir.h"
 #include "server/ingest/dead_letters.h"
+#include "server/ingest/mqtt_source.h"
+#include "server/ingest/sink.h"
 #include "server/series_cache.h"
 #include "storage/base/status.h"
 #include "storage/storage.h"
@@ -33,12 +36,15 @@ class App {
  private:
   web::HttpServerOptions HttpOptions() const;
   storage::StorageOptions StorageOptions() const;
+  base::Status StartSources();
 
   config::Config config_;
   std::unique_ptr<DataDirLock> data_dir_;
   std::unique_ptr<storage::Storage> storage_;
   std::unique_ptr<server::ingest::DeadLetters> dead_letters_;
   std::unique_ptr<SeriesCache> series_cache_;
+  std::unique_ptr<ingest::IngestSink> ingest_sink_;
+  std::vector<std::unique_ptr<ingest::MqttSource>> mqtt_sources_;
   web::HttpMetrics metrics_;
   std::unique_ptr<web::Router> router_;
   std::unique_ptr<web::HttpServer> http_;

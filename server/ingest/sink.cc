@@ -50,4 +50,9 @@ base::Status IngestSink::Write(const std::string& source, const std::string& ori
   return base::Status::Ok();
 }
 
+void IngestSink::Reject(const std::string& source, const std::string& origin, int64_t now_ms,
+                        Rejected rejected) {
+  if (dead_letters_ != nullptr) dead_letters_->Add(source, origin, now_ms, {std::move(rejected)});
+}
+
 }  // namespace tidemark::server::ingest

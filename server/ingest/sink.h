@@ -38,6 +38,10 @@ class IngestSink {
   base::Status Write(const std::string& source, const std::string& origin, int64_t now_ms,
                      const DecodeOutput& decoded, storage::AppendReport* report = nullptr);
 
+  // Records one rejection that no decoder produced (a payload given up on).
+  void Reject(const std::string& source, const std::string& origin, int64_t now_ms,
+              Rejected rejected);
+
   storage::Storage* storage() const { return storage_; }
 
  private:

@@ -1,0 +1,129 @@
+// MqttSource: one MQTT subscription (libmosquitto client session) feeding the store.
+//
+// Delivery: libmosquitto 2.0 has no manual acknowledgement, but under mosquitto_loop_start() the
+// PUBACK of a QoS 1 message is written to the socket only after the on_message callbacks of that
+// network read return. So the callback decodes the payload and appends it (WAL write under the
+// configured sync policy) before returning: an acknowledged message is a written message. A
+// process crash loses nothing the broker was told we have; with wal_sync: every_batch a power
+// loss loses nothing either, with wal_sync: interval it can lose up to that interval. While the
+// store pushes back (head full) the callback waits and retries, which stops reading from the
+// socket and lets the broker queue. QoS 2 is acknowledged (PUBREC) by libmosquitto before the
+// callback runs, so QoS 1 is the level that gives at-least-once end to end.
+//
+// Session: a stable client id with clean_session off (MQTT 5: clean start off and a session
+// that never expires) makes the broker queue QoS 1/2 messages while Tidemark restarts.
+// Reconnects are libmosquitto's own, with exponential backoff between the configured delays
+// (whole seconds) and a random extra second of jitter so a fleet of clients does not return in
+// step.
+//
+// Threads: Start() returns at once; connecting happens on a starter thread, then on
+// libmosquitto's loop thread, which also runs the callbacks. Stats() is thread-safe; Start and
+// Stop are called from one thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "server/ingest/decode.h"
+#include "server/ingest/payload.h"
+#include "server/ingest/sink.h"
+#include "server/ingest/topic_template.h"
+#include "storage/base/clock.h"
+#include "storage/base/status.h"
+
+struct mosquitto;
+struct mosquitto_message;
+typedef struct mqtt5__property mosquitto_property;
+
+namespace tidemark::server::ingest {
+
+struct BrokerAddress {
+  std::string host;
+  int port = 1883;
+  bool tls = false;
+};
+
+// "mqtt://host[:port]", "tcp://…", "mqtts://host[:port]", "ssl://…"; IPv6 hosts in brackets.
+base::Result<BrokerAddress> ParseBrokerAddress(std::string_view url);
+
+struct MqttSourceOptions {
+  std::string name;  // for logs, metrics and dead letters
+  BrokerAddress broker;
+  std::string topic;
+  int qos = 1;
+  PayloadSpec payload;
+  TopicTemplate topic_template;
+  std::string client_id;
+  bool clean_session = false;
+  int protocol_version = 4;  // 4: MQTT 3.1.1, 5: MQTT 5
+  int keepalive_s = 30;
+  int reconnect_min_delay_s = 1;
+  int reconnect_max_delay_s = 30;
+  std::string username;
+  std::string password;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  bool tls_insecure = false;
+  DecodeLimits limits;
+  int64_t store_retry_ms = 200;  // wait between appends the store refused
+};
+
+struct MqttSourceStats {
+  uint64_t messages = 0;
+  uint64_t bytes = 0;
+  uint64_t samples = 0;
+  uint64_t decode_errors = 0;  // messages with at least one rejected line or record
+  uint64_t store_retries = 0;  // appends retried after the store pushed back
+  uint64_t connects = 0;       // successful CONNACKs
+  uint64_t disconnects = 0;    // unexpected connection losses
+  bool connected = false;
+};
+
+class MqttSource {
+ public:
+  // `sink` and `clock` must outlive the source. Fails on options libmosquitto refuses (TLS files).
+  static base::Result<std::unique_ptr<MqttSource>> Create(MqttSourceOptions options,
+                                                          IngestSink* sink, base::Clock* clock);
+  ~MqttSource();
+  MqttSource(const MqttSource&) = delete;
+  MqttSource& operator=(const MqttSource&) = delete;
+
+  // Starts connecting in the background; a broker that is down is retried forever.
+  void Start();
+  // Disconnects and joins the threads. Idempotent.
+  void Stop();
+
+  const std::string& name() const { return options_.name; }
+  MqttSourceStats Stats() const;
+
+ private:
+  MqttSource(MqttSourceOptions options, IngestSink* sink, base::Clock* clock);
+  base::Status Configure();
+  void Connect();
+  void OnConnect(int rc);
+  void OnDisconnect(int rc);
+  void OnMessage(const mosquitto_message* message);
+  void Store(const std::string& topic, std::string_view payload, const DecodeOutput& decoded,
+             int64_t now);
+  static void ConnectV5Thunk(mosquitto*, void* self, int rc, int flags, const mosquitto_property*);
+  static void DisconnectThunk(mosquitto*, void* self, int rc);
+  static void MessageThunk(mosquitto*, void* self, const mosquitto_message* message);
+
+  const MqttSourceOptions options_;
+  IngestSink* const sink_;
+  base::Clock* const clock_;
+  mosquitto* client_ = nullptr;
+  std::thread starter_;
+  std::atomic<bool> stopping_{false};
+  bool loop_started_ = false;
+
+  std::atomic<uint64_t> messages_{0}, bytes_{0}, samples_{0}, decode_errors_{0}, store_retries_{0},
+      connects_{0}, disconnects_{0};
+  std::atomic<bool> connected_{false};
+};
+
+}  // namespace tidemark::server::ingest

@@ -1,0 +1,126 @@
+#include "tests/support/tidemark_process.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/http_client.h"
+
+namespace tidemark::testing {
+
+std::string UrlEncode(const std::string& text) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+TidemarkProcess::TidemarkProcess(std::string dir, std::string extra_yaml)
+    : dir_(std::move(dir)), config_path_(dir_ + "/config.yaml") {
+  std::ofstream(config_path_) << "server:\n  listen: \"127.0.0.1:0\"\nstorage:\n  data_dir: "
+                              << dir_ << "/data\n"
+                              << extra_yaml;
+}
+
+TidemarkProcess::~TidemarkProcess() {
+  if (process_) Kill();
+}
+
+bool TidemarkProcess::Start() {
+  const char* binary = std::getenv("TIDEMARK_BINARY");
+  if (binary == nullptr) {
+    ADD_FAILURE() << "TIDEMARK_BINARY is not set";
+    return false;
+  }
+  process_ = Subprocess::Start({binary, "--config", config_path_});
+  if (!process_) return false;
+  static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
+  auto line = process_->WaitForLine(kListening, 30'000);
+  if (!line) {
+    ADD_FAILURE() << "tidemark did not start:\n" << process_->Output();
+    return false;
+  }
+  std::smatch match;
+  std::regex_search(*line, match, kListening);
+  port_ = static_cast<uint16_t>(std::stoi(match[1]));
+  return true;
+}
+
+bool TidemarkProcess::Stop() {
+  if (!process_) return false;
+  process_->Signal(SIGTERM);
+  auto code = process_->Wait(30'000);
+  const bool clean = code.has_value() && *code == 0;
+  if (!clean) ADD_FAILURE() << "tidemark did not stop cleanly:\n" << process_->Output();
+  process_.reset();
+  return clean;
+}
+
+void TidemarkProcess::Kill() {
+  if (!process_) return;
+  process_->Signal(SIGKILL);
+  process_->Wait(30'000);
+  process_.reset();
+}
+
+std::optional<ExportedSeries> TidemarkProcess::Export(const std::string& selector) const {
+  auto reply = Fetch(port_, "GET", "/api/v1/export?match[]=" + UrlEncode(selector));
+  if (!reply || reply->status != 200) return std::nullopt;
+  ExportedSeries series;
+  std::istringstream lines(reply->body);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty()) continue;
+    const auto json = nlohmann::json::parse(line);
+    auto& samples = series[json["metric"].dump()];
+    for (size_t i = 0; i < json["timestamps"].size(); ++i) {
+      const auto& v = json["values"][i];
+      samples.emplace_back(json["timestamps"][i].get<int64_t>(),
+                           v.is_number() ? v.get<double>() : std::nan(""));
+    }
+  }
+  return series;
+}
+
+std::optional<double> TidemarkProcess::Metric(const std::string& metric,
+                                              const std::string& contains) const {
+  auto reply = Fetch(port_, "GET", "/metrics");
+  if (!reply || reply->status != 200) return std::nullopt;
+  std::istringstream lines(reply->body);
+  std::string line;
+  std::optional<double> sum;
+  while (std::getline(lines, line)) {
+    if (line.rfind(metric, 0) != 0 || line.find(contains) == std::string::npos) continue;
+    const char next = line.size() > metric.size() ? line[metric.size()] : '\0';
+    if (next != ' ' && next != '{') continue;
+    sum = sum.value_or(0) + std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
+}
+
+bool TidemarkProcess::WaitFor(const std::function<bool()>& done, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return done();
+}
+
+}  // namespace tidemark::testing

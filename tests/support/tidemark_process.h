@@ -1,0 +1,57 @@
+// TidemarkProcess: the real tidemark binary (TIDEMARK_BINARY) started for an end-to-end test
+// with a config file of the test's making, on a free loopback port; plus readers for what tests
+// check afterwards (exported series, a metric's value). Not thread-safe; one test thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tests/support/subprocess.h"
+
+namespace tidemark::testing {
+
+// Series (as their labels' JSON text) to (timestamp ms, value) pairs.
+using ExportedSeries = std::map<std::string, std::vector<std::pair<int64_t, double>>>;
+
+class TidemarkProcess {
+ public:
+  // `dir` holds config.yaml and data/; the server section (127.0.0.1:0) and storage.data_dir
+  // are written ahead of `extra_yaml`, which must not repeat those sections.
+  TidemarkProcess(std::string dir, std::string extra_yaml);
+  ~TidemarkProcess();
+
+  // Starts the server and waits for it to listen; false (with a test failure) if it did not.
+  bool Start();
+  // SIGTERM and wait; false unless it exited 0.
+  bool Stop();
+  // SIGKILL: a crash.
+  void Kill();
+
+  uint16_t port() const { return port_; }
+  Subprocess* process() { return process_.get(); }
+  std::string Output() const { return process_ ? process_->Output() : ""; }
+
+  // GET /api/v1/export for `selector` (URL-encoded here); nullopt on transport or HTTP failure.
+  std::optional<ExportedSeries> Export(const std::string& selector) const;
+  // Sum of the values of every sample of `metric` on /metrics whose line contains `contains`.
+  std::optional<double> Metric(const std::string& metric, const std::string& contains = "") const;
+  // Polls `done` every 100 ms until it returns true or `timeout_ms` passes.
+  static bool WaitFor(const std::function<bool()>& done, int timeout_ms);
+
+ private:
+  std::string dir_;
+  std::string config_path_;
+  std::unique_ptr<Subprocess> process_;
+  uint16_t port_ = 0;
+};
+
+// Percent-encodes a query parameter value.
+std::string UrlEncode(const std::string& text);
+
+}  // namespace tidemark::testing
