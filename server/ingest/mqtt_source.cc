@@ -139,29 +139,43 @@ void MqttSource::Start() {
   starter_ = std::thread([this] { Connect(); });
 }
 
-// Blocking parts of connecting (name lookup, MQTT 5's synchronous connect) stay off the caller's
-// thread. Whatever the first attempt gives, the loop thread then keeps the session up.
+// One connection attempt; MOSQ_ERR_SUCCESS when the CONNECT is under way.
+int MqttSource::ConnectOnce() {
+  const MqttSourceOptions& o = options_;
+  if (o.protocol_version != 5 || o.clean_session) {
+    return mosquitto_connect_async(client_, o.broker.host.c_str(), o.broker.port, o.keepalive_s);
+  }
+  // Without a session expiry an MQTT 5 broker drops the session on disconnect. The property is
+  // copied into the client and sent again on every reconnect.
+  mosquitto_property* properties = nullptr;
+  mosquitto_property_add_int32(&properties, MQTT_PROP_SESSION_EXPIRY_INTERVAL, UINT32_MAX);
+  const int rc = mosquitto_connect_bind_v5(client_, o.broker.host.c_str(), o.broker.port,
+                                           o.keepalive_s, nullptr, properties);
+  mosquitto_property_free_all(&properties);
+  return rc;
+}
+
+// Runs on the starter thread, so name lookup and MQTT 5's synchronous connect never block the
+// caller. libmosquitto's loop only reconnects a session that was once up (a first attempt that
+// fails leaves the client in a state its loop waits on forever), so the first connection is
+// retried here, with the same backoff and jitter; after it the loop thread keeps the session up.
 void MqttSource::Connect() {
   const MqttSourceOptions& o = options_;
-  int rc;
-  if (o.protocol_version == 5 && !o.clean_session) {
-    // Without a session expiry an MQTT 5 broker drops the session on disconnect. The property is
-    // copied into the client and sent again on every reconnect.
-    mosquitto_property* properties = nullptr;
-    mosquitto_property_add_int32(&properties, MQTT_PROP_SESSION_EXPIRY_INTERVAL, UINT32_MAX);
-    rc = mosquitto_connect_bind_v5(client_, o.broker.host.c_str(), o.broker.port, o.keepalive_s,
-                                   nullptr, properties);
-    mosquitto_property_free_all(&properties);
-    // A failed synchronous connect leaves the client "new", which the loop would wait on forever.
-    if (rc != MOSQ_ERR_SUCCESS) {
-      rc = mosquitto_connect_async(client_, o.broker.host.c_str(), o.broker.port, o.keepalive_s);
+  int64_t delay_ms = int64_t{o.reconnect_min_delay_s} * 1000;
+  for (int attempt = 1; !stopping_; ++attempt) {
+    const int rc = ConnectOnce();
+    if (rc == MOSQ_ERR_SUCCESS) break;
+    if (attempt == 1 || attempt % 10 == 0) {
+      TM_LOG(kWarn) << "mqtt " << o.name << ": cannot connect to " << o.broker.host << ":"
+                    << o.broker.port << " (" << MosquittoError(rc) << "), attempt " << attempt
+                    << "; retrying";
     }
-  } else {
-    rc = mosquitto_connect_async(client_, o.broker.host.c_str(), o.broker.port, o.keepalive_s);
-  }
-  if (rc != MOSQ_ERR_SUCCESS) {
-    TM_LOG(kWarn) << "mqtt " << o.name << ": cannot connect to " << o.broker.host << ":"
-                  << o.broker.port << " (" << MosquittoError(rc) << "); retrying";
+    thread_local std::mt19937 random{std::random_device{}()};
+    const int64_t jitter = std::uniform_int_distribution<int64_t>(0, delay_ms / 2)(random);
+    std::unique_lock lock(stop_mu_);
+    stop_cv_.wait_for(lock, std::chrono::milliseconds(delay_ms + jitter),
+                      [this] { return stopping_.load(); });
+    delay_ms = std::min(delay_ms * 2, int64_t{o.reconnect_max_delay_s} * 1000);
   }
   if (stopping_) return;
   if (int started = mosquitto_loop_start(client_); started != MOSQ_ERR_SUCCESS) {
@@ -173,7 +187,11 @@ void MqttSource::Connect() {
 }
 
 void MqttSource::Stop() {
-  if (stopping_.exchange(true)) return;
+  {
+    std::lock_guard lock(stop_mu_);
+    if (stopping_.exchange(true)) return;
+  }
+  stop_cv_.notify_all();
   if (starter_.joinable()) starter_.join();
   if (client_ == nullptr) return;
   mosquitto_disconnect(client_);

@@ -16,14 +16,17 @@
 // (whole seconds) and a random extra second of jitter so a fleet of clients does not return in
 // step.
 //
-// Threads: Start() returns at once; connecting happens on a starter thread, then on
+// Threads: Start() returns at once; connecting happens on a starter thread (which retries a
+// broker that is down at start), then on
 // libmosquitto's loop thread, which also runs the callbacks. Stats() is thread-safe; Start and
 // Stop are called from one thread.
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -104,6 +107,7 @@ class MqttSource {
   MqttSource(MqttSourceOptions options, IngestSink* sink, base::Clock* clock);
   base::Status Configure();
   void Connect();
+  int ConnectOnce();
   void OnConnect(int rc);
   void OnDisconnect(int rc);
   void OnMessage(const mosquitto_message* message);
@@ -119,6 +123,8 @@ class MqttSource {
   mosquitto* client_ = nullptr;
   std::thread starter_;
   std::atomic<bool> stopping_{false};
+  std::mutex stop_mu_;  // with stop_cv_: wakes the starter thread's wait between attempts
+  std::condition_variable stop_cv_;
   bool loop_started_ = false;
 
   std::atomic<uint64_t> messages_{0}, bytes_{0}, samples_{0}, decode_errors_{0}, store_retries_{0},

@@ -36,8 +36,8 @@ class MqttE2ETest : public ::testing::Test {
   }
 
   // Starts tidemark with `ingest_yaml` (the ingest section's body, indented two spaces).
-  bool StartServer(const std::string& ingest_yaml, const std::string& storage_extra = "") {
-    server_ = std::make_unique<TidemarkProcess>(dir_, storage_extra + "ingest:\n" + ingest_yaml);
+  bool StartServer(const std::string& ingest_yaml, const std::string& storage_keys = "") {
+    server_ = std::make_unique<TidemarkProcess>(dir_, "ingest:\n" + ingest_yaml, storage_keys);
     return server_->Start();
   }
 
@@ -183,6 +183,121 @@ TEST_F(MqttE2ETest, MalformedPayloadsGoToDeadLettersWhileGoodOnesAreStored) {
                                         "plain/dev-1/level invalid_value not a number",
                                         "plain/too/many/segments topic_mismatch 1"}));
   EXPECT_EQ(server_->Metric("tidemark_mqtt_decode_errors_total"), 3);
+  EXPECT_TRUE(server_->Stop());
+}
+
+// With QoS 1 and a persistent session, a tidemark killed with SIGKILL mid-stream loses nothing:
+// what it acknowledged was in the WAL, and what it had not the broker delivers again.
+class MqttCrashTest : public MqttE2ETest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(MqttCrashTest, KilledMidStreamLosesNoAcknowledgedMessage) {
+  const std::string ingest =
+      "  mqtt:\n    subscriptions:\n" + Subscription("seq", broker_->url(),
+                                                     "      topic: \"seq/#\"\n      precision: ms\n"
+                                                     "      client_id: tidemark-crash-test\n"
+                                                     "      protocol: \"" +
+                                                         GetParam() + "\"\n");
+  // The interval policy is enough here: a killed process's writes are in the page cache.
+  const std::string storage = "  wal_sync: interval\n";
+  ASSERT_TRUE(StartServer(ingest, storage));
+  ASSERT_TRUE(WaitConnected("seq"));
+
+  constexpr int kMessages = 30'000;
+  const int64_t t0 = NowMs() - 3'600'000;
+  std::vector<std::string> lines;
+  for (int i = 0; i < kMessages; ++i) {
+    lines.push_back("seq value=" + std::to_string(i) + " " + std::to_string(t0 + i));
+  }
+  bool published = false;
+  std::thread publisher([&] { published = broker_->PublishLines("seq/a", lines); });
+  ASSERT_TRUE(TidemarkProcess::WaitFor(
+      [&] { return server_->Metric("tidemark_mqtt_samples_total").value_or(0) >= 1000; }, 30'000));
+  const double stored_before_kill = server_->Metric("tidemark_mqtt_samples_total").value_or(0);
+  server_->Kill();
+  ASSERT_LT(stored_before_kill, kMessages) << "the kill must come mid-stream";
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  server_ = std::make_unique<TidemarkProcess>(dir_, "ingest:\n" + ingest, storage);
+  ASSERT_TRUE(server_->Start());
+  publisher.join();
+  ASSERT_TRUE(published);
+
+  ASSERT_TRUE(WaitSamples("seq_value", kMessages, 60'000)) << server_->Output();
+  auto series = server_->Export("seq_value");
+  ASSERT_TRUE(series.has_value());
+  ASSERT_EQ(series->size(), 1u);
+  const auto& samples = series->begin()->second;
+  ASSERT_EQ(samples.size(), static_cast<size_t>(kMessages)) << "a message was lost or doubled";
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_EQ(samples[i], (std::pair<int64_t, double>{t0 + i, i})) << "at message " << i;
+  }
+  EXPECT_TRUE(server_->Stop());
+}
+
+INSTANTIATE_TEST_SUITE_P(ProtocolVersions, MqttCrashTest, ::testing::Values("3.1.1", "5"),
+                         [](const auto& info) { return info.param == "5" ? "Mqtt5" : "Mqtt311"; });
+
+// A broker that is down when tidemark starts, and one that goes away later, are both waited out.
+TEST_F(MqttE2ETest, ReconnectsWhenTheBrokerComesBack) {
+  broker_->Stop();
+  ASSERT_TRUE(StartServer("  mqtt:\n    subscriptions:\n" +
+                          Subscription("r", broker_->url(),
+                                       "      topic: \"r/#\"\n      precision: ms\n"
+                                       "      reconnect_min_delay: 1s\n"
+                                       "      reconnect_max_delay: 2s\n")));
+  EXPECT_EQ(server_->Metric("tidemark_mqtt_connected"), 0);
+  ASSERT_TRUE(broker_->Start());
+  ASSERT_TRUE(WaitConnected("r")) << server_->Output();
+  const int64_t t0 = NowMs() - 10'000;
+  ASSERT_TRUE(broker_->Publish("r/1", "r v=1 " + std::to_string(t0)));
+  ASSERT_TRUE(WaitSamples("r_v", 1));
+
+  broker_->Kill();
+  ASSERT_TRUE(TidemarkProcess::WaitFor(
+      [&] { return server_->Metric("tidemark_mqtt_connected") == 0; }, 10'000));
+  ASSERT_TRUE(broker_->Start());
+  ASSERT_TRUE(WaitConnected("r")) << server_->Output();
+  ASSERT_TRUE(broker_->Publish("r/1", "r v=2 " + std::to_string(t0 + 1)));
+  ASSERT_TRUE(WaitSamples("r_v", 2)) << server_->Output();
+  EXPECT_GE(server_->Metric("tidemark_mqtt_reconnects_total").value_or(0), 1);
+  EXPECT_TRUE(server_->Stop());
+}
+
+// A CA, and a server and a client certificate it signed, made with the openssl command.
+bool MakeCertificates(const std::string& dir) {
+  const std::string script =
+      "set -e; cd " + dir +
+      "; openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca"
+      " -keyout ca.key -out ca.crt 2>/dev/null;"
+      " for who in server client; do"
+      " openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout $who.key -out $who.csr"
+      " 2>/dev/null;"
+      " printf 'subjectAltName=IP:127.0.0.1' > $who.ext;"
+      " openssl x509 -req -in $who.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2"
+      " -extfile $who.ext -out $who.crt 2>/dev/null; done";
+  return RunToExit({"/bin/sh", "-c", script}, 60'000).exit_code == 0;
+}
+
+// TLS with a private CA and a client certificate the broker requires.
+TEST_F(MqttE2ETest, ConnectsOverTlsWithAClientCertificate) {
+  ASSERT_TRUE(MakeCertificates(dir_));
+  const uint16_t tls_port = PickFreePort();
+  broker_->Stop();
+  broker_ = std::make_unique<MosquittoBroker>(
+      dir_, "listener " + std::to_string(tls_port) + " 127.0.0.1\ncafile " + dir_ +
+                "/ca.crt\ncertfile " + dir_ + "/server.crt\nkeyfile " + dir_ +
+                "/server.key\nrequire_certificate true\n");
+  ASSERT_TRUE(broker_->Start());
+  ASSERT_TRUE(
+      StartServer("  mqtt:\n    subscriptions:\n" +
+                  Subscription("tls", "mqtts://127.0.0.1:" + std::to_string(tls_port),
+                               "      topic: \"secure/#\"\n      precision: ms\n"
+                               "      tls:\n        ca_file: " +
+                                   dir_ + "/ca.crt\n        cert_file: " + dir_ +
+                                   "/client.crt\n        key_file: " + dir_ + "/client.key\n")));
+  ASSERT_TRUE(WaitConnected("tls")) << server_->Output() << broker_->Output();
+  const int64_t t = NowMs() - 5000;
+  ASSERT_TRUE(broker_->Publish("secure/a", "vault door=1 " + std::to_string(t)));
+  ASSERT_TRUE(WaitSamples("vault_door", 1)) << server_->Output();
   EXPECT_TRUE(server_->Stop());
 }
 

@@ -31,11 +31,11 @@ std::string UrlEncode(const std::string& text) {
   return out;
 }
 
-TidemarkProcess::TidemarkProcess(std::string dir, std::string extra_yaml)
+TidemarkProcess::TidemarkProcess(std::string dir, std::string extra_yaml, std::string storage_keys)
     : dir_(std::move(dir)), config_path_(dir_ + "/config.yaml") {
   std::ofstream(config_path_) << "server:\n  listen: \"127.0.0.1:0\"\nstorage:\n  data_dir: "
                               << dir_ << "/data\n"
-                              << extra_yaml;
+                              << storage_keys << extra_yaml;
 }
 
 TidemarkProcess::~TidemarkProcess() {

@@ -22,8 +22,9 @@ using ExportedSeries = std::map<std::string, std::vector<std::pair<int64_t, doub
 class TidemarkProcess {
  public:
   // `dir` holds config.yaml and data/; the server section (127.0.0.1:0) and storage.data_dir
-  // are written ahead of `extra_yaml`, which must not repeat those sections.
-  TidemarkProcess(std::string dir, std::string extra_yaml);
+  // are written ahead of `extra_yaml`, which must not repeat those sections. `storage_keys` are
+  // more lines of the storage section, indented two spaces ("  wal_sync: interval\n").
+  TidemarkProcess(std::string dir, std::string extra_yaml, std::string storage_keys = "");
   ~TidemarkProcess();
 
   // Starts the server and waits for it to listen; false (with a test failure) if it did not.
