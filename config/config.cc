@@ -106,6 +106,10 @@ void ReadTop(YamlReader& r, Config* config) {
   r.Map("ingest", [&](YamlReader& i) { ReadIngest(i, &config->ingest); });
   r.StringList("rule_files", &config->rule_files);
   r.Map("notifiers", [&](YamlReader& n) { ReadNotifiers(n, &config->notifiers); });
+  r.Map("self_monitoring", [&](YamlReader& m) {
+    m.Bool("enabled", &config->self_monitoring.enabled);
+    m.Duration("interval", &config->self_monitoring.interval_ms);
+  });
   r.Finish();
 }
 

@@ -177,6 +177,12 @@ struct NotifiersConfig {
   std::vector<MqttNotifier> mqtt;
 };
 
+// Tidemark storing its own /metrics, so its health is queryable like any series.
+struct SelfMonitoringConfig {
+  bool enabled = true;
+  int64_t interval_ms = 15'000;
+};
+
 struct Config {
   std::string log_level = "info";
   ServerConfig server;
@@ -184,6 +190,7 @@ struct Config {
   IngestConfig ingest;
   std::vector<std::string> rule_files;
   NotifiersConfig notifiers;
+  SelfMonitoringConfig self_monitoring;
   // Where this configuration came from: a file path, or "<embedded>".
   std::string source;
 };

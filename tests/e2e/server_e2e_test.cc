@@ -9,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <thread>
 
 #include "tests/support/http_client.h"
 #include "tests/support/subprocess.h"
@@ -44,7 +45,9 @@ class ServerE2ETest : public ::testing::Test {
     config_path_ = dir_ + "/config.yaml";
     WriteConfig(
         "server:\n  listen: \"127.0.0.1:0\"\n  max_body_size: 1KiB\nstorage:\n  data_dir: " + dir_ +
-        "/data\n");
+        "/data\n"
+        // These tests count exactly what they stored; Tidemark's own metrics would add to it.
+        "self_monitoring:\n  enabled: false\n");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -348,6 +351,27 @@ TEST_F(ServerE2ETest, ShippedConfigIsValid) {
   RunResult result =
       RunToExit({Binary(), "--check-config", std::string(source) + "/config/tidemark.yaml"});
   EXPECT_EQ(result.exit_code, 0) << result.output;
+}
+
+TEST_F(ServerE2ETest, StoresItsOwnMetricsForQueries) {
+  WriteConfig("server:\n  listen: \"127.0.0.1:0\"\nstorage:\n  data_dir: " + dir_ +
+              "/data\nself_monitoring:\n  interval: 200ms\n");
+  std::unique_ptr<Subprocess> server;
+  const uint16_t port = Start(&server);
+  ASSERT_NE(port, 0);
+  const std::string selector = "/api/v1/export?match[]=tidemark_http_requests_total";
+  std::string body;
+  for (int attempt = 0; attempt < 100 && body.find("\"job\":\"tidemark\"") == std::string::npos;
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto exported = Fetch(port, "GET", selector);
+    ASSERT_TRUE(exported.has_value());
+    body = exported->body;
+  }
+  EXPECT_NE(body.find("\"instance\":\"127.0.0.1:" + std::to_string(port) + "\""), std::string::npos)
+      << body;
+  EXPECT_NE(body.find("\"handler\":\"export\""), std::string::npos) << body;
+  StopCleanly(server.get());
 }
 
 }  // namespace
