@@ -151,6 +151,20 @@ void Storage::PrepareAppend(const WriteBatch& batch, AppendReport* rep, Prepared
 }
 
 base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
+  return AppendImpl(batch, report, /*defer_sync=*/false);
+}
+
+base::Status Storage::AppendDeferringSync(const WriteBatch& batch, AppendReport* report) {
+  return AppendImpl(batch, report, /*defer_sync=*/true);
+}
+
+base::Status Storage::SyncWal() {
+  if (closed_) return base::Status::FailedPrecondition("storage closed");
+  if (options_.wal_sync != SyncPolicy::kEveryBatch) return base::Status::Ok();
+  return wal_->Sync();
+}
+
+base::Status Storage::AppendImpl(const WriteBatch& batch, AppendReport* report, bool defer_sync) {
   AppendReport local;
   AppendReport& rep = report ? *report : local;
   rep = AppendReport();
@@ -166,7 +180,7 @@ base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {
   PrepareAppend(batch, &rep, &prepared);
   if (prepared.groups.empty()) return base::Status::Ok();
   std::shared_lock seal_guard(append_mu_);  // WAL write and head apply are one step for Seal
-  base::Status s = wal_->Write(prepared.framed);
+  base::Status s = wal_->Write(prepared.framed, defer_sync);
   if (!s.ok()) {
     ++append_errors_;
     rep.accepted = 0;

@@ -110,6 +110,14 @@ class Storage {
   // Close. On success the samples are durable per the sync policy.
   base::Status Append(const WriteBatch& batch, AppendReport* report = nullptr);
 
+  // Append without the fsync kEveryBatch would do: the samples are written to the WAL (a process
+  // crash keeps them) and visible, but not durable against power loss until SyncWal(). Lets a
+  // caller that acknowledges many small batches at once (the MQTT source) pay one fsync for all.
+  base::Status AppendDeferringSync(const WriteBatch& batch, AppendReport* report = nullptr);
+  // Makes every earlier append as durable as the sync policy promises: an fsync under
+  // kEveryBatch, nothing under kInterval (whose window is the promise).
+  base::Status SyncWal();
+
   // The ref of the series with `labels`, creating the series when new (it is logged to the WAL
   // with its first samples). InvalidArgument for invalid labels, ResourceExhausted for a new
   // series beyond max_series. Refs stay valid across restarts
@@ -138,6 +146,7 @@ class Storage {
   friend class StorageQuerier;
   struct PreparedAppend;
   Storage(const StorageOptions& options, std::string dir);
+  base::Status AppendImpl(const WriteBatch& batch, AppendReport* report, bool defer_sync);
   // Validates the batch (counting rejections in `rep`), resolves series and encodes WAL records.
   void PrepareAppend(const WriteBatch& batch, AppendReport* rep, PreparedAppend* out);
   base::Status OpenComponents();

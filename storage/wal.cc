@@ -98,6 +98,7 @@ size_t ParseRecords(std::string_view data, std::string* why,
 
 struct Wal::Writer {
   std::string_view data;
+  bool defer_sync = false;
   base::Status status;
   bool done = false;
   std::condition_variable cv;
@@ -189,9 +190,10 @@ base::Status Wal::OpenSegmentLocked(uint64_t id) {
 
 Wal::~Wal() { (void)Close(); }
 
-base::Status Wal::Write(std::string_view framed) {
+base::Status Wal::Write(std::string_view framed, bool defer_sync) {
   Writer w;
   w.data = framed;
+  w.defer_sync = defer_sync;
   std::unique_lock l(mu_);
   if (closed_) return base::Status::FailedPrecondition("wal closed");
   ++writes_;
@@ -202,9 +204,11 @@ base::Status Wal::Write(std::string_view framed) {
   // This writer leads: take every queued writer (bounded) into one file write.
   size_t count = 0;
   size_t bytes = 0;
+  bool sync = false;
   for (Writer* x : writers_) {
     if (count > 0 && bytes + x->data.size() > kMaxGroupBytes) break;
     bytes += x->data.size();
+    sync |= !x->defer_sync;
     ++count;
   }
   std::string_view data = framed;
@@ -214,7 +218,7 @@ base::Status Wal::Write(std::string_view framed) {
     data = group_buf_;
   }
   l.unlock();
-  base::Status s = WriteToFile(data);
+  base::Status s = WriteToFile(data, sync);
   l.lock();
   for (size_t i = 0; i < count; ++i) {
     Writer* x = writers_.front();
@@ -227,7 +231,7 @@ base::Status Wal::Write(std::string_view framed) {
   return s;
 }
 
-base::Status Wal::WriteToFile(std::string_view data) {
+base::Status Wal::WriteToFile(std::string_view data, bool sync) {
   std::lock_guard l(file_mu_);
   if (shut_) return base::Status::FailedPrecondition("wal closed");
   if (!file_ || need_new_segment_) {
@@ -241,7 +245,8 @@ base::Status Wal::WriteToFile(std::string_view data) {
   }
   uint64_t before = file_->Size();
   base::Status s = file_->Append(data);
-  if (s.ok() && options_.sync_policy == SyncPolicy::kEveryBatch) {
+  const bool synced_now = sync && options_.sync_policy == SyncPolicy::kEveryBatch;
+  if (s.ok() && synced_now) {
     s = file_->Sync();
     ++syncs_;
   }
@@ -255,7 +260,7 @@ base::Status Wal::WriteToFile(std::string_view data) {
     return s.WithContext("wal write");
   }
   bytes_written_ += data.size();
-  dirty_ = options_.sync_policy != SyncPolicy::kEveryBatch;
+  dirty_ = !synced_now;  // an fsync covers everything written before it
   if (file_->Size() >= options_.segment_bytes) {
     if (dirty_) {
       s = file_->Sync();

@@ -65,9 +65,10 @@ class Wal {
   ~Wal();
 
   // Appends framed records. Concurrent callers are grouped into one file write (and one fsync
-  // under kEveryBatch). On an I/O error the group fails, the segment is cut back and the next
-  // write starts a new segment, so the log stays readable.
-  base::Status Write(std::string_view framed);
+  // under kEveryBatch, unless every writer of the group deferred it: such a caller makes its
+  // records durable later with Sync()). On an I/O error the group fails, the segment is cut back
+  // and the next write starts a new segment, so the log stays readable.
+  base::Status Write(std::string_view framed, bool defer_sync = false);
   // Forces an fsync of everything written so far.
   base::Status Sync();
   // Closes the current segment (synced) and starts a new one; returns the closed segment's number.
@@ -86,7 +87,7 @@ class Wal {
   Wal(Env* env, std::string dir, WalOptions options);
   base::Status Replay(const ReplayFn& replay);
   base::Status OpenSegmentLocked(uint64_t id);
-  base::Status WriteToFile(std::string_view data);
+  base::Status WriteToFile(std::string_view data, bool sync);
   void SyncLoop();
   std::string SegmentPath(uint64_t id) const;
 

@@ -6,7 +6,6 @@
 #include <charconv>
 #include <cstring>
 #include <mutex>
-#include <random>
 
 #include "storage/base/log.h"
 
@@ -21,12 +20,6 @@ void InitLibraryOnce() {
 std::string MosquittoError(int rc) {
   if (rc == MOSQ_ERR_ERRNO) return std::strerror(errno);
   return mosquitto_strerror(rc);
-}
-
-// A random whole second or none, so reconnect attempts of many clients spread out.
-unsigned JitterSeconds() {
-  thread_local std::mt19937 random{std::random_device{}()};
-  return std::uniform_int_distribution<unsigned>(0, 1)(random);
 }
 
 }  // namespace
@@ -126,78 +119,13 @@ base::Status MqttSource::Configure() {
               "TLS settings"));
     TM_RETURN_IF_ERROR(check(mosquitto_tls_insecure_set(client_, o.tls_insecure), "TLS"));
   }
-  mosquitto_reconnect_delay_set(client_, static_cast<unsigned>(o.reconnect_min_delay_s),
-                                static_cast<unsigned>(o.reconnect_max_delay_s), true);
+  // Acknowledgements wait in libmosquitto's queue until our network loop writes them, after the
+  // WAL sync (see ServeConnection).
+  mosquitto_threaded_set(client_, true);
   mosquitto_connect_v5_callback_set(client_, &MqttSource::ConnectV5Thunk);
   mosquitto_disconnect_callback_set(client_, &MqttSource::DisconnectThunk);
   mosquitto_message_callback_set(client_, &MqttSource::MessageThunk);
   return base::Status::Ok();
-}
-
-void MqttSource::Start() {
-  stopping_ = false;
-  starter_ = std::thread([this] { Connect(); });
-}
-
-// One connection attempt; MOSQ_ERR_SUCCESS when the CONNECT is under way.
-int MqttSource::ConnectOnce() {
-  const MqttSourceOptions& o = options_;
-  if (o.protocol_version != 5 || o.clean_session) {
-    return mosquitto_connect_async(client_, o.broker.host.c_str(), o.broker.port, o.keepalive_s);
-  }
-  // Without a session expiry an MQTT 5 broker drops the session on disconnect. The property is
-  // copied into the client and sent again on every reconnect.
-  mosquitto_property* properties = nullptr;
-  mosquitto_property_add_int32(&properties, MQTT_PROP_SESSION_EXPIRY_INTERVAL, UINT32_MAX);
-  const int rc = mosquitto_connect_bind_v5(client_, o.broker.host.c_str(), o.broker.port,
-                                           o.keepalive_s, nullptr, properties);
-  mosquitto_property_free_all(&properties);
-  return rc;
-}
-
-// Runs on the starter thread, so name lookup and MQTT 5's synchronous connect never block the
-// caller. libmosquitto's loop only reconnects a session that was once up (a first attempt that
-// fails leaves the client in a state its loop waits on forever), so the first connection is
-// retried here, with the same backoff and jitter; after it the loop thread keeps the session up.
-void MqttSource::Connect() {
-  const MqttSourceOptions& o = options_;
-  int64_t delay_ms = int64_t{o.reconnect_min_delay_s} * 1000;
-  for (int attempt = 1; !stopping_; ++attempt) {
-    const int rc = ConnectOnce();
-    if (rc == MOSQ_ERR_SUCCESS) break;
-    if (attempt == 1 || attempt % 10 == 0) {
-      TM_LOG(kWarn) << "mqtt " << o.name << ": cannot connect to " << o.broker.host << ":"
-                    << o.broker.port << " (" << MosquittoError(rc) << "), attempt " << attempt
-                    << "; retrying";
-    }
-    thread_local std::mt19937 random{std::random_device{}()};
-    const int64_t jitter = std::uniform_int_distribution<int64_t>(0, delay_ms / 2)(random);
-    std::unique_lock lock(stop_mu_);
-    stop_cv_.wait_for(lock, std::chrono::milliseconds(delay_ms + jitter),
-                      [this] { return stopping_.load(); });
-    delay_ms = std::min(delay_ms * 2, int64_t{o.reconnect_max_delay_s} * 1000);
-  }
-  if (stopping_) return;
-  if (int started = mosquitto_loop_start(client_); started != MOSQ_ERR_SUCCESS) {
-    TM_LOG(kError) << "mqtt " << o.name
-                   << ": cannot start the network thread: " << MosquittoError(started);
-    return;
-  }
-  loop_started_ = true;
-}
-
-void MqttSource::Stop() {
-  {
-    std::lock_guard lock(stop_mu_);
-    if (stopping_.exchange(true)) return;
-  }
-  stop_cv_.notify_all();
-  if (starter_.joinable()) starter_.join();
-  if (client_ == nullptr) return;
-  mosquitto_disconnect(client_);
-  if (loop_started_) mosquitto_loop_stop(client_, false);
-  loop_started_ = false;
-  connected_ = false;
 }
 
 void MqttSource::OnConnect(int rc) {
@@ -208,8 +136,6 @@ void MqttSource::OnConnect(int rc) {
   }
   connected_ = true;
   ++connects_;
-  mosquitto_reconnect_delay_set(client_, static_cast<unsigned>(options_.reconnect_min_delay_s),
-                                static_cast<unsigned>(options_.reconnect_max_delay_s), true);
   // Subscribing again on a resumed session is harmless and covers a broker that lost it.
   const int sub = mosquitto_subscribe(client_, nullptr, options_.topic.c_str(), options_.qos);
   if (sub != MOSQ_ERR_SUCCESS) {
@@ -221,16 +147,7 @@ void MqttSource::OnConnect(int rc) {
                 << options_.broker.port << ", subscribed to " << options_.topic;
 }
 
-void MqttSource::OnDisconnect(int rc) {
-  connected_ = false;
-  if (rc == 0 || stopping_) return;
-  ++disconnects_;
-  TM_LOG(kWarn) << "mqtt " << options_.name << ": connection lost (" << MosquittoError(rc)
-                << "); reconnecting";
-  mosquitto_reconnect_delay_set(
-      client_, static_cast<unsigned>(options_.reconnect_min_delay_s) + JitterSeconds(),
-      static_cast<unsigned>(options_.reconnect_max_delay_s), true);
-}
+void MqttSource::OnDisconnect(int rc) { connected_ = false; }
 
 void MqttSource::OnMessage(const mosquitto_message* message) {
   const int64_t now = clock_->NowMillis();
@@ -252,15 +169,16 @@ void MqttSource::OnMessage(const mosquitto_message* message) {
   Store(topic, payload, decoded, now);
 }
 
-// Returns only once the batch is in the store (or we are stopping): returning is what lets
-// libmosquitto send the acknowledgement.
+// Returns only once the batch is in the WAL (or we are stopping); the network loop syncs it
+// before the acknowledgement goes out.
 void MqttSource::Store(const std::string& topic, std::string_view payload,
                        const DecodeOutput& decoded, int64_t now) {
   while (true) {
     storage::AppendReport report;
-    base::Status status = sink_->Write("mqtt", topic, now, decoded, &report);
+    base::Status status = sink_->Write("mqtt", topic, now, decoded, &report, /*defer_sync=*/true);
     if (status.ok()) {
       samples_ += report.accepted;
+      unsynced_ = true;
       return;
     }
     if (stopping_) {

@@ -1,25 +1,24 @@
 // MqttSource: one MQTT subscription (libmosquitto client session) feeding the store.
 //
-// Delivery: libmosquitto 2.0 has no manual acknowledgement, but under mosquitto_loop_start() the
-// PUBACK of a QoS 1 message is written to the socket only after the on_message callbacks of that
-// network read return. So the callback decodes the payload and appends it (WAL write under the
-// configured sync policy) before returning: an acknowledged message is a written message. A
-// process crash loses nothing the broker was told we have; with wal_sync: every_batch a power
-// loss loses nothing either, with wal_sync: interval it can lose up to that interval. While the
+// Delivery: the PUBACK of a QoS 1 message is only written once the message is in the WAL and,
+// under wal_sync: every_batch, fsynced. The source runs its own network loop over libmosquitto
+// (threaded mode, so acknowledgements queue instead of being written at once): it reads every
+// message that is ready, appends each from the message callback without an fsync, syncs the WAL
+// once for the burst, and only then writes the queued acknowledgements. An acknowledged message
+// is therefore a durable one (as the sync policy defines it), at the cost of one fsync per burst
+// rather than per message. A process crash loses nothing the broker was told we have. If the sync
+// fails the connection is dropped without acknowledging, and the broker delivers again. While the
 // store pushes back (head full) the callback waits and retries, which stops reading from the
 // socket and lets the broker queue. QoS 2 is acknowledged (PUBREC) by libmosquitto before the
 // callback runs, so QoS 1 is the level that gives at-least-once end to end.
 //
-// Session: a stable client id with clean_session off (MQTT 5: clean start off and a session
-// that never expires) makes the broker queue QoS 1/2 messages while Tidemark restarts.
-// Reconnects are libmosquitto's own, with exponential backoff between the configured delays
-// (whole seconds) and a random extra second of jitter so a fleet of clients does not return in
-// step.
+// Session: a stable client id with clean_session off (MQTT 5: clean start off and a session that
+// never expires) makes the broker queue QoS 1/2 messages while Tidemark restarts. A broker that
+// is down, at start or later, is retried with exponential backoff between the configured delays
+// plus up to 50% random jitter, so a fleet of clients does not return in step.
 //
-// Threads: Start() returns at once; connecting happens on a starter thread (which retries a
-// broker that is down at start), then on
-// libmosquitto's loop thread, which also runs the callbacks. Stats() is thread-safe; Start and
-// Stop are called from one thread.
+// Threads: Start() returns at once; connecting, reading and the callbacks all run on the
+// source's own thread. Stats() is thread-safe; Start and Stop are called from one thread.
 #pragma once
 
 #include <atomic>
@@ -106,8 +105,12 @@ class MqttSource {
  private:
   MqttSource(MqttSourceOptions options, IngestSink* sink, base::Clock* clock);
   base::Status Configure();
-  void Connect();
+  void Run();
   int ConnectOnce();
+  bool ServeConnection();
+  bool ReadBurst(int socket);
+  bool SyncDeferred();
+  void WaitBeforeRetry(int64_t* delay_ms);
   void OnConnect(int rc);
   void OnDisconnect(int rc);
   void OnMessage(const mosquitto_message* message);
@@ -121,11 +124,11 @@ class MqttSource {
   IngestSink* const sink_;
   base::Clock* const clock_;
   mosquitto* client_ = nullptr;
-  std::thread starter_;
+  std::thread thread_;
   std::atomic<bool> stopping_{false};
-  std::mutex stop_mu_;  // with stop_cv_: wakes the starter thread's wait between attempts
+  std::mutex stop_mu_;  // with stop_cv_: wakes the network thread's wait between attempts
   std::condition_variable stop_cv_;
-  bool loop_started_ = false;
+  bool unsynced_ = false;  // appends since the last WAL sync (network thread only)
 
   std::atomic<uint64_t> messages_{0}, bytes_{0}, samples_{0}, decode_errors_{0}, store_retries_{0},
       connects_{0}, disconnects_{0};

@@ -42,9 +42,13 @@ uint64_t TotalRejected(const DecodeOutput& decoded, const storage::AppendReport&
 }
 
 base::Status IngestSink::Write(const std::string& source, const std::string& origin, int64_t now_ms,
-                               const DecodeOutput& decoded, storage::AppendReport* report) {
+                               const DecodeOutput& decoded, storage::AppendReport* report,
+                               bool defer_sync) {
   storage::AppendReport local;
-  if (!decoded.batch.empty()) TM_RETURN_IF_ERROR(storage_->Append(decoded.batch, &local));
+  if (!decoded.batch.empty()) {
+    TM_RETURN_IF_ERROR(defer_sync ? storage_->AppendDeferringSync(decoded.batch, &local)
+                                  : storage_->Append(decoded.batch, &local));
+  }
   RecordRejections(dead_letters_, source, origin, now_ms, decoded, local);
   if (report != nullptr) *report = local;
   return base::Status::Ok();

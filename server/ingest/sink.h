@@ -34,9 +34,13 @@ class IngestSink {
       : storage_(storage), dead_letters_(dead_letters) {}
 
   // Appends `decoded.batch` and records rejections. `report` (optional) receives the store's
-  // counts.
+  // counts. With `defer_sync` the WAL fsync the sync policy asks for is left to a later Sync(),
+  // so a source that acknowledges several payloads at once pays for one.
   base::Status Write(const std::string& source, const std::string& origin, int64_t now_ms,
-                     const DecodeOutput& decoded, storage::AppendReport* report = nullptr);
+                     const DecodeOutput& decoded, storage::AppendReport* report = nullptr,
+                     bool defer_sync = false);
+  // Makes deferred writes as durable as the sync policy promises.
+  base::Status Sync() { return storage_->SyncWal(); }
 
   // Records one rejection that no decoder produced (a payload given up on).
   void Reject(const std::string& source, const std::string& origin, int64_t now_ms,
