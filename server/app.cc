@@ -5,6 +5,7 @@
 #include "server/metrics_collectors.h"
 #include "storage/base/log.h"
 #include "web/export_api.h"
+#include "web/grafana_json_api.h"
 #include "web/prom_api.h"
 #include "web/status_api.h"
 
@@ -66,6 +67,11 @@ base::Status App::Start() {
       *router_, {query::EngineOptions{},
                  [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },
                  base::SystemClock::Default()});
+  web::RegisterGrafanaJsonApi(
+      *router_,
+      {query::EngineOptions{},
+       [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },
+       base::SystemClock::Default(), "/grafana/json", nullptr, [this] { return ready_.load(); }});
   if (config_.ingest.http.enabled) {
     const config::IngestLimitsConfig& configured = config_.ingest.limits;
     ingest::DecodeLimits limits;
