@@ -299,6 +299,10 @@ TEST_F(GrafanaJsonApiTest, BadInputIsAJsonErrorGrafanaCanShow) {
   };
   EXPECT_EQ(error("/query", "{not json", 400), "request body is not valid JSON");
   EXPECT_EQ(error("/query", "[1]", 400), "request body must be a JSON object");
+  EXPECT_EQ(error("/query", std::string(100'000, '[') + std::string(100'000, ']'), 400),
+            "request body nests deeper than 64 levels");
+  EXPECT_EQ(error("/query", R"({"range":{"from":1e300},"targets":[]})", 400),
+            "range.from is out of range");
   EXPECT_EQ(error("/query", R"({"targets":5})", 400), "targets must be an array");
   EXPECT_EQ(error("/query", R"({"targets":[{"target":"sum(x","refId":"A"}]})", 400),
             "query A (sum(x): 1:6: parse error: unclosed left parenthesis");

@@ -25,6 +25,8 @@ inline constexpr size_t kMaxListed = 1000;
 inline constexpr size_t kMaxAnnotations = 10'000;
 // Without intervalMs or maxDataPoints, a range is cut into about this many steps.
 inline constexpr int64_t kDefaultPoints = 1000;
+// Request bodies may nest arrays and objects this deep (Grafana's nest about six levels).
+inline constexpr int kMaxBodyDepth = 64;
 // The range used when a request has none (Grafana's default dashboard range).
 inline constexpr int64_t kDefaultRangeMs = 6 * 3600 * 1000;
 

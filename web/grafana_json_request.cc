@@ -2,6 +2,7 @@
 // the step, and the rewrite that adds filters to every selector of an expression.
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 
 #include "query/parser.h"
 #include "query/printer.h"
@@ -12,7 +13,15 @@ namespace tidemark::web::grafana {
 namespace {
 
 base::Result<int64_t> ParseInstant(const json& value, std::string_view what) {
-  if (value.is_number()) return static_cast<int64_t>(value.get<double>());
+  // Checked before the conversion, which is undefined for doubles outside int64's range.
+  constexpr double kLimit = static_cast<double>(query::kMaxQueryTimeMs / 2);
+  if (value.is_number()) {
+    const double ms = value.get<double>();
+    if (!(std::fabs(ms) <= kLimit)) {
+      return base::Status::InvalidArgument(std::string(what) + " is out of range");
+    }
+    return static_cast<int64_t>(ms);
+  }
   if (value.is_string()) {
     auto parsed = base::ParseRfc3339(value.get<std::string>());
     if (parsed.ok()) return parsed;
@@ -131,12 +140,40 @@ void AddToSelectors(query::Expr* expr, const std::vector<storage::Matcher>& matc
 
 int64_t CeilDiv(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
 
+// True when arrays and objects nest deeper than `limit`. Copying, printing and comparing JSON
+// recurse once per level, so a hostile body of a million brackets must be refused before that.
+bool NestsDeeperThan(std::string_view text, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 base::Result<json> ParseBody(const Request& request) {
   const bool blank = std::all_of(request.body.begin(), request.body.end(),
                                  [](unsigned char c) { return std::isspace(c) != 0; });
   if (blank) return json::object();
+  if (NestsDeeperThan(request.body, kMaxBodyDepth)) {
+    return base::Status::InvalidArgument("request body nests deeper than " +
+                                         std::to_string(kMaxBodyDepth) + " levels");
+  }
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return base::Status::InvalidArgument("request body is not valid JSON");
   if (!body.is_object()) return base::Status::InvalidArgument("request body must be a JSON object");
