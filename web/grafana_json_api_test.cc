@@ -223,7 +223,7 @@ TEST_F(GrafanaJsonApiTest, AlertStateChangesAreAnnotations) {
                {"annotation", {{"name", "alerts"}, {"query", "#alerts"}}}};
   json events = PostOk("/annotations", body);
   ASSERT_EQ(events.size(), 2u);
-  ASSERT_EQ(alert_calls_.size(), 1u);
+  ASSERT_EQ(alert_calls_.size(), 1u);  // asked once, for the request's range
   EXPECT_EQ(alert_calls_[0], (std::pair{kNow - 60 * kMinute, kNow}));
   EXPECT_EQ(events[0]["time"], kNow - 30 * kMinute);
   EXPECT_EQ(events[0]["timeEnd"], kNow - 20 * kMinute);
@@ -233,6 +233,13 @@ TEST_F(GrafanaJsonApiTest, AlertStateChangesAreAnnotations) {
   events = PostOk("/annotations", body);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["title"], "HighTemperature firing");
+  // simPod asks through /query with refId Anno.
+  const json table = PostOk("/grafana/json/query",
+                            QueryBody({{{"refId", "Anno"}, {"target", "#alerts DoorOpen"}}}));
+  ASSERT_EQ(table[0]["rows"].size(), 1u);
+  EXPECT_EQ(
+      table[0]["rows"][0],
+      (json::array({kNow - 5 * kMinute, nullptr, "DoorOpen pending", "", "alertname=DoorOpen"})));
 
   Router without_alerting;
   GrafanaJsonDeps deps = deps_;

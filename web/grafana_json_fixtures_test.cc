@@ -356,5 +356,52 @@ TEST_F(GrafanaFixturesTest, HealthErrorBodyAsTheFixture) {
   EXPECT_TRUE(body["error"]["message"].is_string());
 }
 
+// Every node of a JSON document, as pointers (the root excluded).
+void CollectPointers(const json& node, const json::json_pointer& at,
+                     std::vector<json::json_pointer>* out) {
+  if (node.is_object()) {
+    for (const auto& [key, child] : node.items()) {
+      out->push_back(at / key);
+      CollectPointers(child, at / key, out);
+    }
+  } else if (node.is_array()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      out->push_back(at / i);
+      CollectPointers(node[i], at / i, out);
+    }
+  }
+}
+
+// Grafana's bodies with any one field replaced by a value of another type: the answer is data
+// or a JSON error Grafana can show, never a 500 or a crash.
+TEST_F(GrafanaFixturesTest, EveryFieldOfTheWrongTypeIsAClearError) {
+  json deep = json::array();
+  for (int i = 0; i < 70; ++i) deep = json::array({deep});
+  const std::vector<json> replacements = {
+      nullptr, 0, -1e308, 1e300, "x", "", json::array(), json::object(), true, deep};
+  int requests = 0;
+  for (const auto& [name, expected] : Cases()) {
+    const json request = LoadFixture(name);
+    if (!request.contains("body")) continue;
+    std::vector<json::json_pointer> pointers;
+    CollectPointers(request["body"], json::json_pointer(), &pointers);
+    for (const json::json_pointer& pointer : pointers) {
+      for (const json& replacement : replacements) {
+        json mutated = request;
+        mutated["body"][pointer] = replacement;
+        Response response = router_.Dispatch(FixtureRequest(mutated, "/grafana/json"));
+        ++requests;
+        const json answer = json::parse(response.body, nullptr, false);
+        ASSERT_FALSE(answer.is_discarded()) << name << " " << pointer << " " << response.body;
+        if (response.status == 200) continue;
+        ASSERT_TRUE(response.status == 400 || response.status == 422)
+            << name << " " << pointer << "=" << replacement.dump() << ": " << response.body;
+        EXPECT_TRUE(answer["message"].is_string() && !answer["message"].empty()) << response.body;
+      }
+    }
+  }
+  EXPECT_GT(requests, 1000);
+}
+
 }  // namespace
 }  // namespace tidemark::web
