@@ -6,6 +6,7 @@
 #include "server/mqtt_sources.h"
 #include "storage/base/log.h"
 #include "web/export_api.h"
+#include "web/grafana_json_api.h"
 #include "web/prom_api.h"
 #include "web/status_api.h"
 
@@ -67,6 +68,11 @@ base::Status App::Start() {
       *router_, {query::EngineOptions{},
                  [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },
                  base::SystemClock::Default()});
+  web::RegisterGrafanaJsonApi(
+      *router_,
+      {query::EngineOptions{},
+       [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },
+       base::SystemClock::Default(), "/grafana/json", nullptr, [this] { return ready_.load(); }});
   if (config_.ingest.http.enabled) {
     RegisterHttpIngestRoutes(
         *router_, {storage_.get(), base::SystemClock::Default(), DecodeLimitsOf(config_),

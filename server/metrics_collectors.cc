@@ -62,6 +62,13 @@ class StorageCollector final : public prometheus::Collectable {
         Single("tidemark_storage_appends_refused_total",
                "Appends refused because the head was over its memory limit.", C,
                s.appends_refused_memory),
+        Single("tidemark_wal_bytes_written_total", "Bytes appended to the write-ahead log.", C,
+               s.wal.bytes_written),
+        Single("tidemark_wal_group_commits_total",
+               "WAL file appends, each covering one or more concurrent writes.", C,
+               s.wal.group_commits),
+        Single("tidemark_wal_syncs_total", "WAL fsyncs.", C, s.wal.syncs),
+        Single("tidemark_wal_write_errors_total", "Failed WAL writes.", C, s.wal.write_errors),
     };
     MetricFamily rejected = Family("tidemark_storage_rejected_samples_total",
                                    "Samples the store refused, by reason.", C);
