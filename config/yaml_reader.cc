@@ -143,17 +143,10 @@ void YamlReader::Map(const std::string& key, const std::function<void(YamlReader
 }
 
 void YamlReader::MapList(const std::string& key, const std::function<void(YamlReader&)>& read) {
-  YAML::Node value = Take(key);
-  if (!value) return;
-  if (!value.IsSequence()) {
-    ctx_.Fail(value.Mark(), PathOf(key), "expected a list, got " + KindName(value));
-  }
-  for (size_t i = 0; i < value.size(); ++i) {
-    YAML::Node item = value[i];
-    YamlReader nested(ctx_, item, PathOf(key) + "[" + std::to_string(i) + "]");
-    read(nested);
-    nested.Finish();
-  }
+  MapListChecked(key, [&](YamlReader& item) {
+    read(item);
+    return std::string();
+  });
 }
 
 void YamlReader::MapListChecked(const std::string& key,

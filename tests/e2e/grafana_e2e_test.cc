@@ -17,6 +17,7 @@
 
 #include "tests/support/http_client.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/tidemark_process.h"
 
 namespace tidemark::testing {
 namespace {
@@ -34,21 +35,6 @@ const char* const kDevices[] = {"hvac", "fridge", "oven", "washer", "lighting"};
 std::string SourceDir() {
   const char* dir = std::getenv("TIDEMARK_SOURCE_DIR");
   return dir ? dir : ".";
-}
-
-std::string UrlEncode(const std::string& text) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 // The fleet's values, so the test can compute what each query must answer.
