@@ -301,5 +301,26 @@ TEST_F(MqttE2ETest, ConnectsOverTlsWithAClientCertificate) {
   EXPECT_TRUE(server_->Stop());
 }
 
+// A broker that refuses anonymous clients: the right password connects, a wrong one never does.
+TEST_F(MqttE2ETest, AuthenticatesWithUsernameAndPassword) {
+  broker_->Stop();
+  broker_ = std::make_unique<MosquittoBroker>(dir_, "", "tidemark", "s3cret");
+  ASSERT_TRUE(broker_->Start());
+  ASSERT_TRUE(StartServer(
+      "  mqtt:\n    subscriptions:\n" +
+      Subscription("good", broker_->url(),
+                   "      topic: \"auth/#\"\n      precision: ms\n"
+                   "      username: tidemark\n      password: s3cret\n") +
+      Subscription("bad", broker_->url(),
+                   "      topic: \"auth/#\"\n      username: tidemark\n      password: wrong\n")));
+  ASSERT_TRUE(WaitConnected("good")) << server_->Output();
+  ASSERT_TRUE(broker_->Publish("auth/a", "door open=1 " + std::to_string(NowMs() - 1000)));
+  ASSERT_TRUE(WaitSamples("door_open", 1)) << server_->Output();
+  EXPECT_EQ(server_->Metric("tidemark_mqtt_connected", "subscription=\"bad\""), 0);
+  EXPECT_EQ(server_->Metric("tidemark_mqtt_messages_total", "subscription=\"bad\""), 0);
+  EXPECT_NE(server_->Output().find("refused"), std::string::npos) << server_->Output();
+  EXPECT_TRUE(server_->Stop());
+}
+
 }  // namespace
 }  // namespace tidemark::testing

@@ -16,8 +16,10 @@ namespace tidemark::testing {
 class MosquittoBroker {
  public:
   // `dir` keeps the config and the persistence file. `extra_config` lines are appended (e.g. a
-  // TLS listener).
-  explicit MosquittoBroker(std::string dir, std::string extra_config = "");
+  // TLS listener). With a `username`, anonymous clients are refused and only that user with
+  // `password` is let in (our own publishes included).
+  explicit MosquittoBroker(std::string dir, std::string extra_config = "",
+                           std::string username = "", std::string password = "");
   ~MosquittoBroker();
 
   // Starts (or restarts on the same port) and waits until a publish succeeds.
@@ -39,6 +41,8 @@ class MosquittoBroker {
  private:
   std::string dir_;
   std::string extra_config_;
+  std::string username_;
+  std::string password_;
   uint16_t port_ = 0;
   std::unique_ptr<Subprocess> process_;
 };
