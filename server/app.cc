@@ -2,6 +2,7 @@
 
 #include "server/admin_api.h"
 #include "server/http_ingest.h"
+#include "server/kafka_setup.h"
 #include "server/metrics_collectors.h"
 #include "storage/base/log.h"
 #include "web/export_api.h"
@@ -80,12 +81,27 @@ base::Status App::Start() {
 
   http_ = std::make_unique<web::HttpServer>(HttpOptions(), router_.get(), &metrics_);
   TM_RETURN_IF_ERROR(http_->Start());
+  TM_RETURN_IF_ERROR(StartKafka());
   ready_ = true;
+  return base::Status::Ok();
+}
+
+base::Status App::StartKafka() {
+  if (!KafkaEnabled(config_)) return base::Status::Ok();
+  auto options = MakeKafkaSourceOptions(config_);
+  if (!options.ok()) return options.status();
+  auto kafka = ingest::KafkaSource::Start(std::move(options).value(),
+                                          ingest::IngestSink(storage_.get(), dead_letters_.get()),
+                                          series_cache_.get(), base::SystemClock::Default());
+  if (!kafka.ok()) return kafka.status();
+  kafka_ = std::move(kafka).value();
+  metrics_.AddCollectable(ingest::MakeKafkaCollector(kafka_->metrics()));
   return base::Status::Ok();
 }
 
 void App::Stop() {
   ready_ = false;
+  kafka_.reset();  // ingest stops first: it finishes its batch and commits what was written
   if (http_) {
     http_->Shutdown();
     http_.reset();

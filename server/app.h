@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "server/data_dir.h"
 #include "server/ingest/dead_letters.h"
+#include "server/ingest/kafka_source.h"
 #include "server/series_cache.h"
 #include "storage/base/status.h"
 #include "storage/storage.h"
@@ -33,6 +34,7 @@ class App {
  private:
   web::HttpServerOptions HttpOptions() const;
   storage::StorageOptions StorageOptions() const;
+  base::Status StartKafka();
 
   config::Config config_;
   std::unique_ptr<DataDirLock> data_dir_;
@@ -42,6 +44,7 @@ class App {
   web::HttpMetrics metrics_;
   std::unique_ptr<web::Router> router_;
   std::unique_ptr<web::HttpServer> http_;
+  std::unique_ptr<ingest::KafkaSource> kafka_;
   std::atomic<bool> ready_{false};
 };
 
