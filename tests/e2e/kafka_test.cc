@@ -123,9 +123,10 @@ class KafkaE2ETest : public ::testing::Test {
   // `topics_yaml` configures no Kafka at all.
   std::string WriteConfig(const std::string& name, const std::string& topics_yaml,
                           const std::string& group = "tidemark-test",
-                          const std::string& extra_kafka = "") {
-    std::string text =
-        "server:\n  listen: \"127.0.0.1:0\"\nstorage:\n  data_dir: " + dir_ + "/" + name + "\n";
+                          const std::string& extra_kafka = "",
+                          const std::string& extra_storage = "") {
+    std::string text = "server:\n  listen: \"127.0.0.1:0\"\nstorage:\n  data_dir: " + dir_ + "/" +
+                       name + "\n" + extra_storage;
     if (!topics_yaml.empty()) {
       text += "ingest:\n  kafka:\n    brokers: [\"" + cluster_.bootstrap +
               "\"]\n    group_id: " + group + "\n" + extra_kafka + "    topics:\n" + topics_yaml +
@@ -471,6 +472,53 @@ TEST_F(KafkaE2ETest, KillNineDuringIngestKeepsEveryCommittedRecord) {
     EXPECT_EQ(samples.rbegin()->second, k * 1000 + kLines - 1);
   }
   std::printf("kill -9 after %zu of %d records committed\n", must_have.size(), kRecords);
+  StopCleanly(server.get());
+}
+
+TEST_F(KafkaE2ETest, FullStorePausesPartitionsAndLosesNothing) {
+  constexpr int kRecords = 40, kLines = 500;
+  StartCluster({"burst:2"});
+  // Three days old, so that sealing (which frees the head) takes it at once.
+  const int64_t t = (NowMs() - 3 * 86'400'000) / 1000 * 1000;
+  std::vector<KafkaRecord> records;
+  for (int k = 0; k < kRecords; ++k) {
+    std::string value;
+    for (int j = 0; j < kLines; ++j) {
+      value += "burst,rec=" + std::to_string(k) + " v=" + std::to_string(j) + " " +
+               std::to_string(t + j * 1000) + "\n";
+    }
+    records.push_back({"", std::move(value), k % 2});
+  }
+  const std::string config =
+      WriteConfig("data", "      - {name: burst, format: influx, precision: ms}\n", "burst-group",
+                  "    backpressure_pause: 200ms\n", "  head_memory_limit: 1KiB\n");
+  std::unique_ptr<Subprocess> server;
+  const uint16_t port = Start(config, &server);
+  ASSERT_NE(port, 0);
+  // Bursts, each one append: after the first the head is over its limit until sealed.
+  for (int k = 0; k < kRecords; k += 5) {
+    const std::vector<KafkaRecord> burst(records.begin() + k, records.begin() + k + 5);
+    ASSERT_EQ(ProduceRecords(cluster_.bootstrap, "burst", burst), "");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    if (k == 0) {
+      ASSERT_TRUE(WaitFor(
+          [&] { return TopicMetric(port, "tidemark_kafka_samples_total", "burst") == 5 * kLines; },
+          30'000));
+    }
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return TopicMetric(port, "tidemark_kafka_samples_total", "burst") == kRecords * kLines;
+      },
+      60'000))
+      << server->Output();
+  EXPECT_GT(Metric(port, "tidemark_kafka_backpressure_pauses_total"), 0)
+      << "head bytes: " << Metric(port, "tidemark_storage_head_memory_bytes");
+  EXPECT_GT(Metric(port, "tidemark_storage_appends_refused_total"), 0);
+  EXPECT_EQ(Metric(port, "tidemark_kafka_paused_partitions"), 0);
+  const Samples stored = Export(port, "burst_v");
+  ASSERT_EQ(stored.size(), static_cast<size_t>(kRecords));
+  for (const auto& [series, samples] : stored) EXPECT_EQ(samples.size(), kLines) << series;
   StopCleanly(server.get());
 }
 
