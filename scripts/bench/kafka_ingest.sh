@@ -27,7 +27,13 @@ TOPIC=fleet
 RUN="$WORK/kafka"
 rm -rf "$RUN" && mkdir -p "$RUN"
 pids=()
-cleanup() { for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done; }
+# Newest first: Tidemark commits and leaves the group while the cluster is still up.
+cleanup() {
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    while kill -0 "${pids[i]}" 2>/dev/null; do sleep 0.1; done
+  done
+}
 trap cleanup EXIT
 
 build/release/tests/kafka_mock_cluster "$TOPIC:$PARTITIONS" >"$RUN/cluster.log" 2>&1 &

@@ -11,6 +11,8 @@ namespace {
 
 constexpr int kPollTimeoutMs = 100;
 constexpr int kDeadLetterFlushMs = 10'000;
+constexpr int kCommitTimeoutMs = 3'000;
+constexpr int kCloseTimeoutMs = 5'000;
 
 struct PartitionListDeleter {
   void operator()(rd_kafka_topic_partition_list_t* list) const {
@@ -46,6 +48,30 @@ std::string Describe(const rd_kafka_topic_partition_list_t* partitions) {
             std::to_string(partitions->elems[i].partition);
   }
   return text;
+}
+
+void OnCommitted(rd_kafka_t* /*rk*/, rd_kafka_resp_err_t err,
+                 rd_kafka_topic_partition_list_t* /*offsets*/, void* opaque) {
+  *static_cast<rd_kafka_resp_err_t*>(opaque) = err;
+}
+
+// Commits the stored offsets and waits at most `timeout_ms` for the answer: rd_kafka_commit's own
+// wait has no bound, and a stop or rebalance must not hang while the coordinator is unreachable.
+rd_kafka_resp_err_t CommitStored(rd_kafka_t* consumer, int timeout_ms) {
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(consumer);
+  rd_kafka_resp_err_t result = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  rd_kafka_resp_err_t err = rd_kafka_commit_queue(consumer, nullptr, queue, OnCommitted, &result);
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_event_t* event = rd_kafka_queue_poll(queue, timeout_ms); event != nullptr) {
+      if (rd_kafka_event_type(event) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
+        result = rd_kafka_event_error(event);
+      }
+      rd_kafka_event_destroy(event);
+    }
+    err = result;
+  }
+  rd_kafka_queue_destroy(queue);
+  return err;
 }
 
 void LogIfError(rd_kafka_error_t* error, const char* what) {
@@ -140,7 +166,10 @@ base::Status KafkaSource::Open() {
 
 KafkaSource::~KafkaSource() {
   Stop();
-  if (consumer_ != nullptr) rd_kafka_destroy(consumer_);
+  // Without a completed close, destroying must not try to leave the group again (and wait).
+  if (consumer_ != nullptr) {
+    rd_kafka_destroy_flags(consumer_, closed_ ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }
 }
 
 void KafkaSource::Stop() {
@@ -173,15 +202,26 @@ void KafkaSource::RunOnce() {
 }
 
 void KafkaSource::Shutdown() {
-  // Commit what was written; closing then revokes the assignment (committing again, harmlessly)
-  // and leaves the group so the other members take the partitions over at once.
-  rd_kafka_resp_err_t err = rd_kafka_commit(consumer_, nullptr, /*async=*/0);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+  // Commit what was written, then leave the group so the other members take the partitions over
+  // at once. Both are bounded: with the brokers gone, stopping must not hang.
+  if (rd_kafka_resp_err_t err = CommitStored(consumer_, kCommitTimeoutMs);
+      err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
     TM_LOG(kWarn) << "kafka: final commit: " << rd_kafka_err2str(err);
   }
-  if (err = rd_kafka_consumer_close(consumer_); err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    TM_LOG(kWarn) << "kafka: closing consumer: " << rd_kafka_err2str(err);
+  rd_kafka_queue_t* queue = rd_kafka_queue_new(consumer_);
+  LogIfError(rd_kafka_consumer_close_queue(consumer_, queue), "close");
+  const int64_t deadline = clock_->NowMillis() + kCloseTimeoutMs;
+  while (!rd_kafka_consumer_closed(consumer_) && clock_->NowMillis() < deadline) {
+    rd_kafka_event_t* event = rd_kafka_queue_poll(queue, kPollTimeoutMs);
+    if (event == nullptr) continue;
+    if (rd_kafka_event_type(event) == RD_KAFKA_EVENT_REBALANCE) {
+      Rebalance(rd_kafka_event_error(event), rd_kafka_event_topic_partition_list(event));
+    }
+    rd_kafka_event_destroy(event);
   }
+  rd_kafka_queue_destroy(queue);
+  closed_ = rd_kafka_consumer_closed(consumer_);
+  if (!closed_) TM_LOG(kWarn) << "kafka: could not leave the group in time; stopping anyway";
   dead_letter_topic_.reset();
   TM_LOG(kInfo) << "kafka: stopped";
 }
@@ -376,7 +416,7 @@ void KafkaSource::Revoke(rd_kafka_topic_partition_list_t* partitions, bool coope
   TM_LOG(kInfo) << "kafka: revoked " << Describe(partitions);
   // Commit what was written while the partitions are still ours, so the next owner starts right
   // after it instead of at an older auto-commit.
-  rd_kafka_resp_err_t err = rd_kafka_commit(consumer_, nullptr, /*async=*/0);
+  rd_kafka_resp_err_t err = CommitStored(consumer_, kCommitTimeoutMs);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET) {
     TM_LOG(kWarn) << "kafka: commit on revoke: " << rd_kafka_err2str(err);
   }

@@ -94,6 +94,7 @@ class KafkaSource {
   std::unique_ptr<KafkaDeadLetterTopic> dead_letter_topic_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
+  bool closed_ = false;  // the consumer left its group (set by the poll thread before it ends)
 
   // Poll-thread state.
   std::vector<MessagePtr> pending_;

@@ -522,5 +522,24 @@ TEST_F(KafkaE2ETest, FullStorePausesPartitionsAndLosesNothing) {
   StopCleanly(server.get());
 }
 
+TEST_F(KafkaE2ETest, StopsPromptlyWhenTheBrokersAreGone) {
+  StartCluster({"gone:1"});
+  const int64_t t = (NowMs() - 60'000) / 1000 * 1000;
+  ASSERT_EQ(ProduceRecords(cluster_.bootstrap, "gone", {{"", "up v=1 " + std::to_string(t)}}), "");
+  std::unique_ptr<Subprocess> server;
+  const uint16_t port =
+      Start(WriteConfig("data", "      - {name: gone, format: influx, precision: ms}\n"), &server);
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(WaitFor(
+      [&] { return TopicMetric(port, "tidemark_kafka_samples_total", "gone") == 1; }, 30'000));
+  cluster_.process->Signal(SIGKILL);
+  cluster_.process->Wait(10'000);
+  cluster_.process.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  const auto start = std::chrono::steady_clock::now();
+  StopCleanly(server.get());  // no commit or group leave can complete: both are bounded
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
+}
+
 }  // namespace
 }  // namespace tidemark::testing
