@@ -21,7 +21,6 @@ PARTITIONS=${PARTITIONS:-16}
 WORK=${BENCH_DIR:-build/bench}
 source scripts/bench/common.sh
 cmake --build build/release --target kafka_mock_cluster kafka_produce >/dev/null
-command -v kcat >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -qq kcat >/dev/null
 
 TOPIC=fleet
 RUN="$WORK/kafka"
