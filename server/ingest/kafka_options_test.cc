@@ -56,6 +56,25 @@ TEST(KafkaConf, UnknownPropertyOrBadValueNamesIt) {
   EXPECT_NE(conf.status().message().find("security.protocol"), std::string::npos);
 }
 
+// SSL and SASL/GSSAPI (Kerberos) are set up by properties alone: librdkafka accepts the client.
+TEST(KafkaConf, SaslSslWithKerberosNeedsOnlyProperties) {
+  KafkaSourceOptions options = Options();
+  options.brokers = {"127.0.0.1:1"};  // nothing listens: the client is only created
+  options.properties = {
+      {"security.protocol", "SASL_SSL"},        {"sasl.mechanisms", "GSSAPI"},
+      {"sasl.kerberos.service.name", "kafka"},  {"sasl.kerberos.principal", "tidemark@EXAMPLE.COM"},
+      {"sasl.kerberos.kinit.cmd", "/bin/true"}, {"ssl.endpoint.identification.algorithm", "https"}};
+  for (auto [type, make] : {std::pair{RD_KAFKA_CONSUMER, &MakeConsumerConf},
+                            std::pair{RD_KAFKA_PRODUCER, &MakeProducerConf}}) {
+    auto conf = make(options);
+    ASSERT_TRUE(conf.ok()) << conf.status().ToString();
+    char error[512];
+    rd_kafka_t* client = rd_kafka_new(type, conf->release(), error, sizeof(error));
+    ASSERT_NE(client, nullptr) << error;
+    rd_kafka_destroy(client);
+  }
+}
+
 TEST(TopicRouter, ExactNamesFirstThenRegexesInOrder) {
   const std::vector<KafkaTopicSpec> topics = {
       {"^sensors\\..*", {PayloadFormat::kJson}},

@@ -541,5 +541,18 @@ TEST_F(KafkaE2ETest, StopsPromptlyWhenTheBrokersAreGone) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
 }
 
+TEST_F(KafkaE2ETest, AnUnknownLibrdkafkaPropertyStopsStartupWithOneLine) {
+  const std::string config = dir_ + "/bad.yaml";
+  std::ofstream(config) << "server:\n  listen: \"127.0.0.1:0\"\nstorage:\n  data_dir: " << dir_
+                        << "/data\ningest:\n  kafka:\n    brokers: [\"127.0.0.1:1\"]\n"
+                        << "    topics: [{name: t}]\n"
+                        << "    properties: {sasl.mechanisms: PLAIN, securty.protocol: SASL_SSL}\n";
+  auto run = RunToExit({Binary(), "--config", config});
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("ingest.kafka.properties: securty.protocol"), std::string::npos)
+      << run.output;
+  EXPECT_EQ(run.output.find("Sanitizer"), std::string::npos) << run.output;
+}
+
 }  // namespace
 }  // namespace tidemark::testing
