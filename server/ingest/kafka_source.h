@@ -45,7 +45,8 @@ class KafkaSource {
   KafkaSource(const KafkaSource&) = delete;
   KafkaSource& operator=(const KafkaSource&) = delete;
 
-  // Finishes the batch in hand, commits what was written, leaves the group. Idempotent.
+  // Finishes the batch in hand, commits what was written, leaves the group. Idempotent; takes at
+  // most ~8 s (commit 3 s, leave 5 s) even when the brokers are gone.
   void Stop();
 
   const std::shared_ptr<KafkaMetrics>& metrics() const { return metrics_; }
