@@ -2,6 +2,7 @@
 
 #include "server/admin_api.h"
 #include "server/http_ingest.h"
+#include "server/kafka_setup.h"
 #include "server/metrics_collectors.h"
 #include "server/mqtt_sources.h"
 #include "storage/base/log.h"
@@ -98,6 +99,7 @@ base::Status App::StartSources() {
     watched.push_back(source.get());
   }
   if (!watched.empty()) metrics_.AddCollectable(MakeMqttCollector(std::move(watched)));
+  TM_RETURN_IF_ERROR(StartKafka());
   if (config_.self_monitoring.enabled) {
     config::ListenAddress bound = config_.server.listen;
     bound.port = http_->port();
@@ -109,8 +111,22 @@ base::Status App::StartSources() {
   return base::Status::Ok();
 }
 
+base::Status App::StartKafka() {
+  if (!KafkaEnabled(config_)) return base::Status::Ok();
+  auto options = MakeKafkaSourceOptions(config_);
+  if (!options.ok()) return options.status();
+  auto kafka = ingest::KafkaSource::Start(std::move(options).value(),
+                                          ingest::IngestSink(storage_.get(), dead_letters_.get()),
+                                          series_cache_.get(), base::SystemClock::Default());
+  if (!kafka.ok()) return kafka.status();
+  kafka_ = std::move(kafka).value();
+  metrics_.AddCollectable(ingest::MakeKafkaCollector(kafka_->metrics()));
+  return base::Status::Ok();
+}
+
 void App::Stop() {
   ready_ = false;
+  kafka_.reset();  // ingest stops first: it finishes its batch and commits what was written
   for (auto& source : mqtt_sources_) source->Stop();
   if (self_monitor_) self_monitor_->Stop();
   if (http_) {

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "server/data_dir.h"
 #include "server/ingest/dead_letters.h"
+#include "server/ingest/kafka_source.h"
 #include "server/ingest/mqtt_source.h"
 #include "server/ingest/sink.h"
 #include "server/self_monitor.h"
@@ -38,6 +39,7 @@ class App {
   web::HttpServerOptions HttpOptions() const;
   storage::StorageOptions StorageOptions() const;
   base::Status StartSources();
+  base::Status StartKafka();
 
   config::Config config_;
   std::unique_ptr<DataDirLock> data_dir_;
@@ -50,6 +52,7 @@ class App {
   web::HttpMetrics metrics_;
   std::unique_ptr<web::Router> router_;
   std::unique_ptr<web::HttpServer> http_;
+  std::unique_ptr<ingest::KafkaSource> kafka_;
   std::atomic<bool> ready_{false};
 };
 
