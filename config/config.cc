@@ -124,6 +124,19 @@ void ReadNotifiers(YamlReader& r, NotifiersConfig* notifiers) {
   });
 }
 
+void ReadAlerting(YamlReader& r, AlertingConfig* alerting) {
+  r.Duration("evaluation_interval", &alerting->evaluation_interval_ms);
+  r.StringMap("external_labels", &alerting->external_labels);
+  r.String("external_url", &alerting->external_url);
+  r.Duration("resend_delay", &alerting->resend_delay_ms);
+  r.Duration("for_outage_tolerance", &alerting->for_outage_tolerance_ms);
+  r.Duration("for_grace_period", &alerting->for_grace_period_ms);
+  r.Int("queue_capacity", 1, 10'000'000, &alerting->queue_capacity);
+  if (alerting->evaluation_interval_ms <= 0) {
+    r.Fail("evaluation_interval", "must be greater than 0");
+  }
+}
+
 Result<std::string> ParseLogLevelName(const std::string& text) {
   base::LogLevel level;
   if (!base::ParseLogLevel(text, &level)) {
@@ -139,6 +152,7 @@ void ReadTop(YamlReader& r, Config* config) {
   r.Map("ingest", [&](YamlReader& i) { ReadIngest(i, &config->ingest); });
   r.StringList("rule_files", &config->rule_files);
   r.Map("notifiers", [&](YamlReader& n) { ReadNotifiers(n, &config->notifiers); });
+  r.Map("alerting", [&](YamlReader& a) { ReadAlerting(a, &config->alerting); });
   r.Finish();
 }
 

@@ -116,6 +116,17 @@ struct NotifiersConfig {
   std::vector<MqttNotifier> mqtt;
 };
 
+// Rule evaluation and notification settings (Prometheus' flag defaults).
+struct AlertingConfig {
+  int64_t evaluation_interval_ms = 60'000;
+  std::map<std::string, std::string> external_labels;
+  std::string external_url;  // "" = http://<hostname>:<port>
+  int64_t resend_delay_ms = 60'000;
+  int64_t for_outage_tolerance_ms = 3'600'000;
+  int64_t for_grace_period_ms = 600'000;
+  int queue_capacity = 10'000;
+};
+
 struct Config {
   std::string log_level = "info";
   ServerConfig server;
@@ -123,6 +134,7 @@ struct Config {
   IngestConfig ingest;
   std::vector<std::string> rule_files;
   NotifiersConfig notifiers;
+  AlertingConfig alerting;
   // Where this configuration came from: a file path, or "<embedded>".
   std::string source;
 };

@@ -51,6 +51,13 @@ TEST(ConfigTest, EmbeddedDefaultsParseAndMatchStructDefaults) {
   EXPECT_EQ(loaded->ingest.limits.max_series, defaults.ingest.limits.max_series);
   EXPECT_EQ(loaded->ingest.kafka.group_id, defaults.ingest.kafka.group_id);
   EXPECT_FALSE(loaded->server.auth.enabled());
+  EXPECT_EQ(loaded->alerting.evaluation_interval_ms, defaults.alerting.evaluation_interval_ms);
+  EXPECT_EQ(loaded->alerting.external_labels, defaults.alerting.external_labels);
+  EXPECT_EQ(loaded->alerting.external_url, defaults.alerting.external_url);
+  EXPECT_EQ(loaded->alerting.resend_delay_ms, defaults.alerting.resend_delay_ms);
+  EXPECT_EQ(loaded->alerting.for_outage_tolerance_ms, defaults.alerting.for_outage_tolerance_ms);
+  EXPECT_EQ(loaded->alerting.for_grace_period_ms, defaults.alerting.for_grace_period_ms);
+  EXPECT_EQ(loaded->alerting.queue_capacity, defaults.alerting.queue_capacity);
 }
 
 TEST(ConfigTest, ShippedFileEqualsEmbeddedDefaults) {
