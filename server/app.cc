@@ -1,5 +1,6 @@
 #include "server/app.h"
 
+#include "query/engine.h"
 #include "server/admin_api.h"
 #include "server/http_ingest.h"
 #include "server/metrics_collectors.h"
@@ -41,6 +42,24 @@ storage::StorageOptions App::StorageOptions() const {
   return options;
 }
 
+base::Status App::CreateAlerting() {
+  alerting::AlertingDeps deps;
+  deps.query = [this, engine = query::Engine(query::EngineOptions{})](std::string_view expr,
+                                                                      int64_t time_ms) {
+    return engine.InstantQuery(
+        [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); }, expr,
+        time_ms);
+  };
+  deps.writer = [this](const storage::WriteBatch& batch) { return storage_->Append(batch); };
+  deps.clock = base::SystemClock::Default();
+  deps.http_port = config_.server.listen.port;
+  auto created = alerting::AlertingService::Create(config_, std::move(deps));
+  if (!created.ok()) return created.status();
+  alerting_ = std::move(created).value();
+  metrics_.AddCollectable(alerting_->MakeCollector());
+  return base::Status::Ok();
+}
+
 base::Status App::Start() {
   auto lock = DataDirLock::Acquire(config_.storage.data_dir);
   if (!lock.ok()) return lock.status();
@@ -78,18 +97,26 @@ base::Status App::Start() {
                    config_.server.max_body_bytes, dead_letters_.get(), series_cache_.get()});
   }
 
+  TM_RETURN_IF_ERROR(CreateAlerting());
+  alerting_->RegisterRoutes(*router_);
+
   http_ = std::make_unique<web::HttpServer>(HttpOptions(), router_.get(), &metrics_);
   TM_RETURN_IF_ERROR(http_->Start());
+  TM_RETURN_IF_ERROR(alerting_->Start());
   ready_ = true;
   return base::Status::Ok();
 }
 
 void App::Stop() {
   ready_ = false;
+  // Alerting stops before HTTP (its routes stay valid until the server is gone) and before
+  // storage, which its last evaluation writes to.
+  if (alerting_) alerting_->Stop();
   if (http_) {
     http_->Shutdown();
     http_.reset();
   }
+  alerting_.reset();
   series_cache_.reset();
   if (storage_) {
     if (auto status = storage_->Close(); !status.ok()) {
@@ -99,6 +126,11 @@ void App::Stop() {
   }
   dead_letters_.reset();
   data_dir_.reset();
+}
+
+base::Status App::Reload() {
+  if (!alerting_) return base::Status::FailedPrecondition("not started");
+  return alerting_->Reload();
 }
 
 uint16_t App::http_port() const { return http_ ? http_->port() : 0; }

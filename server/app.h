@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "config/config.h"
+#include "server/alerting/service.h"
 #include "server/data_dir.h"
 #include "server/ingest/dead_letters.h"
 #include "server/series_cache.h"
@@ -29,10 +30,15 @@ class App {
   void Stop();
 
   uint16_t http_port() const;
+  // Re-reads the rule files (SIGHUP); on error the running rules stay and the error is returned.
+  base::Status Reload();
+  // Alerting, for wiring e.g. alert state changes into Grafana annotations; null before Start.
+  alerting::AlertingService* alerting() { return alerting_.get(); }
 
  private:
   web::HttpServerOptions HttpOptions() const;
   storage::StorageOptions StorageOptions() const;
+  base::Status CreateAlerting();
 
   config::Config config_;
   std::unique_ptr<DataDirLock> data_dir_;
@@ -41,6 +47,7 @@ class App {
   std::unique_ptr<SeriesCache> series_cache_;
   web::HttpMetrics metrics_;
   std::unique_ptr<web::Router> router_;
+  std::unique_ptr<alerting::AlertingService> alerting_;
   std::unique_ptr<web::HttpServer> http_;
   std::atomic<bool> ready_{false};
 };
