@@ -111,8 +111,8 @@ void RuleManager::RecordChanges(const std::vector<StateChange>& changes) {
   if (changes.empty()) return;
   std::lock_guard lock(mu_);
   for (const StateChange& change : changes) {
-    TM_LOG(kInfo) << "alert " << change.labels.ToString() << ": " << AlertStateName(change.from)
-                  << " -> " << AlertStateName(change.to);
+    TM_LOG(kDebug) << "alert " << change.labels.ToString() << ": " << AlertStateName(change.from)
+                   << " -> " << AlertStateName(change.to);
     changes_.push_back(change);
     if (changes_.size() > options_.max_state_changes) changes_.pop_front();
   }

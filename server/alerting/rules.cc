@@ -37,8 +37,9 @@ void Rule::Eval(int64_t ts, const EvalContext& ctx, storage::WriteBatch* out) {
   health_.evaluation_seconds = seconds;
   health_.health = status.ok() ? "ok" : "err";
   health_.last_error = status.ok() ? "" : status.message();
-  // A failed evaluation writes nothing, so its previous series go stale as in Prometheus.
-  WriteSeries(ts, series, out);
+  // A failed evaluation writes nothing and marks nothing stale (as in Prometheus): the last
+  // good output stays visible for the lookback window while the error is on /api/v1/rules.
+  if (status.ok()) WriteSeries(ts, series, out);
 }
 
 void Rule::WriteSeries(int64_t ts, const std::vector<query::Sample>& series,
