@@ -120,6 +120,9 @@ void ReadNotifiers(YamlReader& r, NotifiersConfig* notifiers) {
     n.String("topic", &notifier.topic);
     n.Int("qos", 0, 2, &notifier.qos);
     n.Bool("retain", &notifier.retain);
+    n.String("client_id", &notifier.client_id);
+    n.String("username", &notifier.username);
+    n.String("password", &notifier.password);
     notifiers->mqtt.push_back(std::move(notifier));
   });
 }

@@ -108,6 +108,9 @@ struct MqttNotifier {
   std::string topic;
   int qos = 1;
   bool retain = false;
+  std::string client_id;  // "" = tidemark-alerts-<pid>
+  std::string username;
+  std::string password;
 };
 
 struct NotifiersConfig {

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "config/config.h"
+#include "server/alerting/manager.h"
 #include "server/app.h"
 #include "server/cli.h"
 #include "storage/base/log.h"
@@ -25,7 +26,9 @@ int Fail(const tidemark::base::Status& status) {
 int CheckConfig(const std::string& path) {
   auto loaded = tidemark::config::LoadFile(path);
   if (!loaded.ok()) return Fail(loaded.status());
-  std::cout << path << ": OK\n";
+  auto rules = tidemark::server::alerting::CheckRuleFiles(loaded->rule_files);
+  if (!rules.ok()) return Fail(rules.status());
+  std::cout << path << ": OK (" << *rules << " rules)\n";
   return 0;
 }
 

@@ -31,6 +31,14 @@ Result<std::vector<std::shared_ptr<RuleGroup>>> BuildGroups(const std::vector<st
 
 }  // namespace
 
+Result<size_t> CheckRuleFiles(const std::vector<std::string>& rule_file_globs) {
+  auto built = BuildGroups(rule_file_globs, 60'000);
+  if (!built.ok()) return built.status();
+  size_t rules = 0;
+  for (const auto& group : *built) rules += group->rules().size();
+  return rules;
+}
+
 RuleManager::RuleManager(ManagerOptions options, QueryFunc query, SeriesWriter writer,
                          NotifyFunc notify)
     : options_(std::move(options)),

@@ -39,6 +39,10 @@ struct ManagerOptions {
   base::Clock* clock = nullptr;       // default: the system clock
 };
 
+// Loads and validates the rule files the globs name (YAML, expressions, templates) without
+// evaluating anything: what a reload would report. Returns the number of rules found.
+base::Result<size_t> CheckRuleFiles(const std::vector<std::string>& rule_file_globs);
+
 // Receives the alerts due for sending after each group evaluation. Must not block for long.
 using NotifyFunc = std::function<void(const std::vector<Notification>&)>;
 

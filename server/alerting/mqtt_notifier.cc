@@ -118,6 +118,13 @@ Result<std::unique_ptr<MqttNotifier>> MqttNotifier::Create(MqttNotifierConfig co
   mosquitto_disconnect_callback_set(client->mosq, Client::OnDisconnect);
   mosquitto_publish_callback_set(client->mosq, Client::OnPublish);
   mosquitto_reconnect_delay_set(client->mosq, 1, 30, true);
+  const MqttNotifierConfig& c = notifier->config_;
+  if (!c.username.empty() &&
+      mosquitto_username_pw_set(client->mosq, c.username.c_str(),
+                                c.password.empty() ? nullptr : c.password.c_str()) !=
+          MOSQ_ERR_SUCCESS) {
+    return Status::Internal("cannot set MQTT credentials");
+  }
   notifier->client_ = std::move(client);
   return notifier;
 }

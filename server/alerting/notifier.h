@@ -118,6 +118,8 @@ struct MqttNotifierConfig {
   int qos = 1;
   bool retain = false;
   std::string client_id;  // "" = tidemark-alerts-<pid>
+  std::string username;   // "" = anonymous
+  std::string password;
 };
 
 // Publishes each alert as NotificationJson (with "status") on its expanded topic. QoS 1 and 2

@@ -41,7 +41,9 @@ Result<std::vector<std::unique_ptr<Notifier>>> BuildNotifiers(const config::Conf
     out.push_back(std::move(created).value());
   }
   for (const config::MqttNotifier& mqtt : config.notifiers.mqtt) {
-    auto created = MqttNotifier::Create({mqtt.broker, mqtt.topic, mqtt.qos, mqtt.retain, ""}, base);
+    auto created = MqttNotifier::Create({mqtt.broker, mqtt.topic, mqtt.qos, mqtt.retain,
+                                         mqtt.client_id, mqtt.username, mqtt.password},
+                                        base);
     if (!created.ok()) return created.status().WithContext("notifiers.mqtt");
     out.push_back(std::move(created).value());
   }

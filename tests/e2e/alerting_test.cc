@@ -275,6 +275,14 @@ TEST_F(AlertingE2ETest, BrokenRuleFileAtStartupIsOneErrorLine) {
   EXPECT_NE(run.output.find(rules_path_ + ":4: groups[0].rules[0].expr: field 'expr' must be set"),
             std::string::npos)
       << run.output;
+  RunResult check = RunToExit({Binary(), "--check-config", dir_ + "/tidemark.yaml"}, 30'000);
+  EXPECT_EQ(check.exit_code, 1) << check.output;
+  EXPECT_NE(check.output.find(rules_path_ + ":4:"), std::string::npos) << check.output;
+
+  std::ofstream(rules_path_) << kRules;
+  check = RunToExit({Binary(), "--check-config", dir_ + "/tidemark.yaml"}, 30'000);
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_NE(check.output.find("OK (1 rules)"), std::string::npos) << check.output;
 }
 
 }  // namespace
