@@ -97,7 +97,7 @@ class AlertingE2ETest : public ::testing::Test {
     })) << alertmanager_->Output();
   }
 
-  uint16_t StartTidemark(uint16_t webhook_port) {
+  uint16_t StartTidemark(uint16_t webhook_port, const std::string& alerting_extra = "") {
     const std::string config = dir_ + "/tidemark.yaml";
     std::ofstream(config)
         << "server:\n  listen: \"127.0.0.1:0\"\nstorage:\n  data_dir: " << dir_ << "/data\n"
@@ -107,7 +107,8 @@ class AlertingE2ETest : public ::testing::Test {
         << "  webhooks: [{url: \"http://127.0.0.1:" << webhook_port << "/hook\", timeout: 2s}]\n"
         << "  mqtt: [{broker: \"" << broker_->url()
         << "\", topic: \"alerts/{{ .Labels.alertname }}/{{ $labels.room }}\", qos: 1}]\n"
-        << "alerting:\n  evaluation_interval: 1s\n  external_labels: {fleet: demo}\n";
+        << "alerting:\n  evaluation_interval: 1s\n  external_labels: {fleet: demo}\n"
+        << alerting_extra;
     tidemark_ = Subprocess::Start({Binary(), "--config", config});
     if (!tidemark_) return 0;
     static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
@@ -283,6 +284,52 @@ TEST_F(AlertingE2ETest, BrokenRuleFileAtStartupIsOneErrorLine) {
   check = RunToExit({Binary(), "--check-config", dir_ + "/tidemark.yaml"}, 30'000);
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_NE(check.output.find("OK (1 rules)"), std::string::npos) << check.output;
+}
+
+// A restart does not start `for` over: the binary reads ALERTS_FOR_STATE back from its own
+// store, and only the downtime is added to the alert's activeAt.
+TEST_F(AlertingE2ETest, RestartRestoresPendingTimerFromStorage) {
+  std::ofstream(rules_path_) << "groups:\n  - name: water\n    interval: 1s\n    rules:\n"
+                                "      - alert: SlowLeak\n        expr: water_flow_lpm > 5\n"
+                                "        for: 1h\n";
+  const std::string grace = "  for_grace_period: 0s\n";
+  uint16_t port = StartTidemark(PickFreePort(), grace);
+  ASSERT_NE(port, 0);
+  WriteFlow(port, 12);
+  ASSERT_TRUE(Eventually([&] { return TidemarkState(port) == "pending"; }, 10'000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  tidemark_->Signal(SIGTERM);
+  ASSERT_EQ(tidemark_->Wait(30'000), std::optional<int>(0)) << tidemark_->Output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+
+  port = StartTidemark(PickFreePort(), grace);
+  ASSERT_NE(port, 0);
+  ASSERT_TRUE(Eventually([&] { return TidemarkState(port) == "pending"; }, 10'000));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  auto reply = Fetch(port, "GET", "/api/v1/export?match[]=ALERTS_FOR_STATE");
+  ASSERT_TRUE(reply.has_value());
+  const json line = json::parse(reply->body.substr(0, reply->body.find('\n')));
+  const auto& t = line["timestamps"];
+  const auto& v = line["values"];
+  // The evaluation before the stop and the first one after the restart: the widest gap.
+  size_t gap = 1;
+  for (size_t i = 1; i < t.size(); ++i) {
+    if (t[i].get<int64_t>() - t[i - 1].get<int64_t>() >
+        t[gap].get<int64_t>() - t[gap - 1].get<int64_t>()) {
+      gap = i;
+    }
+  }
+  ASSERT_GT(t.size(), gap);
+  const int64_t down_at = t[gap - 1].get<int64_t>();
+  const int64_t back_at = t[gap].get<int64_t>();
+  const double before = v[gap - 1].get<double>();
+  EXPECT_GE(back_at - down_at, 3000);
+  EXPECT_EQ(v[gap].get<double>(), before + static_cast<double>((back_at - down_at) / 1000))
+      << line.dump();
+  EXPECT_LT(v[gap].get<double>(), static_cast<double>(back_at / 1000) - 1)
+      << "activeAt must not restart at the restart time";
+  tidemark_->Signal(SIGTERM);
+  EXPECT_EQ(tidemark_->Wait(30'000), std::optional<int>(0));
 }
 
 }  // namespace
