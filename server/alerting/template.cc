@@ -134,24 +134,16 @@ Result<Template::Command> ParseCommand(const std::vector<std::string>& words, bo
   return command;
 }
 
-Result<std::vector<Template::Command>> ParsePipeline(std::string_view action) {
-  auto words = Words(action);
-  if (!words.ok()) return words.status();
-  static const std::set<std::string> kControl = {
-      "if", "else", "end", "range", "with", "define", "template", "block", "break", "continue"};
-  if (words->empty()) return Bad("missing value for command");
-  if (kControl.count(words->front())) {
-    return Bad("{{ " + words->front() + " }} is not supported; use labels and pipelines only");
-  }
-  if (words->front().find(":=") != std::string::npos ||
-      (words->size() > 1 && (*words)[1] == ":=")) {
+Result<std::vector<Template::Command>> ParseCommands(const std::vector<std::string>& words) {
+  if (words.empty()) return Bad("missing value for command");
+  if (words.front().find(":=") != std::string::npos || (words.size() > 1 && words[1] == ":=")) {
     return Bad("variable declarations are not supported");
   }
   std::vector<Template::Command> pipeline;
   std::vector<std::string> current;
-  for (size_t i = 0; i <= words->size(); ++i) {
-    if (i < words->size() && (*words)[i] != "|") {
-      current.push_back((*words)[i]);
+  for (size_t i = 0; i <= words.size(); ++i) {
+    if (i < words.size() && words[i] != "|") {
+      current.push_back(words[i]);
       continue;
     }
     if (current.empty()) return Bad("missing command in pipeline");
@@ -167,10 +159,14 @@ void TrimRight(std::string* text) {
   while (!text->empty() && IsSpace(text->back())) text->pop_back();
 }
 
-}  // namespace
+// A piece of template text: a literal, or the inside of an action with its trim markers removed.
+struct Segment {
+  bool action = false;
+  std::string text;
+};
 
-Result<Template> Template::Parse(std::string_view text) {
-  Template parsed;
+Result<std::vector<Segment>> Split(std::string_view text) {
+  std::vector<Segment> segments;
   size_t pos = 0;
   bool trim_next = false;
   while (pos <= text.size()) {
@@ -182,7 +178,7 @@ Result<Template> Template::Parse(std::string_view text) {
       literal.erase(0, skip);
     }
     if (open == std::string_view::npos) {
-      if (!literal.empty()) parsed.nodes_.push_back({literal, {}});
+      if (!literal.empty()) segments.push_back({false, literal});
       break;
     }
     const size_t close = text.find("}}", open + 2);
@@ -194,17 +190,116 @@ Result<Template> Template::Parse(std::string_view text) {
     }
     trim_next = action.size() >= 2 && action.back() == '-' && IsSpace(action[action.size() - 2]);
     if (trim_next) action.remove_suffix(1);
-    if (!literal.empty()) parsed.nodes_.push_back({literal, {}});
+    if (!literal.empty()) segments.push_back({false, literal});
     const size_t first = action.find_first_not_of(" \t\r\n");
-    if (first != std::string_view::npos && action.substr(first).rfind("/*", 0) == 0) {
-      pos = close + 2;  // a comment
-      continue;
-    }
-    auto pipeline = ParsePipeline(action);
-    if (!pipeline.ok()) return pipeline.status();
-    parsed.nodes_.push_back({"", std::move(pipeline).value()});
+    const bool comment =
+        first != std::string_view::npos && action.substr(first).rfind("/*", 0) == 0;
+    if (!comment) segments.push_back({true, std::string(action)});
     pos = close + 2;
   }
+  return segments;
+}
+
+Result<std::vector<Template::Node>> BuildNodes(const std::vector<Segment>& segments, size_t* i,
+                                               std::vector<std::string>* stop);
+
+// Parses `if <condition>` up to and including its {{ end }}; {{ else if }} nests.
+Result<Template::Node> ParseIf(const std::vector<std::string>& condition,
+                               const std::vector<Segment>& segments, size_t* i) {
+  if (condition.empty()) return Bad("missing condition in {{ if }}");
+  Template::Node node;
+  node.kind = Template::Node::Kind::kIf;
+  auto pipeline = ParseCommands(condition);
+  if (!pipeline.ok()) return pipeline.status();
+  node.pipeline = std::move(pipeline).value();
+  std::vector<std::string> stop;
+  auto then_nodes = BuildNodes(segments, i, &stop);
+  if (!then_nodes.ok()) return then_nodes.status();
+  node.then_nodes = std::move(then_nodes).value();
+  if (stop.empty()) return Bad("unexpected EOF: {{ if }} without {{ end }}");
+  if (stop[0] == "end") return node;
+  if (stop.size() > 1 && stop[1] == "if") {
+    auto nested = ParseIf({stop.begin() + 2, stop.end()}, segments, i);
+    if (!nested.ok()) return nested.status();
+    node.else_nodes.push_back(std::move(nested).value());
+    return node;
+  }
+  if (stop.size() > 1) return Bad("unexpected \"" + stop[1] + "\" after {{ else }}");
+  std::vector<std::string> end;
+  auto else_nodes = BuildNodes(segments, i, &end);
+  if (!else_nodes.ok()) return else_nodes.status();
+  if (end.empty() || end[0] != "end") return Bad("expected {{ end }} after {{ else }}");
+  node.else_nodes = std::move(else_nodes).value();
+  return node;
+}
+
+// Builds nodes until an {{ end }} or {{ else }} action (its words go to `stop`) or the end.
+Result<std::vector<Template::Node>> BuildNodes(const std::vector<Segment>& segments, size_t* i,
+                                               std::vector<std::string>* stop) {
+  static const std::set<std::string> kUnsupported = {"range", "with",  "define",  "template",
+                                                     "block", "break", "continue"};
+  std::vector<Template::Node> nodes;
+  while (*i < segments.size()) {
+    const Segment& segment = segments[(*i)++];
+    if (!segment.action) {
+      nodes.push_back({Template::Node::Kind::kText, segment.text, {}, {}, {}});
+      continue;
+    }
+    auto words = Words(segment.text);
+    if (!words.ok()) return words.status();
+    if (words->empty()) return Bad("missing value for command");
+    const std::string& head = words->front();
+    if (head == "end" || head == "else") {
+      *stop = std::move(words).value();
+      return nodes;
+    }
+    if (kUnsupported.count(head)) {
+      return Bad("{{ " + head + " }} is not supported; use if/else, labels and pipelines");
+    }
+    if (head == "if") {
+      auto node = ParseIf({words->begin() + 1, words->end()}, segments, i);
+      if (!node.ok()) return node.status();
+      nodes.push_back(std::move(node).value());
+      continue;
+    }
+    auto pipeline = ParseCommands(*words);
+    if (!pipeline.ok()) return pipeline.status();
+    nodes.push_back({Template::Node::Kind::kAction, "", std::move(pipeline).value(), {}, {}});
+  }
+  return nodes;
+}
+
+Status ExpandNodes(const std::vector<Template::Node>& nodes, const TemplateData& data,
+                   std::string* out) {
+  for (const Template::Node& node : nodes) {
+    if (node.kind == Template::Node::Kind::kText) {
+      *out += node.text;
+      continue;
+    }
+    auto value = EvalPipeline(node.pipeline, data);
+    if (!value.ok()) return value.status();
+    if (node.kind == Template::Node::Kind::kAction) {
+      *out += value->ToString();
+      continue;
+    }
+    TM_RETURN_IF_ERROR(
+        ExpandNodes(IsTruthy(*value) ? node.then_nodes : node.else_nodes, data, out));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Template> Template::Parse(std::string_view text) {
+  auto segments = Split(text);
+  if (!segments.ok()) return segments.status();
+  size_t i = 0;
+  std::vector<std::string> stop;
+  auto nodes = BuildNodes(*segments, &i, &stop);
+  if (!nodes.ok()) return nodes.status();
+  if (!stop.empty()) return Bad("unexpected {{ " + stop[0] + " }}");
+  Template parsed;
+  parsed.nodes_ = std::move(nodes).value();
   return parsed;
 }
 
@@ -216,15 +311,7 @@ std::string Template::Expand(const TemplateData& data) const {
 
 Result<std::string> Template::TryExpand(const TemplateData& data) const {
   std::string out;
-  for (const Node& node : nodes_) {
-    if (node.pipeline.empty()) {
-      out += node.text;
-      continue;
-    }
-    auto value = EvalPipeline(node.pipeline, data);
-    if (!value.ok()) return value.status();
-    out += value->ToString();
-  }
+  TM_RETURN_IF_ERROR(ExpandNodes(nodes_, data, &out));
   return out;
 }
 

@@ -2,11 +2,13 @@
 //
 // Supported inside {{ }} (with {{- -}} trimming): `$labels.name`, `$value`, `$externalLabels.x`,
 // `$externalURL`, `.Labels.name`, `.Value`, `.ExternalLabels.x`, `.ExternalURL`, string and number
-// literals, pipelines `x | f | g "arg"` (the piped value becomes the last argument), and the
-// functions humanize, humanize1024, humanizeDuration, humanizePercentage, humanizeTimestamp,
-// printf, index, toUpper, toLower, title, stripPort, stripDomain, urlQueryEscape, reReplaceAll
-// and externalURL. Control actions (if, range, with, define) are rejected at parse time with a
-// clear message rather than expanded wrongly. Missing label keys expand to "" (Prometheus runs
+// literals, pipelines `x | f | g "arg"` (the piped value becomes the last argument),
+// {{ if }} / {{ else if }} / {{ else }} / {{ end }}, and the functions humanize, humanize1024,
+// humanizeDuration, humanizePercentage, humanizeTimestamp, printf, index, toUpper, toLower, title,
+// stripPort, stripDomain, urlQueryEscape, reReplaceAll, externalURL, eq, ne, lt, le, gt, ge, and,
+// or, not. Other control actions (range, with, define) are rejected at parse time with a clear
+// message rather than expanded wrongly. Comparisons accept a number literal against $value
+// (Go would insist on 80.0 rather than 80). Missing label keys expand to "" (Prometheus runs
 // templates with missingkey=zero); a failing expansion yields "<error expanding template: ...>".
 //
 // A parsed Template is immutable; Expand is thread-safe.
@@ -49,8 +51,12 @@ class Template {
     std::vector<Operand> args;
   };
   struct Node {
-    std::string text;               // literal text (when pipeline is empty)
-    std::vector<Command> pipeline;  // an action
+    enum class Kind { kText, kAction, kIf };
+    Kind kind = Kind::kText;
+    std::string text;               // kText: the literal
+    std::vector<Command> pipeline;  // kAction: the value; kIf: the condition
+    std::vector<Node> then_nodes;   // kIf
+    std::vector<Node> else_nodes;   // kIf (an `else if` is one nested kIf)
   };
 
  private:

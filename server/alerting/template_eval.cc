@@ -25,6 +25,41 @@ TemplateValue MapOf(const std::map<std::string, std::string>* m) {
   return {Kind::kMap, "", 0, m != nullptr ? m : &kEmpty};
 }
 
+TemplateValue Bool(bool b) { return {Kind::kBool, "", b ? 1.0 : 0.0, nullptr}; }
+
+// eq, ne, lt, le, gt, ge: numbers compare numerically, strings lexically, booleans by eq/ne.
+Result<TemplateValue> Compare(const std::string& op, const TemplateValue& a,
+                              const TemplateValue& b) {
+  int order = 0;
+  if ((a.kind == Kind::kNumber && b.kind == Kind::kNumber) ||
+      (a.kind == Kind::kBool && b.kind == Kind::kBool)) {
+    if (a.kind == Kind::kBool && op != "eq" && op != "ne") {
+      return Fail("error calling " + op + ": invalid type for comparison");
+    }
+    order = a.number < b.number ? -1 : (a.number > b.number ? 1 : 0);
+    if (std::isnan(a.number) || std::isnan(b.number)) return Bool(op == "ne");
+  } else if (a.kind == Kind::kString && b.kind == Kind::kString) {
+    order = a.text.compare(b.text);
+  } else {
+    return Fail("error calling " + op + ": incompatible types for comparison");
+  }
+  if (op == "eq") return Bool(order == 0);
+  if (op == "ne") return Bool(order != 0);
+  if (op == "lt") return Bool(order < 0);
+  if (op == "le") return Bool(order <= 0);
+  if (op == "gt") return Bool(order > 0);
+  return Bool(order >= 0);
+}
+
+Result<TemplateValue> Logic(const std::string& name, const std::vector<TemplateValue>& args) {
+  if (name == "not") return Bool(!IsTruthy(args[0]));
+  // and: the first false argument or the last; or: the first true argument or the last.
+  for (const TemplateValue& arg : args) {
+    if (IsTruthy(arg) == (name == "or")) return arg;
+  }
+  return args.back();
+}
+
 Result<double> ToFloat(const TemplateValue& v) {
   if (v.kind == Kind::kNumber) return v.number;
   if (v.kind == Kind::kString) {
@@ -197,6 +232,12 @@ Result<TemplateValue> Call(const std::string& name, const std::vector<TemplateVa
     return Str(it->second(*v));
   }
   if (name == "printf") return Printf(args);
+  if (name == "eq" || name == "ne" || name == "lt" || name == "le" || name == "gt" ||
+      name == "ge") {
+    if (args.size() < 2) return Fail("missing argument for comparison");
+    return Compare(name, args[0], args[1]);
+  }
+  if (name == "and" || name == "or" || name == "not") return Logic(name, args);
   if (name == "externalURL") return Str(data.external_url);
   if (name == "index") {
     if (args[0].kind != Kind::kMap) return Fail("error calling index: not a map");
@@ -218,7 +259,12 @@ Result<TemplateValue> Call(const std::string& name, const std::vector<TemplateVa
 
 int FunctionArity(const std::string& name) {
   if (NumberFunctions().count(name)) return 1;
-  if (name == "printf") return kVariadic;
+  if (name == "printf" || name == "and" || name == "or") return kVariadic;
+  if (name == "eq" || name == "ne" || name == "lt" || name == "le" || name == "gt" ||
+      name == "ge") {
+    return 2;
+  }
+  if (name == "not") return 1;
   if (name == "externalURL") return 0;
   if (name == "index") return 2;
   if (name == "reReplaceAll") return 3;
@@ -245,8 +291,25 @@ std::string TemplateValue::ToString() const {
     }
     case Kind::kRoot:
       return "{}";
+    case Kind::kBool:
+      return number != 0 ? "true" : "false";
   }
   return "";
+}
+
+bool IsTruthy(const TemplateValue& value) {
+  switch (value.kind) {
+    case Kind::kString:
+      return !value.text.empty();
+    case Kind::kNumber:
+    case Kind::kBool:
+      return value.number != 0;
+    case Kind::kMap:
+      return !value.map->empty();
+    case Kind::kRoot:
+      return true;
+  }
+  return false;
 }
 
 Result<TemplateValue> EvalPipeline(const std::vector<Template::Command>& pipeline,

@@ -19,13 +19,16 @@ bool IsKnownVariable(const std::string& name);
 
 // A template value: a string, a number or a label map.
 struct TemplateValue {
-  enum class Kind { kString, kNumber, kMap, kRoot };
+  enum class Kind { kString, kNumber, kMap, kRoot, kBool };
   Kind kind = Kind::kString;
   std::string text;
-  double number = 0;
+  double number = 0;  // kNumber; kBool: 1 or 0
   const std::map<std::string, std::string>* map = nullptr;
   std::string ToString() const;
 };
+
+// Go's truth: false, 0, "" and an empty map are false.
+bool IsTruthy(const TemplateValue& value);
 
 base::Result<TemplateValue> EvalPipeline(const std::vector<Template::Command>& pipeline,
                                          const TemplateData& data);

@@ -73,6 +73,23 @@ TEST(TemplateTest, StringFunctionsAndPrintf) {
   EXPECT_EQ(Expand("{{ \"a b&c\" | urlQueryEscape }}"), "a+b%26c");
 }
 
+TEST(TemplateTest, IfElseAndComparisons) {
+  const std::string severity =
+      "{{ if gt $value 80.0 }}critical{{ else if ge $value 50 }}warning{{ else }}ok{{ end }}";
+  EXPECT_EQ(Expand(severity, 90), "critical");
+  EXPECT_EQ(Expand(severity, 50), "warning");
+  EXPECT_EQ(Expand(severity, 10), "ok");
+  EXPECT_EQ(Expand("{{ if eq $labels.room \"kitchen\" }}K{{ end }}|"), "K|");
+  EXPECT_EQ(Expand("{{ if $labels.missing }}set{{ else }}unset{{ end }}"), "unset");
+  EXPECT_EQ(Expand("{{ if and $labels.room $labels.site }}both{{ end }}"), "both");
+  EXPECT_EQ(Expand("{{ if or $labels.missing $labels.site }}one{{ end }}"), "one");
+  EXPECT_EQ(Expand("{{ if not $labels.missing }}none{{ end }}"), "none");
+  EXPECT_EQ(Expand("{{- if lt $value 1.0 }} low {{- end -}} !", 0.5), " low!");
+  EXPECT_EQ(Expand("{{ eq $labels.room \"kitchen\" }}"), "true");
+  EXPECT_EQ(Expand("{{ if gt $labels.room 3.0 }}x{{ end }}"),
+            "<error expanding template: error calling gt: incompatible types for comparison>");
+}
+
 TEST(TemplateTest, RuntimeErrorsBecomeMarkers) {
   EXPECT_EQ(Expand("{{ \"abc\" | humanize }}"),
             "<error expanding template: error calling humanize: can't convert abc to float>");
@@ -82,8 +99,13 @@ TEST(TemplateTest, ParseErrorsAreClear) {
   EXPECT_EQ(ParseError("{{ $labels.room "), "template: unclosed action");
   EXPECT_EQ(ParseError("{{ nosuch $value }}"), "template: function \"nosuch\" not defined");
   EXPECT_EQ(ParseError("{{ $nope }}"), "template: undefined variable \"$nope\"");
-  EXPECT_EQ(ParseError("{{ if $value }}x{{ end }}"),
-            "template: {{ if }} is not supported; use labels and pipelines only");
+  EXPECT_EQ(ParseError("{{ range $labels }}x{{ end }}"),
+            "template: {{ range }} is not supported; use if/else, labels and pipelines");
+  EXPECT_EQ(ParseError("{{ if $value }}x"), "template: unexpected EOF: {{ if }} without {{ end }}");
+  EXPECT_EQ(ParseError("x{{ end }}"), "template: unexpected {{ end }}");
+  EXPECT_EQ(ParseError("{{ if }}x{{ end }}"), "template: missing condition in {{ if }}");
+  EXPECT_EQ(ParseError("{{ if gt $value }}x{{ end }}"),
+            "template: wrong number of args for gt: want 2 got 1");
   EXPECT_EQ(ParseError("{{ humanize }}"),
             "template: wrong number of args for humanize: want 1 got 0");
   EXPECT_EQ(ParseError("{{ \"x }}"), "template: unterminated quoted string");
