@@ -28,7 +28,9 @@ int CheckConfig(const std::string& path) {
   if (!loaded.ok()) return Fail(loaded.status());
   auto rules = tidemark::server::alerting::CheckRuleFiles(loaded->rule_files);
   if (!rules.ok()) return Fail(rules.status());
-  std::cout << path << ": OK (" << *rules << " rules)\n";
+  std::cout << path << ": OK";
+  if (!loaded->rule_files.empty()) std::cout << " (" << *rules << " rules)";
+  std::cout << "\n";
   return 0;
 }
 
