@@ -52,7 +52,6 @@ base::Status App::CreateAlerting() {
   };
   deps.writer = [this](const storage::WriteBatch& batch) { return storage_->Append(batch); };
   deps.clock = base::SystemClock::Default();
-  deps.http_port = config_.server.listen.port;
   auto created = alerting::AlertingService::Create(config_, std::move(deps));
   if (!created.ok()) return created.status();
   alerting_ = std::move(created).value();
@@ -102,7 +101,7 @@ base::Status App::Start() {
 
   http_ = std::make_unique<web::HttpServer>(HttpOptions(), router_.get(), &metrics_);
   TM_RETURN_IF_ERROR(http_->Start());
-  TM_RETURN_IF_ERROR(alerting_->Start());
+  TM_RETURN_IF_ERROR(alerting_->Start(http_->port()));
   ready_ = true;
   return base::Status::Ok();
 }

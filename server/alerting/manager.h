@@ -65,6 +65,8 @@ class RuleManager {
 
   // Expands the globs and (re)loads every rule file; see the class comment.
   base::Status Load(const std::vector<std::string>& rule_file_globs);
+  // The base of alerts' generatorURL. Call before Start.
+  void set_external_url(std::string url) { options_.external_url = std::move(url); }
   // Starts and stops the evaluation thread. Stop waits for a running evaluation to finish.
   void Start();
   void Stop();

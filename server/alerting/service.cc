@@ -160,8 +160,8 @@ Result<std::unique_ptr<AlertingService>> AlertingService::Create(const config::C
   ManagerOptions options;
   options.evaluation_interval_ms = config.alerting.evaluation_interval_ms;
   options.external_labels = config.alerting.external_labels;
-  options.external_url = config.alerting.external_url.empty() ? DefaultExternalUrl(deps.http_port)
-                                                              : config.alerting.external_url;
+  options.external_url = config.alerting.external_url;
+  service->default_external_url_ = options.external_url.empty();
   options.resend_delay_ms = config.alerting.resend_delay_ms;
   options.outage_tolerance_ms = config.alerting.for_outage_tolerance_ms;
   options.grace_period_ms = config.alerting.for_grace_period_ms;
@@ -175,7 +175,8 @@ Result<std::unique_ptr<AlertingService>> AlertingService::Create(const config::C
 
 AlertingService::~AlertingService() { Stop(); }
 
-Status AlertingService::Start() {
+Status AlertingService::Start(uint16_t http_port) {
+  if (default_external_url_) manager_->set_external_url(DefaultExternalUrl(http_port));
   TM_RETURN_IF_ERROR(manager_->Load(rule_files_));
   size_t rules = 0;
   for (const auto& group : manager_->Groups()) rules += group->rules().size();

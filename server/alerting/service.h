@@ -24,7 +24,6 @@ struct AlertingDeps {
   QueryFunc query;
   SeriesWriter writer;
   base::Clock* clock = nullptr;  // default: the system clock
-  uint16_t http_port = 0;        // for the default external URL
 };
 
 class AlertingService {
@@ -34,7 +33,8 @@ class AlertingService {
                                                                AlertingDeps deps);
   ~AlertingService();
 
-  base::Status Start();
+  // `http_port` is the bound HTTP port, for the default external URL (alerts' generatorURL).
+  base::Status Start(uint16_t http_port);
   // Stops evaluation, then gives each notifier one last chance to deliver its queue.
   void Stop();
   // Re-reads the configured rule files; on error the running rules stay.
@@ -52,6 +52,7 @@ class AlertingService {
   void Notify(const std::vector<Notification>& notifications);
 
   std::vector<std::string> rule_files_;
+  bool default_external_url_ = false;
   std::vector<std::unique_ptr<Notifier>> notifiers_;
   std::unique_ptr<RuleManager> manager_;
 };

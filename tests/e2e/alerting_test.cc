@@ -184,7 +184,8 @@ TEST_F(AlertingE2ETest, FiringAndResolvedReachAlertmanagerWebhookAndMqtt) {
   EXPECT_EQ(am_alert["status"]["state"], "active");
   EXPECT_EQ(am_alert["labels"]["fleet"], "demo");
   EXPECT_EQ(am_alert["labels"]["severity"], "critical");
-  EXPECT_NE(am_alert["generatorURL"].get<std::string>().find("/graph?g0.expr=water_flow_lpm"),
+  EXPECT_NE(am_alert["generatorURL"].get<std::string>().find(":" + std::to_string(port) +
+                                                             "/graph?g0.expr=water_flow_lpm"),
             std::string::npos);
 
   // MQTT: the subscriber got the alert on the templated topic.
@@ -258,7 +259,8 @@ TEST_F(AlertingE2ETest, ReloadKeepsOldRulesOnABrokenFileAndPicksUpGoodOnes) {
                                     "        expr: sum(water_flow_lpm)\n";
   tidemark_->Signal(SIGHUP);
   ASSERT_TRUE(Eventually([&] { return rule_names().size() == 2; })) << tidemark_->Output();
-  EXPECT_NE(tidemark_->Output().find("rules reloaded"), std::string::npos);
+  // The log line follows the swap, so wait for it rather than read the output once.
+  EXPECT_TRUE(tidemark_->WaitForLine(std::regex("rules reloaded"), 10'000).has_value());
 
   tidemark_->Signal(SIGTERM);
   auto code = tidemark_->Wait(30'000);
