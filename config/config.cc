@@ -87,8 +87,24 @@ void ReadNotifiers(YamlReader& r, NotifiersConfig* notifiers) {
     n.String("topic", &notifier.topic);
     n.Int("qos", 0, 2, &notifier.qos);
     n.Bool("retain", &notifier.retain);
+    n.String("client_id", &notifier.client_id);
+    n.String("username", &notifier.username);
+    n.String("password", &notifier.password);
     notifiers->mqtt.push_back(std::move(notifier));
   });
+}
+
+void ReadAlerting(YamlReader& r, AlertingConfig* alerting) {
+  r.Duration("evaluation_interval", &alerting->evaluation_interval_ms);
+  r.StringMap("external_labels", &alerting->external_labels);
+  r.String("external_url", &alerting->external_url);
+  r.Duration("resend_delay", &alerting->resend_delay_ms);
+  r.Duration("for_outage_tolerance", &alerting->for_outage_tolerance_ms);
+  r.Duration("for_grace_period", &alerting->for_grace_period_ms);
+  r.Int("queue_capacity", 1, 10'000'000, &alerting->queue_capacity);
+  if (alerting->evaluation_interval_ms <= 0) {
+    r.Fail("evaluation_interval", "must be greater than 0");
+  }
 }
 
 Result<std::string> ParseLogLevelName(const std::string& text) {
@@ -110,6 +126,7 @@ void ReadTop(YamlReader& r, Config* config) {
     m.Bool("enabled", &config->self_monitoring.enabled);
     m.Duration("interval", &config->self_monitoring.interval_ms);
   });
+  r.Map("alerting", [&](YamlReader& a) { ReadAlerting(a, &config->alerting); });
   r.Finish();
 }
 

@@ -169,6 +169,9 @@ struct MqttNotifier {
   std::string topic;
   int qos = 1;
   bool retain = false;
+  std::string client_id;  // "" = tidemark-alerts-<pid>
+  std::string username;
+  std::string password;
 };
 
 struct NotifiersConfig {
@@ -183,6 +186,17 @@ struct SelfMonitoringConfig {
   int64_t interval_ms = 15'000;
 };
 
+// Rule evaluation and notification settings (Prometheus' flag defaults).
+struct AlertingConfig {
+  int64_t evaluation_interval_ms = 60'000;
+  std::map<std::string, std::string> external_labels;
+  std::string external_url;  // "" = http://<hostname>:<port>
+  int64_t resend_delay_ms = 60'000;
+  int64_t for_outage_tolerance_ms = 3'600'000;
+  int64_t for_grace_period_ms = 600'000;
+  int queue_capacity = 10'000;
+};
+
 struct Config {
   std::string log_level = "info";
   ServerConfig server;
@@ -191,6 +205,7 @@ struct Config {
   std::vector<std::string> rule_files;
   NotifiersConfig notifiers;
   SelfMonitoringConfig self_monitoring;
+  AlertingConfig alerting;
   // Where this configuration came from: a file path, or "<embedded>".
   std::string source;
 };

@@ -53,6 +53,13 @@ TEST(ConfigTest, EmbeddedDefaultsParseAndMatchStructDefaults) {
   EXPECT_FALSE(loaded->server.auth.enabled());
   EXPECT_EQ(loaded->self_monitoring.enabled, defaults.self_monitoring.enabled);
   EXPECT_EQ(loaded->self_monitoring.interval_ms, defaults.self_monitoring.interval_ms);
+  EXPECT_EQ(loaded->alerting.evaluation_interval_ms, defaults.alerting.evaluation_interval_ms);
+  EXPECT_EQ(loaded->alerting.external_labels, defaults.alerting.external_labels);
+  EXPECT_EQ(loaded->alerting.external_url, defaults.alerting.external_url);
+  EXPECT_EQ(loaded->alerting.resend_delay_ms, defaults.alerting.resend_delay_ms);
+  EXPECT_EQ(loaded->alerting.for_outage_tolerance_ms, defaults.alerting.for_outage_tolerance_ms);
+  EXPECT_EQ(loaded->alerting.for_grace_period_ms, defaults.alerting.for_grace_period_ms);
+  EXPECT_EQ(loaded->alerting.queue_capacity, defaults.alerting.queue_capacity);
 }
 
 TEST(ConfigTest, ShippedFileEqualsEmbeddedDefaults) {
@@ -226,6 +233,40 @@ TEST(EditDistanceTest, CountsEdits) {
   EXPECT_EQ(EditDistance("listen", "lisen"), 1u);
   EXPECT_EQ(EditDistance("", "abc"), 3u);
   EXPECT_EQ(EditDistance("same", "same"), 0u);
+}
+
+TEST(ConfigTest, ReadsNotifiersAndAlertingSettings) {
+  auto loaded = LoadString(R"(
+rule_files: ["rules/*.yml"]
+notifiers:
+  alertmanagers: [{url: "http://am:9093", timeout: 5s}]
+  webhooks: [{url: "http://hook:8080/x"}]
+  mqtt: [{broker: "mqtt://b:1883", topic: "alerts/{{ .Labels.alertname }}", qos: 2, retain: true,
+          username: bob, password: "${PW}"}]
+alerting:
+  evaluation_interval: 15s
+  external_labels: {fleet: demo}
+  resend_delay: 2m
+  queue_capacity: 50
+)",
+                           "test.yaml", FakeEnv({{"PW", "secret"}}));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(loaded->rule_files, std::vector<std::string>{"rules/*.yml"});
+  EXPECT_EQ(loaded->notifiers.alertmanagers[0].timeout_ms, 5'000);
+  EXPECT_EQ(loaded->notifiers.webhooks[0].timeout_ms, 10'000);
+  const MqttNotifier& mqtt = loaded->notifiers.mqtt[0];
+  EXPECT_EQ(mqtt.topic, "alerts/{{ .Labels.alertname }}");
+  EXPECT_EQ(mqtt.qos, 2);
+  EXPECT_TRUE(mqtt.retain);
+  EXPECT_EQ(mqtt.password, "secret");
+  EXPECT_EQ(loaded->alerting.evaluation_interval_ms, 15'000);
+  EXPECT_EQ(loaded->alerting.external_labels.at("fleet"), "demo");
+  EXPECT_EQ(loaded->alerting.resend_delay_ms, 120'000);
+  EXPECT_EQ(loaded->alerting.queue_capacity, 50);
+  EXPECT_EQ(ErrorOf("alerting:\n  evaluation_interval: 0s\n"),
+            "test.yaml:2: alerting.evaluation_interval: must be greater than 0");
+  EXPECT_EQ(ErrorOf("alerting:\n  queue_capacity: 0\n"),
+            "test.yaml:2: alerting.queue_capacity: must be between 1 and 10000000, got 0");
 }
 
 }  // namespace

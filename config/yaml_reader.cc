@@ -59,6 +59,7 @@ std::string YamlReader::ScalarText(const YAML::Node& node, const std::string& ke
   if (!node.IsScalar()) {
     ctx_.Fail(node.Mark(), PathOf(key), "expected a single value, got " + KindName(node));
   }
+  if (!ctx_.substitute_env) return node.Scalar();
   base::Result<std::string> text = SubstituteEnv(node.Scalar(), *ctx_.env);
   if (!text.ok()) ctx_.Fail(node.Mark(), PathOf(key), text.status().message());
   return std::move(text).value();
@@ -184,6 +185,31 @@ void YamlReader::Finish() const {
     if (best != nullptr && best_distance <= 2) message += " (did you mean \"" + *best + "\"?)";
     ctx_.Fail(entry.first.Mark(), path_.empty() ? name : path_ + "." + name, message);
   }
+}
+
+bool YamlReader::Has(const std::string& key) const {
+  if (!node_.IsMap()) return false;
+  const YAML::Node& map = node_;
+  YAML::Node value = map[key];
+  return value.IsDefined() && !value.IsNull();
+}
+
+int YamlReader::Line() const { return node_.Mark().is_null() ? 0 : node_.Mark().line + 1; }
+
+int YamlReader::LineOf(const std::string& key) const {
+  if (!Has(key)) return Line();
+  const YAML::Node& map = node_;
+  YAML::Node value = map[key];
+  return value.Mark().is_null() ? Line() : value.Mark().line + 1;
+}
+
+void YamlReader::Fail(const std::string& key, const std::string& message) const {
+  YAML::Mark mark = node_.Mark();
+  if (Has(key)) {
+    const YAML::Node& map = node_;
+    mark = map[key].Mark();
+  }
+  ctx_.Fail(mark, key.empty() ? path_ : PathOf(key), message);
 }
 
 base::Result<std::string> SubstituteEnv(const std::string& text, const EnvLookup& env) {

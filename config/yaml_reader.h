@@ -29,6 +29,8 @@ class ConfigError : public std::runtime_error {
 struct LoadContext {
   std::string source;
   const EnvLookup* env;
+  // Rule files keep "$" as written: their templates use $labels and $value, not the environment.
+  bool substitute_env = true;
   [[noreturn]] void Fail(const YAML::Mark& mark, const std::string& path,
                          const std::string& message) const;
 };
@@ -60,6 +62,15 @@ class YamlReader {
 
   // Fails on the first key that no getter consumed.
   void Finish() const;
+
+  // True when `key` is present with a non-null value (does not consume it).
+  bool Has(const std::string& key) const;
+  // The 1-based line of this mapping (0 when unknown).
+  int Line() const;
+  // The 1-based line of `key`'s value, or of this mapping when the key is absent.
+  int LineOf(const std::string& key) const;
+  // Fails with "source:line: path.key: message" at `key` (or at this mapping when absent).
+  [[noreturn]] void Fail(const std::string& key, const std::string& message) const;
 
  private:
   // The value for `key`, or an undefined node when absent or null. Records the key as known.

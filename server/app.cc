@@ -1,5 +1,6 @@
 #include "server/app.h"
 
+#include "query/engine.h"
 #include "server/admin_api.h"
 #include "server/http_ingest.h"
 #include "server/kafka_setup.h"
@@ -44,6 +45,40 @@ storage::StorageOptions App::StorageOptions() const {
   return options;
 }
 
+base::Status App::CreateAlerting() {
+  alerting::AlertingDeps deps;
+  deps.query = [this, engine = query::Engine(query::EngineOptions{})](std::string_view expr,
+                                                                      int64_t time_ms) {
+    return engine.InstantQuery(
+        [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); }, expr,
+        time_ms);
+  };
+  deps.writer = [this](const storage::WriteBatch& batch) { return storage_->Append(batch); };
+  deps.clock = base::SystemClock::Default();
+  auto created = alerting::AlertingService::Create(config_, std::move(deps));
+  if (!created.ok()) return created.status();
+  alerting_ = std::move(created).value();
+  metrics_.AddCollectable(alerting_->MakeCollector());
+  return base::Status::Ok();
+}
+
+// Alert state changes as Grafana annotations: one per change, titled with the alert and the
+// transition, tagged with the alert name and the new state.
+std::vector<web::AlertAnnotation> App::AlertAnnotations(int64_t from_ms, int64_t to_ms) const {
+  std::vector<web::AlertAnnotation> out;
+  if (!alerting_) return out;
+  for (const alerting::StateChange& change : alerting_->StateChanges(from_ms, to_ms)) {
+    web::AlertAnnotation a;
+    a.time_ms = change.time_ms;
+    a.title = change.alert_name + ": " + std::string(alerting::AlertStateName(change.from)) +
+              " → " + std::string(alerting::AlertStateName(change.to));
+    a.text = change.labels.ToString();
+    a.tags = {change.alert_name, std::string(alerting::AlertStateName(change.to))};
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
 base::Status App::Start() {
   auto lock = DataDirLock::Acquire(config_.storage.data_dir);
   if (!lock.ok()) return lock.status();
@@ -70,18 +105,23 @@ base::Status App::Start() {
                  [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },
                  base::SystemClock::Default()});
   web::RegisterGrafanaJsonApi(
-      *router_,
-      {query::EngineOptions{},
-       [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },
-       base::SystemClock::Default(), "/grafana/json", nullptr, [this] { return ready_.load(); }});
+      *router_, {query::EngineOptions{},
+                 [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },
+                 base::SystemClock::Default(), "/grafana/json",
+                 [this](int64_t from, int64_t to) { return AlertAnnotations(from, to); },
+                 [this] { return ready_.load(); }});
   if (config_.ingest.http.enabled) {
     RegisterHttpIngestRoutes(
         *router_, {storage_.get(), base::SystemClock::Default(), DecodeLimitsOf(config_),
                    config_.server.max_body_bytes, dead_letters_.get(), series_cache_.get()});
   }
 
+  TM_RETURN_IF_ERROR(CreateAlerting());
+  alerting_->RegisterRoutes(*router_);
+
   http_ = std::make_unique<web::HttpServer>(HttpOptions(), router_.get(), &metrics_);
   TM_RETURN_IF_ERROR(http_->Start());
+  TM_RETURN_IF_ERROR(alerting_->Start(http_->port()));
   TM_RETURN_IF_ERROR(StartSources());
   ready_ = true;
   return base::Status::Ok();
@@ -129,6 +169,9 @@ void App::Stop() {
   kafka_.reset();  // ingest stops first: it finishes its batch and commits what was written
   for (auto& source : mqtt_sources_) source->Stop();
   if (self_monitor_) self_monitor_->Stop();
+  // Alerting stops before HTTP (its routes stay valid until the server is gone) and before
+  // storage, which its last evaluation writes to.
+  if (alerting_) alerting_->Stop();
   if (http_) {
     http_->Shutdown();
     http_.reset();
@@ -136,6 +179,7 @@ void App::Stop() {
   // Only now that /metrics is no longer served can the sources its collectors read go.
   mqtt_sources_.clear();
   self_monitor_.reset();
+  alerting_.reset();
   series_cache_.reset();
   if (storage_) {
     if (auto status = storage_->Close(); !status.ok()) {
@@ -145,6 +189,11 @@ void App::Stop() {
   }
   dead_letters_.reset();
   data_dir_.reset();
+}
+
+base::Status App::Reload() {
+  if (!alerting_) return base::Status::FailedPrecondition("not started");
+  return alerting_->Reload();
 }
 
 uint16_t App::http_port() const { return http_ ? http_->port() : 0; }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "server/alerting/service.h"
 #include "server/data_dir.h"
 #include "server/ingest/dead_letters.h"
 #include "server/ingest/kafka_source.h"
@@ -17,6 +18,7 @@
 #include "server/series_cache.h"
 #include "storage/base/status.h"
 #include "storage/storage.h"
+#include "web/grafana_json_api.h"
 #include "web/http_metrics.h"
 #include "web/http_server.h"
 #include "web/router.h"
@@ -34,12 +36,18 @@ class App {
   void Stop();
 
   uint16_t http_port() const;
+  // Re-reads the rule files (SIGHUP); on error the running rules stay and the error is returned.
+  base::Status Reload();
+  // Alerting, for wiring e.g. alert state changes into Grafana annotations; null before Start.
+  alerting::AlertingService* alerting() { return alerting_.get(); }
 
  private:
   web::HttpServerOptions HttpOptions() const;
   storage::StorageOptions StorageOptions() const;
   base::Status StartSources();
   base::Status StartKafka();
+  base::Status CreateAlerting();
+  std::vector<web::AlertAnnotation> AlertAnnotations(int64_t from_ms, int64_t to_ms) const;
 
   config::Config config_;
   std::unique_ptr<DataDirLock> data_dir_;
@@ -51,6 +59,7 @@ class App {
   std::unique_ptr<SelfMonitor> self_monitor_;
   web::HttpMetrics metrics_;
   std::unique_ptr<web::Router> router_;
+  std::unique_ptr<alerting::AlertingService> alerting_;
   std::unique_ptr<web::HttpServer> http_;
   std::unique_ptr<ingest::KafkaSource> kafka_;
   std::atomic<bool> ready_{false};

@@ -1,12 +1,14 @@
 // tidemark: the server binary. Parses flags, loads the configuration, starts the App and runs
-// until SIGINT or SIGTERM, then stops gracefully and exits 0. Every startup failure is one log
-// line naming the cause and a non-zero exit: 1 for a bad config or environment, 2 for bad flags.
+// until SIGINT or SIGTERM (SIGHUP reloads the rule files), then stops gracefully and exits 0. Every
+// startup failure is one log line naming the cause and a non-zero exit: 1 for a bad config or
+// environment, 2 for bad flags.
 #include <signal.h>
 
 #include <cstdio>
 #include <iostream>
 
 #include "config/config.h"
+#include "server/alerting/manager.h"
 #include "server/app.h"
 #include "server/cli.h"
 #include "storage/base/log.h"
@@ -24,16 +26,22 @@ int Fail(const tidemark::base::Status& status) {
 int CheckConfig(const std::string& path) {
   auto loaded = tidemark::config::LoadFile(path);
   if (!loaded.ok()) return Fail(loaded.status());
-  std::cout << path << ": OK\n";
+  auto rules = tidemark::server::alerting::CheckRuleFiles(loaded->rule_files);
+  if (!rules.ok()) return Fail(rules.status());
+  std::cout << path << ": OK";
+  if (!loaded->rule_files.empty()) std::cout << " (" << *rules << " rules)";
+  std::cout << "\n";
   return 0;
 }
 
-// Blocks the stop signals in every thread (threads inherit the mask) so main can sigwait them.
+// Blocks the stop signals (and SIGHUP, which reloads the rule files) in every thread (threads
+// inherit the mask) so main can sigwait them.
 sigset_t BlockStopSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
   return set;
@@ -62,7 +70,10 @@ int Serve(const tidemark::server::CliOptions& cli) {
                 << app.http_port() << " data_dir=" << data_dir << " config=" << source;
 
   int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
+  while (sigwait(&stop_signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    TM_LOG(kInfo) << "received SIGHUP, reloading rule files";
+    (void)app.Reload();  // logs its outcome; a failed reload keeps the running rules
+  }
   TM_LOG(kInfo) << "received " << (signal_number == SIGINT ? "SIGINT" : "SIGTERM")
                 << ", shutting down";
   app.Stop();
