@@ -30,6 +30,7 @@ TEST(DemoTest, FleetSeriesAppearWithinSeconds) {
   setenv("MQTT_PORT", std::to_string(broker.port()).c_str(), 1);
   setenv("TIDEMARK_LISTEN", "127.0.0.1:0", 1);
   setenv("TIDEMARK_DATA_DIR", (dir + "/data").c_str(), 1);
+  setenv("TIDEMARK_RULES", (Env("TIDEMARK_SOURCE_DIR") + "/config/rules").c_str(), 1);
   auto server = Subprocess::Start(
       {Env("TIDEMARK_BINARY"), "--config", Env("TIDEMARK_SOURCE_DIR") + "/config/demo.yaml"});
   ASSERT_TRUE(server);
@@ -78,6 +79,13 @@ TEST(DemoTest, FleetSeriesAppearWithinSeconds) {
   EXPECT_LE(event_ms, (now_s - 86400) * 1000);
   EXPECT_GE(event_ms, (now_s - 3 * 86400 - 60) * 1000);
   EXPECT_TRUE(first["metric"].contains("gateway"));
+
+  // The example rules are loaded and evaluated against the fleet.
+  auto rules = Fetch(port, "GET", "/api/v1/rules");
+  ASSERT_TRUE(rules.has_value());
+  const auto groups = nlohmann::json::parse(rules->body)["data"]["groups"];
+  ASSERT_EQ(groups.size(), 2u) << rules->body;
+  EXPECT_EQ(groups[1]["name"], "fleet-alerts");
 
   fleet->Signal(SIGTERM);
   EXPECT_EQ(fleet->Wait(10'000), 0);
