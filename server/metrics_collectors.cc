@@ -6,35 +6,20 @@
 #include <string>
 #include <vector>
 
+#include "web/metric_family.h"
+
 namespace tidemark::server {
 namespace {
 
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-
-MetricFamily Family(std::string name, std::string help, MetricType type) {
-  MetricFamily family;
-  family.name = std::move(name);
-  family.help = std::move(help);
-  family.type = type;
-  return family;
-}
-
-void AddValue(MetricFamily* family, double value, std::vector<ClientMetric::Label> labels = {}) {
-  ClientMetric metric;
-  metric.label = std::move(labels);
-  if (family->type == MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family->metric.push_back(std::move(metric));
-}
+using web::AddSample;
+using web::NewFamily;
 
 MetricFamily Single(std::string name, std::string help, MetricType type, double value) {
-  MetricFamily family = Family(std::move(name), std::move(help), type);
-  AddValue(&family, value);
+  MetricFamily family = NewFamily(std::move(name), std::move(help), type);
+  AddSample(&family, value);
   return family;
 }
 
@@ -70,12 +55,12 @@ class StorageCollector final : public prometheus::Collectable {
         Single("tidemark_wal_syncs_total", "WAL fsyncs.", C, s.wal.syncs),
         Single("tidemark_wal_write_errors_total", "Failed WAL writes.", C, s.wal.write_errors),
     };
-    MetricFamily rejected = Family("tidemark_storage_rejected_samples_total",
-                                   "Samples the store refused, by reason.", C);
-    AddValue(&rejected, s.rejected_too_old, {{"reason", "too_old"}});
-    AddValue(&rejected, s.rejected_too_new, {{"reason", "too_new"}});
-    AddValue(&rejected, s.rejected_invalid_labels, {{"reason", "invalid_labels"}});
-    AddValue(&rejected, s.rejected_series_limit, {{"reason", "series_limit"}});
+    MetricFamily rejected = NewFamily("tidemark_storage_rejected_samples_total",
+                                      "Samples the store refused, by reason.", C);
+    AddSample(&rejected, s.rejected_too_old, {{"reason", "too_old"}});
+    AddSample(&rejected, s.rejected_too_new, {{"reason", "too_new"}});
+    AddSample(&rejected, s.rejected_invalid_labels, {{"reason", "invalid_labels"}});
+    AddSample(&rejected, s.rejected_series_limit, {{"reason", "series_limit"}});
     out.push_back(std::move(rejected));
     return out;
   }
@@ -88,11 +73,12 @@ class DeadLetterCollector final : public prometheus::Collectable {
  public:
   explicit DeadLetterCollector(const ingest::DeadLetters* letters) : letters_(letters) {}
   std::vector<MetricFamily> Collect() const override {
-    MetricFamily total =
-        Family("tidemark_dead_letters_total",
-               "Rejected lines, records or payloads, by source and reason.", MetricType::Counter);
+    MetricFamily total = NewFamily("tidemark_dead_letters_total",
+                                   "Rejected lines, records or payloads, by source and reason.",
+                                   MetricType::Counter);
     for (const auto& [key, count] : letters_->Counts()) {
-      AddValue(&total, static_cast<double>(count), {{"reason", key.second}, {"source", key.first}});
+      AddSample(&total, static_cast<double>(count),
+                {{"reason", key.second}, {"source", key.first}});
     }
     return {std::move(total),
             Single("tidemark_dead_letters_dropped_total",

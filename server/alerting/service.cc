@@ -6,6 +6,7 @@
 
 #include "server/alerting/alerting_api.h"
 #include "storage/base/log.h"
+#include "web/metric_family.h"
 
 namespace tidemark::server::alerting {
 namespace {
@@ -15,6 +16,8 @@ using base::Status;
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
+using web::AddSample;
+using web::NewFamily;
 
 std::string DefaultExternalUrl(uint16_t port) {
   char host[256] = "localhost";
@@ -50,25 +53,6 @@ Result<std::vector<std::unique_ptr<Notifier>>> BuildNotifiers(const config::Conf
   return out;
 }
 
-MetricFamily Family(std::string name, std::string help, MetricType type) {
-  MetricFamily family;
-  family.name = std::move(name);
-  family.help = std::move(help);
-  family.type = type;
-  return family;
-}
-
-void Add(MetricFamily* family, double value, std::vector<ClientMetric::Label> labels = {}) {
-  ClientMetric metric;
-  metric.label = std::move(labels);
-  if (family->type == MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family->metric.push_back(std::move(metric));
-}
-
 class AlertingCollector final : public prometheus::Collectable {
  public:
   AlertingCollector(const RuleManager* manager, std::vector<const Notifier*> notifiers)
@@ -86,8 +70,8 @@ class AlertingCollector final : public prometheus::Collectable {
     const auto C = MetricType::Counter;
     std::vector<MetricFamily> out;
     auto single = [&](const char* name, const char* help, MetricType type, double v) {
-      out.push_back(Family(name, help, type));
-      Add(&out.back(), v);
+      out.push_back(NewFamily(name, help, type));
+      AddSample(&out.back(), v);
     };
     single("tidemark_rule_group_evaluations_total", "Rule group evaluations.", C, c.evaluations);
     single("tidemark_rule_evaluation_failures_total", "Rule evaluations that failed.", C,
@@ -116,9 +100,10 @@ class AlertingCollector final : public prometheus::Collectable {
         }
       }
     }
-    MetricFamily family = Family("tidemark_alerts", "Active alerts by state.", MetricType::Gauge);
-    Add(&family, pending, {{"state", "pending"}});
-    Add(&family, firing, {{"state", "firing"}});
+    MetricFamily family =
+        NewFamily("tidemark_alerts", "Active alerts by state.", MetricType::Gauge);
+    AddSample(&family, pending, {{"state", "pending"}});
+    AddSample(&family, firing, {{"state", "firing"}});
     return family;
   }
 
@@ -126,20 +111,21 @@ class AlertingCollector final : public prometheus::Collectable {
     const auto C = MetricType::Counter;
     const auto G = MetricType::Gauge;
     std::vector<MetricFamily> out = {
-        Family("tidemark_notifications_sent_total", "Alert notifications delivered.", C),
-        Family("tidemark_notifications_errors_total", "Failed delivery attempts (each retry).", C),
-        Family("tidemark_notifications_dropped_total",
-               "Notifications given up on: queue full or retries exhausted.", C),
-        Family("tidemark_notifications_queue_length", "Notifications waiting.", G),
-        Family("tidemark_notifications_queue_capacity", "Queue capacity per notifier.", G)};
+        NewFamily("tidemark_notifications_sent_total", "Alert notifications delivered.", C),
+        NewFamily("tidemark_notifications_errors_total", "Failed delivery attempts (each retry).",
+                  C),
+        NewFamily("tidemark_notifications_dropped_total",
+                  "Notifications given up on: queue full or retries exhausted.", C),
+        NewFamily("tidemark_notifications_queue_length", "Notifications waiting.", G),
+        NewFamily("tidemark_notifications_queue_capacity", "Queue capacity per notifier.", G)};
     for (const Notifier* n : notifiers_) {
       const std::vector<ClientMetric::Label> labels = {{"notifier", n->kind()},
                                                        {"target", n->target()}};
-      Add(&out[0], n->counters().sent, labels);
-      Add(&out[1], n->counters().failed_attempts, labels);
-      Add(&out[2], n->counters().dropped, labels);
-      Add(&out[3], n->queue_length(), labels);
-      Add(&out[4], n->queue_capacity(), labels);
+      AddSample(&out[0], n->counters().sent, labels);
+      AddSample(&out[1], n->counters().failed_attempts, labels);
+      AddSample(&out[2], n->counters().dropped, labels);
+      AddSample(&out[3], n->queue_length(), labels);
+      AddSample(&out[4], n->queue_capacity(), labels);
     }
     return out;
   }

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "web/metric_family.h"
+
 namespace tidemark::server::ingest {
 
 void KafkaMetrics::AddTopic(const std::string& topic, const KafkaTopicCounts& delta) {
@@ -110,25 +112,8 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-
-MetricFamily Family(std::string name, std::string help, MetricType type) {
-  MetricFamily family;
-  family.name = std::move(name);
-  family.help = std::move(help);
-  family.type = type;
-  return family;
-}
-
-void AddValue(MetricFamily* family, double value, std::vector<ClientMetric::Label> labels = {}) {
-  ClientMetric metric;
-  metric.label = std::move(labels);
-  if (family->type == MetricType::Counter) {
-    metric.counter.value = value;
-  } else {
-    metric.gauge.value = value;
-  }
-  family->metric.push_back(std::move(metric));
-}
+using web::AddSample;
+using web::NewFamily;
 
 class KafkaCollector final : public prometheus::Collectable {
  public:
@@ -136,29 +121,29 @@ class KafkaCollector final : public prometheus::Collectable {
 
   std::vector<MetricFamily> Collect() const override {
     std::vector<MetricFamily> out = TopicFamilies();
-    MetricFamily lag = Family("tidemark_kafka_consumer_lag",
-                              "Records in an assigned partition not yet written to the store "
-                              "(high watermark minus stored offset).",
-                              MetricType::Gauge);
+    MetricFamily lag = NewFamily("tidemark_kafka_consumer_lag",
+                                 "Records in an assigned partition not yet written to the store "
+                                 "(high watermark minus stored offset).",
+                                 MetricType::Gauge);
     for (const auto& [key, value] : metrics_->lag()) {
-      AddValue(&lag, static_cast<double>(value),
-               {{"partition", std::to_string(key.second)}, {"topic", key.first}});
+      AddSample(&lag, static_cast<double>(value),
+                {{"partition", std::to_string(key.second)}, {"topic", key.first}});
     }
     out.push_back(std::move(lag));
     MetricFamily paused =
-        Family("tidemark_kafka_paused_partitions",
-               "Partitions paused because the store pushed back.", MetricType::Gauge);
-    AddValue(&paused, static_cast<double>(metrics_->paused_partitions()));
+        NewFamily("tidemark_kafka_paused_partitions",
+                  "Partitions paused because the store pushed back.", MetricType::Gauge);
+    AddSample(&paused, static_cast<double>(metrics_->paused_partitions()));
     out.push_back(std::move(paused));
-    MetricFamily pauses =
-        Family("tidemark_kafka_backpressure_pauses_total",
-               "Times partitions were paused because the store pushed back.", MetricType::Counter);
-    AddValue(&pauses, static_cast<double>(metrics_->backpressure_pauses()));
+    MetricFamily pauses = NewFamily("tidemark_kafka_backpressure_pauses_total",
+                                    "Times partitions were paused because the store pushed back.",
+                                    MetricType::Counter);
+    AddSample(&pauses, static_cast<double>(metrics_->backpressure_pauses()));
     out.push_back(std::move(pauses));
     MetricFamily rebalances =
-        Family("tidemark_kafka_rebalances_total",
-               "Consumer group rebalances (assignments and revocations).", MetricType::Counter);
-    AddValue(&rebalances, static_cast<double>(metrics_->rebalances()));
+        NewFamily("tidemark_kafka_rebalances_total",
+                  "Consumer group rebalances (assignments and revocations).", MetricType::Counter);
+    AddSample(&rebalances, static_cast<double>(metrics_->rebalances()));
     out.push_back(std::move(rebalances));
     return out;
   }
@@ -166,21 +151,22 @@ class KafkaCollector final : public prometheus::Collectable {
  private:
   std::vector<MetricFamily> TopicFamilies() const {
     const auto C = MetricType::Counter;
-    MetricFamily records = Family("tidemark_kafka_records_total", "Kafka records consumed.", C);
-    MetricFamily samples = Family("tidemark_kafka_samples_total", "Samples from Kafka stored.", C);
-    MetricFamily bytes = Family("tidemark_kafka_bytes_total", "Kafka record value bytes.", C);
+    MetricFamily records = NewFamily("tidemark_kafka_records_total", "Kafka records consumed.", C);
+    MetricFamily samples =
+        NewFamily("tidemark_kafka_samples_total", "Samples from Kafka stored.", C);
+    MetricFamily bytes = NewFamily("tidemark_kafka_bytes_total", "Kafka record value bytes.", C);
     MetricFamily errors =
-        Family("tidemark_kafka_decode_errors_total",
-               "Lines or records of Kafka payloads that could not be decoded.", C);
-    MetricFamily letters = Family("tidemark_kafka_dead_letter_records_total",
-                                  "Records produced to the dead-letter topic.", C);
+        NewFamily("tidemark_kafka_decode_errors_total",
+                  "Lines or records of Kafka payloads that could not be decoded.", C);
+    MetricFamily letters = NewFamily("tidemark_kafka_dead_letter_records_total",
+                                     "Records produced to the dead-letter topic.", C);
     for (const auto& [topic, counts] : metrics_->topics()) {
       const std::vector<ClientMetric::Label> labels = {{"topic", topic}};
-      AddValue(&records, static_cast<double>(counts.records), labels);
-      AddValue(&samples, static_cast<double>(counts.samples), labels);
-      AddValue(&bytes, static_cast<double>(counts.bytes), labels);
-      AddValue(&errors, static_cast<double>(counts.decode_errors), labels);
-      AddValue(&letters, static_cast<double>(counts.dead_letter_records), labels);
+      AddSample(&records, static_cast<double>(counts.records), labels);
+      AddSample(&samples, static_cast<double>(counts.samples), labels);
+      AddSample(&bytes, static_cast<double>(counts.bytes), labels);
+      AddSample(&errors, static_cast<double>(counts.decode_errors), labels);
+      AddSample(&letters, static_cast<double>(counts.dead_letter_records), labels);
     }
     return {std::move(records), std::move(samples), std::move(bytes), std::move(errors),
             std::move(letters)};
