@@ -75,7 +75,9 @@ void ReadSubscription(YamlReader& r, MqttSubscription* sub) {
   r.String("name", &sub->name);
   r.Parsed<std::string>("broker", &sub->broker, ParseBrokerUrl);
   r.String("topic", &sub->topic);
-  r.Int("qos", 0, 2, &sub->qos);
+  // QoS 2 is refused: libmosquitto acknowledges it (PUBREC) before the message is handed to us,
+  // so it would be weaker than QoS 1, which Tidemark acknowledges only once stored.
+  r.Int("qos", 0, 1, &sub->qos);
   ReadPayload(r, &sub->payload);
   r.String("topic_template", &sub->topic_template);
   r.String("client_id", &sub->client_id);

@@ -77,6 +77,10 @@ TEST(IngestSourcesConfigTest, RejectsIncompleteOrContradictorySubscriptions) {
                   "json: {timestamp: {format: weekly}}}\n")
                 .find("expected arrival, auto"),
             std::string::npos);
+  EXPECT_NE(error("ingest:\n  mqtt:\n    subscriptions:\n      - {broker: \"mqtt://x\", topic: a, "
+                  "qos: 2}\n")
+                .find("subscriptions[0].qos"),
+            std::string::npos);
   EXPECT_NE(error("ingest:\n  kafka:\n    topics: [{format: json}]\n").find("name is required"),
             std::string::npos);
 }

@@ -167,6 +167,7 @@ base::Status App::StartKafka() {
 void App::Stop() {
   ready_ = false;
   kafka_.reset();  // ingest stops first: it finishes its batch and commits what was written
+  for (auto& source : mqtt_sources_) source->RequestStop();  // all at once, then join each
   for (auto& source : mqtt_sources_) source->Stop();
   if (self_monitor_) self_monitor_->Stop();
   // Alerting stops before HTTP (its routes stay valid until the server is gone) and before

@@ -48,7 +48,11 @@ void SelfMonitor::Loop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     lock.unlock();
-    ScrapeOnce();
+    try {
+      ScrapeOnce();
+    } catch (const std::exception& e) {  // a scrape must never take the process down
+      TM_LOG(kWarn) << "self-monitoring scrape failed: " << e.what();
+    }
     lock.lock();
     wake_.wait_for(lock, std::chrono::milliseconds(interval_ms_), [this] { return stopping_; });
   }

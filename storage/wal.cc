@@ -235,6 +235,17 @@ base::Status Wal::WriteToFile(std::string_view data, bool sync) {
   std::lock_guard l(file_mu_);
   if (shut_) return base::Status::FailedPrecondition("wal closed");
   if (!file_ || need_new_segment_) {
+    // Records whose sync was deferred may still be in this segment: make them durable before
+    // moving on, or a later Sync() of the new segment would vouch for them without cause.
+    if (file_ && dirty_) {
+      base::Status synced = file_->Sync();
+      ++syncs_;
+      if (!synced.ok()) {
+        ++write_errors_;
+        return synced.WithContext("wal: syncing the segment being closed");
+      }
+      dirty_ = false;
+    }
     if (file_) (void)file_->Close();
     file_.reset();
     base::Status s = OpenSegmentLocked(segment_ + 1);
@@ -275,7 +286,10 @@ base::Status Wal::WriteToFile(std::string_view data, bool sync) {
 
 base::Status Wal::Sync() {
   std::lock_guard l(file_mu_);
-  if (!file_) return base::Status::Ok();
+  if (!file_) {
+    return dirty_ ? base::Status::IoError("wal: written records have no open segment to sync")
+                  : base::Status::Ok();
+  }
   base::Status s = file_->Sync();
   ++syncs_;
   if (s.ok()) dirty_ = false;

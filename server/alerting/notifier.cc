@@ -2,6 +2,7 @@
 #include "server/alerting/notifier.h"
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "server/alerting/go_format.h"
 #include "storage/base/log.h"
@@ -70,10 +71,22 @@ bool Notifier::DeliverWithRetries(const std::vector<Notification>& batch) {
 
 void Notifier::Run() {
   std::unique_lock lock(mu_);
+  // Once stopping, one attempt per batch and only one receiver timeout's worth in all: an
+  // unreachable receiver must not hold the shutdown for queue_capacity / max_batch timeouts.
+  std::optional<std::chrono::steady_clock::time_point> drain_deadline;
   while (true) {
     cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;  // stopping with nothing left
     const bool last_round = stopping_;
+    if (last_round && !drain_deadline) {
+      drain_deadline =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
+    }
+    if (last_round && std::chrono::steady_clock::now() > *drain_deadline) {
+      counters_.dropped += queue_.size();
+      queue_.clear();
+      return;
+    }
     std::vector<Notification> batch;
     while (!queue_.empty() && batch.size() < options_.max_batch) {
       batch.push_back(std::move(queue_.front()));

@@ -36,12 +36,16 @@ void MqttSource::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-void MqttSource::Stop() {
+void MqttSource::RequestStop() {
   {
     std::lock_guard lock(stop_mu_);
-    if (stopping_.exchange(true)) return;
+    stopping_ = true;
   }
   stop_cv_.notify_all();
+}
+
+void MqttSource::Stop() {
+  RequestStop();
   if (thread_.joinable()) thread_.join();
   connected_ = false;
 }
@@ -88,6 +92,7 @@ void MqttSource::Run() {
       continue;
     }
     ever_connected = true;
+    acks_unsafe_ = false;  // connecting dropped whatever was queued before
     const bool was_up = ServeConnection();
     connected_ = false;
     if (stopping_) break;
@@ -99,6 +104,7 @@ void MqttSource::Run() {
     }
     WaitBeforeRetry(&delay_ms);
   }
+  if (acks_unsafe_) return;  // the socket closes with the client, nothing more is sent
   mosquitto_disconnect(client_);
   mosquitto_loop_write(client_, 1);  // best effort: the broker also copes with a dropped socket
 }
@@ -113,6 +119,7 @@ bool MqttSource::ServeConnection() {
     if (mosquitto_want_write(client_)) p.events |= POLLOUT;
     if (poll(&p, 1, kPollMs) < 0 && errno != EINTR) break;
     if ((p.revents & (POLLIN | POLLHUP | POLLERR)) != 0 && !ReadBurst(socket)) break;
+    if (acks_unsafe_) break;  // a message was given up on: its acknowledgement must stay unsent
     if (mosquitto_want_write(client_) && mosquitto_loop_write(client_, 1) != MOSQ_ERR_SUCCESS) {
       break;
     }
@@ -143,6 +150,7 @@ bool MqttSource::SyncDeferred() {
   if (status.ok()) return true;
   TM_LOG(kError) << "mqtt " << options_.name
                  << ": WAL sync failed, reconnecting without acknowledging: " << status.message();
+  acks_unsafe_ = true;  // until the reconnect drops the queued acknowledgements
   return false;
 }
 

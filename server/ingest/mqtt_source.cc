@@ -169,8 +169,8 @@ void MqttSource::OnMessage(const mosquitto_message* message) {
   Store(topic, payload, decoded, now);
 }
 
-// Returns only once the batch is in the WAL (or we are stopping); the network loop syncs it
-// before the acknowledgement goes out.
+// Returns only once the batch is in the WAL (or we are stopping, and then the acknowledgement is
+// withheld); the network loop syncs it before the acknowledgement goes out.
 void MqttSource::Store(const std::string& topic, std::string_view payload,
                        const DecodeOutput& decoded, int64_t now) {
   while (true) {
@@ -189,6 +189,7 @@ void MqttSource::Store(const std::string& topic, std::string_view payload,
       sink_->Reject("mqtt", topic, now,
                     {0, "not_stored_at_shutdown", "store unavailable: " + status.message(),
                      std::string(payload.substr(0, kMaxRawBytes))});
+      acks_unsafe_ = true;  // not acknowledged: the broker keeps it for the next start
       return;
     }
     if (status.code() != base::StatusCode::kResourceExhausted) {
@@ -213,12 +214,17 @@ MqttSourceStats MqttSource::Stats() const {
   return s;
 }
 
+// Nothing may throw through libmosquitto's C frames.
 void MqttSource::ConnectV5Thunk(mosquitto*, void* self, int rc, int, const mosquitto_property*) {
-  static_cast<MqttSource*>(self)->OnConnect(rc);
+  try {
+    static_cast<MqttSource*>(self)->OnConnect(rc);
+  } catch (...) {
+    TM_LOG(kError) << "mqtt: connect handler failed";
+  }
 }
 
 void MqttSource::DisconnectThunk(mosquitto*, void* self, int rc) {
-  static_cast<MqttSource*>(self)->OnDisconnect(rc);
+  static_cast<MqttSource*>(self)->OnDisconnect(rc);  // only stores a flag
 }
 
 // Nothing may throw through libmosquitto's C frames.
@@ -227,6 +233,8 @@ void MqttSource::MessageThunk(mosquitto*, void* self, const mosquitto_message* m
     static_cast<MqttSource*>(self)->OnMessage(message);
   } catch (const std::exception& e) {
     TM_LOG(kError) << "mqtt: message handler failed: " << e.what();
+  } catch (...) {
+    TM_LOG(kError) << "mqtt: message handler failed";
   }
 }
 

@@ -10,7 +10,7 @@
 // fails the connection is dropped without acknowledging, and the broker delivers again. While the
 // store pushes back (head full) the callback waits and retries, which stops reading from the
 // socket and lets the broker queue. QoS 2 is acknowledged (PUBREC) by libmosquitto before the
-// callback runs, so QoS 1 is the level that gives at-least-once end to end.
+// callback runs, so the config refuses it; QoS 1 gives at-least-once end to end.
 //
 // Session: a stable client id with clean_session off (MQTT 5: clean start off and a session that
 // never expires) makes the broker queue QoS 1/2 messages while Tidemark restarts. A broker that
@@ -98,6 +98,9 @@ class MqttSource {
   void Start();
   // Disconnects and joins the threads. Idempotent.
   void Stop();
+  // Tells the network thread to finish without waiting for it; Stop() then joins. Lets several
+  // sources wind down at once.
+  void RequestStop();
 
   const std::string& name() const { return options_.name; }
   MqttSourceStats Stats() const;
@@ -129,6 +132,9 @@ class MqttSource {
   std::mutex stop_mu_;  // with stop_cv_: wakes the network thread's wait between attempts
   std::condition_variable stop_cv_;
   bool unsynced_ = false;  // appends since the last WAL sync (network thread only)
+  // A message was given up on or a sync failed: the queued acknowledgements must never be sent,
+  // so the session ends without a DISCONNECT flush (network thread only).
+  bool acks_unsafe_ = false;
 
   std::atomic<uint64_t> messages_{0}, bytes_{0}, samples_{0}, decode_errors_{0}, store_retries_{0},
       connects_{0}, disconnects_{0};
