@@ -58,6 +58,9 @@ class YamlReader {
   // item's line.
   void MapListChecked(const std::string& key, const std::function<std::string(YamlReader&)>& read);
 
+  // True when `key` is present with a non-null value (an empty list counts).
+  bool Has(const std::string& key) const;
+
   // Fails on the first key that no getter consumed.
   void Finish() const;
 
