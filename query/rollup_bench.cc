@@ -96,12 +96,15 @@ struct Fleet {
   }
 };
 
+// Built on first use; destroyed (its directory removed) at exit.
 Fleet& TheFleet() {
-  static Fleet* fleet = [] {
+  static const bool quiet = [] {
     base::SetLogLevel(base::LogLevel::kWarn);
-    return new Fleet();
+    return true;
   }();
-  return *fleet;
+  (void)quiet;
+  static Fleet fleet;
+  return fleet;
 }
 
 void Dashboard(benchmark::State& state, const std::string& query) {

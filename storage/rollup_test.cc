@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "storage/storage_test_util.h"
 
@@ -141,6 +142,20 @@ TEST(RollupBucketTest, BucketsAreLeftOpenRightClosedAndRoundTrip) {
   ASSERT_TRUE(DecodeBucket(EncodeBucket(b[1]), b[1].end, &back));
   EXPECT_TRUE(SameBucket(back, b[1]));
   EXPECT_FALSE(DecodeBucket(EncodeBucket(b[1]).substr(3), b[1].end, &back));
+  // Values without a short decimal form round-trip bit-for-bit too.
+  RollupBucket odd = b[1];
+  odd.sum = 0.1 + 0.2;
+  odd.min = -0.0;
+  odd.max = std::numeric_limits<double>::infinity();
+  odd.first = NAN;
+  odd.last = 1e300;
+  odd.increase = -123.456;
+  const std::string encoded = EncodeBucket(odd);
+  ASSERT_TRUE(DecodeBucket(encoded, odd.end, &back));
+  EXPECT_TRUE(SameBucket(back, odd));
+  EXPECT_EQ(std::signbit(back.min), true);
+  // Short decimals take a few bytes instead of eight.
+  EXPECT_LT(EncodeBucket(b[1]).size(), 20u);
   EXPECT_EQ(ResolutionName(k5m), "5m");
   EXPECT_EQ(ResolutionName(kHour), "1h");
 }
