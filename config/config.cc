@@ -41,9 +41,32 @@ Result<WalSync> ParseWalSync(const std::string& text) {
   return Status::InvalidArgument("expected every_batch or interval, got \"" + text + "\"");
 }
 
+// A resolution must divide a day (the raw partition length, so a bucket never spans two) and
+// appear once.
+std::string CheckTier(const StorageTierConfig& t, const std::vector<StorageTierConfig>& before) {
+  constexpr int64_t kDay = 86'400'000;
+  if (t.resolution_ms <= 0 || kDay % t.resolution_ms != 0) {
+    return "resolution must be set and divide 1d (e.g. 1m, 5m, 1h)";
+  }
+  if (t.retention_ms <= 0) return "retention must be set and > 0";
+  for (const auto& b : before) {
+    if (b.resolution_ms == t.resolution_ms) return "resolution listed twice";
+  }
+  return "";
+}
+
 void ReadStorage(YamlReader& r, StorageConfig* storage) {
   r.String("data_dir", &storage->data_dir);
   r.Duration("retention", &storage->retention_ms);
+  if (r.Has("tiers")) storage->tiers.clear();
+  r.MapListChecked("tiers", [&](YamlReader& t) {
+    StorageTierConfig tier;
+    t.Duration("resolution", &tier.resolution_ms);
+    t.Duration("retention", &tier.retention_ms);
+    std::string problem = CheckTier(tier, storage->tiers);
+    if (problem.empty()) storage->tiers.push_back(tier);
+    return problem;
+  });
   r.Parsed<WalSync>("wal_sync", &storage->wal_sync, ParseWalSync);
   r.Duration("wal_sync_interval", &storage->wal_sync_interval_ms);
   r.ByteSize("head_memory_limit", &storage->head_memory_limit_bytes);

@@ -44,9 +44,18 @@ struct ServerConfig {
 
 enum class WalSync { kEveryBatch, kInterval };
 
+// A downsampling tier: rollup buckets of `resolution_ms` kept for `retention_ms`.
+struct StorageTierConfig {
+  int64_t resolution_ms = 0;
+  int64_t retention_ms = 0;
+};
+
 struct StorageConfig {
   std::string data_dir = "./data";
-  int64_t retention_ms = 30LL * 24 * 3600 * 1000;
+  int64_t retention_ms = 30LL * 24 * 3600 * 1000;  // raw samples
+  // storage.tiers; an empty list disables downsampling.
+  std::vector<StorageTierConfig> tiers = {{5 * 60'000, 365LL * 24 * 3600 * 1000},
+                                          {3600'000, 5 * 365LL * 24 * 3600 * 1000}};
   WalSync wal_sync = WalSync::kEveryBatch;
   int64_t wal_sync_interval_ms = 1000;
   uint64_t head_memory_limit_bytes = 1ULL << 30;

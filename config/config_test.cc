@@ -38,6 +38,11 @@ TEST(ConfigTest, EmbeddedDefaultsParseAndMatchStructDefaults) {
   EXPECT_EQ(loaded->server.shutdown_timeout_ms, defaults.server.shutdown_timeout_ms);
   EXPECT_EQ(loaded->storage.data_dir, defaults.storage.data_dir);
   EXPECT_EQ(loaded->storage.retention_ms, defaults.storage.retention_ms);
+  ASSERT_EQ(loaded->storage.tiers.size(), defaults.storage.tiers.size());
+  for (size_t i = 0; i < defaults.storage.tiers.size(); ++i) {
+    EXPECT_EQ(loaded->storage.tiers[i].resolution_ms, defaults.storage.tiers[i].resolution_ms);
+    EXPECT_EQ(loaded->storage.tiers[i].retention_ms, defaults.storage.tiers[i].retention_ms);
+  }
   EXPECT_EQ(loaded->storage.wal_sync, defaults.storage.wal_sync);
   EXPECT_EQ(loaded->storage.head_memory_limit_bytes, defaults.storage.head_memory_limit_bytes);
   EXPECT_EQ(loaded->storage.max_future_ms, defaults.storage.max_future_ms);
@@ -84,6 +89,7 @@ storage:
   retention: 90d
   wal_sync: interval
   wal_sync_interval: 200ms
+  tiers: [{resolution: 10m, retention: 2y}]
 ingest:
   limits: {max_labels_per_series: 10, max_label_value_length: 1KiB, max_series: 1000}
   mqtt:
@@ -112,6 +118,9 @@ notifiers:
   EXPECT_EQ(c.storage.retention_ms, 90LL * 86400 * 1000);
   EXPECT_EQ(c.storage.wal_sync, WalSync::kInterval);
   EXPECT_EQ(c.storage.wal_sync_interval_ms, 200);
+  ASSERT_EQ(c.storage.tiers.size(), 1u);  // replaces the default tiers
+  EXPECT_EQ(c.storage.tiers[0].resolution_ms, 600'000);
+  EXPECT_EQ(c.storage.tiers[0].retention_ms, 2 * 365LL * 86400 * 1000);
   EXPECT_EQ(c.ingest.limits.max_labels_per_series, 10);
   EXPECT_EQ(c.ingest.limits.max_label_value_bytes, 1024u);
   EXPECT_EQ(c.ingest.limits.max_series, 1000u);
@@ -125,6 +134,23 @@ notifiers:
   EXPECT_EQ(c.rule_files.at(0), "rules/*.yml");
   EXPECT_EQ(c.notifiers.alertmanagers.at(0).timeout_ms, 3000);
   EXPECT_TRUE(c.notifiers.mqtt.at(0).retain);
+}
+
+TEST(ConfigTest, StorageTiersAreValidatedAndCanBeDisabled) {
+  auto none = LoadString("storage:\n  tiers: []\n", "t.yaml", FakeEnv({}));
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->storage.tiers.empty());
+  EXPECT_EQ(
+      ErrorOf("storage:\n  tiers:\n    - {resolution: 7m, retention: 1y}\n"),
+      "test.yaml:3: storage.tiers[0]: resolution must be set and divide 1d (e.g. 1m, 5m, 1h)");
+  EXPECT_EQ(ErrorOf("storage:\n  tiers:\n    - {resolution: 5m}\n"),
+            "test.yaml:3: storage.tiers[0]: retention must be set and > 0");
+  EXPECT_EQ(ErrorOf("storage:\n  tiers:\n    - {resolution: 5m, retention: 1y}\n"
+                    "    - {resolution: 5m, retention: 2y}\n"),
+            "test.yaml:4: storage.tiers[1]: resolution listed twice");
+  EXPECT_EQ(ErrorOf("storage:\n  tiers:\n    - {resolution: 5m, retension: 1y}\n"),
+            "test.yaml:3: storage.tiers[0].retension: unknown key \"retension\" (did you mean "
+            "\"retention\"?)");
 }
 
 TEST(ConfigTest, UnknownKeyNamesFileLineAndSuggests) {

@@ -55,6 +55,13 @@ YAML::Node YamlReader::Take(const std::string& key) {
   return value;
 }
 
+bool YamlReader::Has(const std::string& key) const {
+  if (!node_.IsMap()) return false;
+  const YAML::Node& map = node_;
+  YAML::Node value = map[key];
+  return value.IsDefined() && !value.IsNull();
+}
+
 std::string YamlReader::ScalarText(const YAML::Node& node, const std::string& key) const {
   if (!node.IsScalar()) {
     ctx_.Fail(node.Mark(), PathOf(key), "expected a single value, got " + KindName(node));
@@ -185,13 +192,6 @@ void YamlReader::Finish() const {
     if (best != nullptr && best_distance <= 2) message += " (did you mean \"" + *best + "\"?)";
     ctx_.Fail(entry.first.Mark(), path_.empty() ? name : path_ + "." + name, message);
   }
-}
-
-bool YamlReader::Has(const std::string& key) const {
-  if (!node_.IsMap()) return false;
-  const YAML::Node& map = node_;
-  YAML::Node value = map[key];
-  return value.IsDefined() && !value.IsNull();
 }
 
 int YamlReader::Line() const { return node_.Mark().is_null() ? 0 : node_.Mark().line + 1; }

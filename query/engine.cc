@@ -64,12 +64,13 @@ std::string WithThousands(int64_t n) {
 base::Result<Value> Engine::InstantQuery(const QuerierFactory& querier_factory,
                                          std::string_view query, int64_t time_ms,
                                          const std::atomic<bool>* cancel) const {
-  return Execute(querier_factory, query, Steps{time_ms, time_ms, 1}, true, cancel);
+  return Execute(querier_factory, query, Steps{time_ms, time_ms, 1}, true, false, nullptr, cancel);
 }
 
 base::Result<Value> Engine::RangeQuery(const QuerierFactory& querier_factory,
                                        std::string_view query, int64_t start_ms, int64_t end_ms,
-                                       int64_t step_ms, const std::atomic<bool>* cancel) const {
+                                       int64_t step_ms, const QueryOptions& options,
+                                       QueryInfo* info, const std::atomic<bool>* cancel) const {
   if (step_ms <= 0) {
     return base::Status::InvalidArgument(
         "zero or negative query resolution step widths are not accepted. Try a positive integer");
@@ -85,12 +86,12 @@ base::Result<Value> Engine::RangeQuery(const QuerierFactory& querier_factory,
   }
   Steps steps{start_ms, end_ms, step_ms};
   steps.end = steps.At(steps.Count() - 1);
-  return Execute(querier_factory, query, steps, false, cancel);
+  return Execute(querier_factory, query, steps, false, !options.force_raw, info, cancel);
 }
 
 base::Result<Value> Engine::Execute(const QuerierFactory& factory, std::string_view query,
-                                    const Steps& steps, bool instant,
-                                    const std::atomic<bool>* cancel) const {
+                                    const Steps& steps, bool instant, bool use_rollups,
+                                    QueryInfo* info, const std::atomic<bool>* cancel) const {
   if (std::abs(steps.start) > kMaxQueryTimeMs || std::abs(steps.end) > kMaxQueryTimeMs) {
     return base::Status::InvalidArgument("query time out of range");
   }
@@ -102,8 +103,25 @@ base::Result<Value> Engine::Execute(const QuerierFactory& factory, std::string_v
   opts.max_samples = options_.max_samples;
   opts.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.timeout_ms);
   opts.cancel = cancel;
+  opts.use_rollups = use_rollups;
   Evaluator evaluator(&factory, steps.start, steps.end, opts);
-  return evaluator.Run(**expr, steps, instant);
+  base::Result<Value> result = evaluator.Run(**expr, steps, instant);
+  if (info != nullptr) {
+    info->rollup_resolutions.assign(evaluator.rollups_used().begin(),
+                                    evaluator.rollups_used().end());
+    info->raw = evaluator.raw_used();
+  }
+  return result;
+}
+
+std::string QueryInfo::TierSummary() const {
+  std::string out;
+  for (int64_t r : rollup_resolutions) {
+    if (!out.empty()) out += "+";
+    out += storage::ResolutionName(r);
+  }
+  if (raw || out.empty()) out += out.empty() ? "raw" : "+raw";
+  return out;
 }
 
 }  // namespace tidemark::query

@@ -16,7 +16,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "query/evaluator.h"
 #include "query/value.h"
@@ -33,6 +35,20 @@ struct EngineOptions {
   int64_t timeout_ms = 2 * 60'000;
   // Range queries whose (end - start) / step + 1 exceeds this are rejected.
   int64_t max_points_per_series = 11'000;
+};
+
+// Per-query choices of a range query.
+struct QueryOptions {
+  // Read raw samples only, never rollup tiers (the HTTP APIs' tier=raw).
+  bool force_raw = false;
+};
+
+// What answered a query.
+struct QueryInfo {
+  std::vector<int64_t> rollup_resolutions;  // rollup tiers (ms) that answered some selector
+  bool raw = false;                         // some selector read raw samples
+  // "raw", "5m", "1h", "5m+raw", ... ("raw" when nothing was read at all).
+  std::string TierSummary() const;
 };
 
 // Prometheus API error types.
@@ -67,13 +83,23 @@ class Engine {
   // expression is not a scalar or instant vector.
   base::Result<Value> RangeQuery(const QuerierFactory& querier_factory, std::string_view query,
                                  int64_t start_ms, int64_t end_ms, int64_t step_ms,
+                                 const std::atomic<bool>* cancel = nullptr) const {
+    return RangeQuery(querier_factory, query, start_ms, end_ms, step_ms, QueryOptions{}, nullptr,
+                      cancel);
+  }
+  // As above; unless options.force_raw, selectors whose steps and ranges are multiples of a
+  // rollup tier's resolution read that tier (query/evaluator_rollups.cc). `info` (optional)
+  // receives which tiers answered.
+  base::Result<Value> RangeQuery(const QuerierFactory& querier_factory, std::string_view query,
+                                 int64_t start_ms, int64_t end_ms, int64_t step_ms,
+                                 const QueryOptions& options, QueryInfo* info,
                                  const std::atomic<bool>* cancel = nullptr) const;
 
   const EngineOptions& options() const { return options_; }
 
  private:
   base::Result<Value> Execute(const QuerierFactory& factory, std::string_view query,
-                              const Steps& steps, bool instant,
+                              const Steps& steps, bool instant, bool use_rollups, QueryInfo* info,
                               const std::atomic<bool>* cancel) const;
 
   EngineOptions options_;

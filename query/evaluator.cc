@@ -179,6 +179,8 @@ Matrix Evaluator::EvalUnary(const Expr& e, const Steps& s) {
 }
 
 Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timestamps) {
+  if (Matrix m; !timestamps && TryRollupSelector(vs, s, &m)) return m;
+  raw_used_ = true;
   const int64_t first_ref = RefTime(vs.at, vs.at_ms, s.start) - vs.offset_ms;
   const int64_t last_ref = RefTime(vs.at, vs.at_ms, s.At(s.Count() - 1)) - vs.offset_ms;
   auto querier = (*factory_)(first_ref - opts_.lookback_ms, last_ref);
@@ -225,6 +227,7 @@ void Evaluator::ForEachRangeSeries(const Expr& arg, const Steps& s, RangeInput* 
     return;
   }
   const Expr& vs = *u->lhs;
+  raw_used_ = true;
   params->range_ms = u->range_ms;
   params->offset_ms = vs.offset_ms;
   params->at = vs.at;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -44,6 +45,9 @@ struct EvalOptions {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
   std::string timeout_text = "";  // e.g. "2m0s", for the timeout message
   const std::atomic<bool>* cancel = nullptr;
+  // Answer *_over_time, rate/increase and plain selectors from rollup tiers when the steps,
+  // ranges and offsets line up with a tier's resolution (storage/docs/rollups.md).
+  bool use_rollups = false;
 };
 
 // One element of an instant vector at a step, pointing at its series' labels.
@@ -105,6 +109,11 @@ class Evaluator {
   // single step; otherwise a Matrix sorted by labels (scalar results become one series).
   base::Result<Value> Run(const Expr& expr, const Steps& steps, bool instant);
 
+  // After Run: the rollup resolutions (ms) that answered selectors, and whether any selector
+  // read raw samples.
+  const std::set<int64_t>& rollups_used() const { return rollups_used_; }
+  bool raw_used() const { return raw_used_; }
+
  private:
   // Members below are shared by the split implementation files (evaluator*.cc, binary_ops.cc,
   // aggregations.cc, functions_labels.cc) and throw EvalError.
@@ -161,6 +170,9 @@ class Evaluator {
   Matrix EvalHistogramQuantile(const Expr& e, const Steps& s);
   Matrix EvalSort(const Expr& e, const Steps& s, bool descending);
   RangeInput LoadMatrixSelector(const Expr& ms, const Steps& s);
+  // evaluator_rollups.cc: true (with `out` set) when a rollup tier answered.
+  bool TryRollupRangeFunction(const Expr& e, const Steps& s, Matrix* out);
+  bool TryRollupSelector(const Expr& vs, const Steps& s, Matrix* out);
   RangeInput EvalSubquery(const Expr& sq, const Steps& s);
   Value ToInstantValue(const Expr& expr, const Steps& steps);
   Value ToRangeValue(const Expr& expr, const Steps& steps);
@@ -171,6 +183,8 @@ class Evaluator {
   EvalOptions opts_;
   int64_t samples_ = 0;
   uint32_t interrupt_counter_ = 0;
+  std::set<int64_t> rollups_used_;
+  bool raw_used_ = false;
 };
 
 // Merges series with equal labels (after a function dropped __name__); throws when two of them

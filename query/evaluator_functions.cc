@@ -27,6 +27,7 @@ Matrix Evaluator::EvalCall(const Expr& e, const Steps& s) {
 }
 
 Matrix Evaluator::EvalRangeFunction(const Expr& e, const Steps& s) {
+  if (Matrix m; TryRollupRangeFunction(e, s, &m)) return m;
   size_t matrix_arg = 0;
   std::vector<std::vector<double>> scalar_args;
   for (size_t i = 0; i < e.args.size(); ++i) {

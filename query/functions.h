@@ -25,6 +25,20 @@ struct Window {
   int64_t ts;  // the evaluation time of the step (Prometheus' enh.Ts)
 };
 
+// What Prometheus' extrapolated rate needs of a window's samples (count >= 2): the change
+// (counter resets added back for counters), the first and last sample.
+struct WindowChange {
+  double change;
+  int64_t first_t;
+  double first_v;
+  int64_t last_t;
+  size_t count;
+};
+// rate/increase/delta of window [start, end]: the change extrapolated towards the window edges.
+// Shared by the raw-sample path and the rollup path so both extrapolate identically.
+double ExtrapolateChange(const WindowChange& c, int64_t start, int64_t end, int64_t range_ms,
+                         bool is_counter, bool is_rate);
+
 // Computes one value from a window plus the step's scalar arguments; nullopt drops the sample.
 using RangeFn = std::optional<double> (*)(const Window& w, std::span<const double> scalars);
 // Maps one value (with the step's scalar arguments) to another.

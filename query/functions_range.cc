@@ -8,6 +8,27 @@
 #include "query/functions.h"
 
 namespace tidemark::query {
+
+double ExtrapolateChange(const WindowChange& c, int64_t start, int64_t end, int64_t range_ms,
+                         bool is_counter, bool is_rate) {
+  const double result = c.change;
+  double to_start = static_cast<double>(c.first_t - start) / 1000;
+  const double to_end = static_cast<double>(end - c.last_t) / 1000;
+  const double sampled = static_cast<double>(c.last_t - c.first_t) / 1000;
+  const double avg_between = sampled / static_cast<double>(c.count - 1);
+  if (is_counter && result > 0 && c.first_v >= 0) {
+    const double to_zero = sampled * (c.first_v / result);
+    if (to_zero < to_start) to_start = to_zero;
+  }
+  const double threshold = avg_between * 1.1;
+  double interval = sampled;
+  interval += to_start < threshold ? to_start : avg_between / 2;
+  interval += to_end < threshold ? to_end : avg_between / 2;
+  double factor = interval / sampled;
+  if (is_rate) factor /= static_cast<double>(range_ms) / 1000;
+  return result * factor;
+}
+
 namespace {
 
 using Opt = std::optional<double>;
@@ -26,21 +47,8 @@ Opt ExtrapolatedRate(const Window& w, bool is_counter, bool is_rate) {
       last = s.v;
     }
   }
-  double to_start = static_cast<double>(p.front().t - w.start) / 1000;
-  const double to_end = static_cast<double>(w.end - p.back().t) / 1000;
-  const double sampled = static_cast<double>(p.back().t - p.front().t) / 1000;
-  const double avg_between = sampled / static_cast<double>(p.size() - 1);
-  if (is_counter && result > 0 && p.front().v >= 0) {
-    const double to_zero = sampled * (p.front().v / result);
-    if (to_zero < to_start) to_start = to_zero;
-  }
-  const double threshold = avg_between * 1.1;
-  double interval = sampled;
-  interval += to_start < threshold ? to_start : avg_between / 2;
-  interval += to_end < threshold ? to_end : avg_between / 2;
-  double factor = interval / sampled;
-  if (is_rate) factor /= static_cast<double>(w.range_ms) / 1000;
-  return result * factor;
+  return ExtrapolateChange({result, p.front().t, p.front().v, p.back().t, p.size()}, w.start, w.end,
+                           w.range_ms, is_counter, is_rate);
 }
 
 Opt Rate(const Window& w, Scalars) { return ExtrapolatedRate(w, true, true); }

@@ -42,6 +42,9 @@ storage::StorageOptions App::StorageOptions() const {
   options.wal_sync_interval_ms = c.wal_sync_interval_ms;
   options.head_memory_limit_bytes = c.head_memory_limit_bytes;
   options.max_series = config_.ingest.limits.max_series;
+  for (const config::StorageTierConfig& t : c.tiers) {
+    options.tiers.push_back({t.resolution_ms, t.retention_ms, /*partition_ms=*/0});
+  }
   return options;
 }
 

@@ -62,10 +62,52 @@ class StorageCollector final : public prometheus::Collectable {
     AddSample(&rejected, s.rejected_invalid_labels, {{"reason", "invalid_labels"}});
     AddSample(&rejected, s.rejected_series_limit, {{"reason", "series_limit"}});
     out.push_back(std::move(rejected));
+    AddTierFamilies(s, &out);
     return out;
   }
 
  private:
+  // One family per measure, one sample per downsampling tier (label tier="5m", ...).
+  static void AddTierFamilies(const storage::StorageStats& s, std::vector<MetricFamily>* out) {
+    using Get = double (*)(const storage::RollupTierStats&);
+    struct Measure {
+      const char* name;
+      const char* help;
+      MetricType type;
+      Get get;
+    };
+    const Measure measures[] = {
+        {"tidemark_rollup_series", "Series with stored rollup buckets, by tier.", MetricType::Gauge,
+         [](const storage::RollupTierStats& t) { return static_cast<double>(t.series); }},
+        {"tidemark_rollup_buckets", "Stored rollup buckets, by tier.", MetricType::Gauge,
+         [](const storage::RollupTierStats& t) { return static_cast<double>(t.buckets); }},
+        {"tidemark_rollup_bytes", "Approximate on-disk size of a tier.", MetricType::Gauge,
+         [](const storage::RollupTierStats& t) { return static_cast<double>(t.bytes); }},
+        {"tidemark_rollup_pending_buckets",
+         "Buckets marked dirty by sealed raw data and not yet rebuilt, by tier.", MetricType::Gauge,
+         [](const storage::RollupTierStats& t) { return static_cast<double>(t.pending_buckets); }},
+        {"tidemark_rollup_lag_seconds",
+         "Age of the oldest bucket waiting to be rebuilt (0 when none), by tier.",
+         MetricType::Gauge,
+         [](const storage::RollupTierStats& t) { return static_cast<double>(t.lag_ms) / 1000; }},
+        {"tidemark_rollup_buckets_built_total", "Rollup buckets built since start, by tier.",
+         MetricType::Counter,
+         [](const storage::RollupTierStats& t) { return static_cast<double>(t.buckets_built); }},
+        {"tidemark_rollup_partitions", "Partitions of a tier on disk.", MetricType::Gauge,
+         [](const storage::RollupTierStats& t) { return static_cast<double>(t.partitions); }},
+        {"tidemark_rollup_partitions_dropped_total",
+         "Partitions of a tier deleted by its retention since start.", MetricType::Counter,
+         [](const storage::RollupTierStats& t) {
+           return static_cast<double>(t.partitions_dropped);
+         }},
+    };
+    for (const Measure& m : measures) {
+      MetricFamily family = NewFamily(m.name, m.help, m.type);
+      for (const auto& tier : s.tiers) AddSample(&family, m.get(tier), {{"tier", tier.name}});
+      out->push_back(std::move(family));
+    }
+  }
+
   const storage::Storage* storage_;
 };
 

@@ -15,6 +15,7 @@
 #include "storage/base/status.h"
 #include "storage/labels.h"
 #include "storage/matcher.h"
+#include "storage/rollup.h"
 #include "storage/write_batch.h"
 
 namespace tidemark::storage {
@@ -41,6 +42,19 @@ class SeriesSet {
   virtual base::Status status() const = 0;
 };
 
+// Rollup buckets of the selected series at one resolution (storage/rollup.h).
+class RollupSeriesSet {
+ public:
+  virtual ~RollupSeriesSet() = default;
+  // Moves to the next series (sorted by labels) with at least one bucket; false at the end or on
+  // error (see status()).
+  virtual bool Next() = 0;
+  virtual const Labels& labels() const = 0;
+  // Buckets of the current series, ascending by end; never empty.
+  virtual const std::vector<RollupBucket>& buckets() const = 0;
+  virtual base::Status status() const = 0;
+};
+
 class Querier {
  public:
   virtual ~Querier() = default;
@@ -55,6 +69,20 @@ class Querier {
 
   virtual int64_t mint() const = 0;
   virtual int64_t maxt() const = 0;
+
+  // Resolutions (ms) of the rollup tiers this querier reads, ascending; empty when none.
+  virtual std::vector<int64_t> RollupResolutions() const { return {}; }
+  // Buckets of resolution `res` whose end lies in [mint, maxt] for the series matching
+  // `matchers`: as if built from all raw data at the time of the call, except where raw data
+  // has expired (those buckets are as stored). Null when no tier has resolution `res`.
+  virtual std::unique_ptr<RollupSeriesSet> SelectRollups(const std::vector<Matcher>& matchers,
+                                                         int64_t res) {
+    (void)matchers;
+    (void)res;
+    return nullptr;
+  }
+  // The oldest time raw samples are kept for (now - raw retention); INT64_MIN when unbounded.
+  virtual int64_t RawHorizon() const { return INT64_MIN; }
 };
 
 // An iterator over a time-sorted vector of samples.

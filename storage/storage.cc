@@ -44,6 +44,7 @@ base::Status Storage::OpenComponents() {
   if (!parts.ok()) return parts.status();
   partitions_ = std::move(*parts);
   for (const auto& p : partitions_->All()) dirty_partitions_.insert(p->start());
+  TM_RETURN_IF_ERROR(OpenTiers());
   WalOptions wo;
   wo.sync_policy = options_.wal_sync;
   wo.sync_interval_ms = options_.wal_sync_interval_ms;
@@ -226,6 +227,9 @@ StorageStats Storage::Stats() const {
   st.partitions_dropped = partitions_dropped_;
   st.wal_replay_unknown_series = replay_unknown_;
   st.wal = wal_->stats();
+  st.rollup_rounds = rollup_rounds_;
+  const int64_t now = clock_->NowMillis();
+  for (const auto& tier : tiers_) st.tiers.push_back(tier->Stats(now));
   return st;
 }
 
@@ -240,7 +244,7 @@ base::Status Storage::Close() {
     loop_.join();
   }
   std::lock_guard l(maintenance_mu_);
-  return wal_->Close();
+  return wal_ ? wal_->Close() : base::Status::Ok();  // null when opening failed
 }
 
 }  // namespace tidemark::storage

@@ -27,6 +27,7 @@
 #include "storage/querier.h"
 #include "storage/registry.h"
 #include "storage/registry_store.h"
+#include "storage/rollup_tier.h"
 #include "storage/wal.h"
 #include "storage/write_batch.h"
 
@@ -58,6 +59,9 @@ struct StorageOptions {
   // Background maintenance (seal, compact, retention) period; 0 disables the thread, and then
   // only calls to RunMaintenance (or Seal) move data out of the head and shorten the WAL.
   int64_t maintenance_interval_ms = 60'000;
+  // Downsampling tiers (storage/docs/rollups.md), each with its own retention. Every resolution
+  // must divide partition_ms. Empty: raw data only.
+  std::vector<RollupTierOptions> tiers;
   base::Clock* clock = nullptr;         // default: base::SystemClock::Default()
   Env* env = nullptr;                   // default: Env::Posix()  (WAL)
   leveldb::Env* leveldb_env = nullptr;  // default: leveldb::Env::Default()  (registry, partitions)
@@ -93,7 +97,9 @@ struct StorageStats {
   uint64_t compacted_series = 0;
   uint64_t partitions_dropped = 0;
   uint64_t wal_replay_unknown_series = 0;
+  uint64_t rollup_rounds = 0;
   WalStats wal;
+  std::vector<RollupTierStats> tiers;  // in StorageOptions::tiers order
 };
 
 class Storage {
@@ -138,6 +144,9 @@ class Storage {
   base::Status Compact();
   base::Status ApplyRetention();
   base::Status RunMaintenance();
+  // Rebuilds every rollup bucket marked dirty by sealing (new or late raw data) from raw data,
+  // in all tiers, and stores it. Also run by RunMaintenance after sealing.
+  base::Status BuildRollups();
 
   // Stops maintenance, syncs and closes the WAL. Later appends fail. Idempotent.
   base::Status Close();
@@ -153,7 +162,16 @@ class Storage {
   void ReplayRecord(WalRecordType type, std::string_view payload);
   void MaintenanceLoop();
   base::Status SealLocked(int64_t cutoff);
-  base::Status WriteSealed(std::vector<SeriesId>* sealed_ids, int64_t cutoff);
+  // `marks` receives, per tier, the (series, bucket end) pairs the sealed samples fall into.
+  using TierMarks = std::vector<std::vector<std::pair<SeriesId, int64_t>>>;
+  base::Status WriteSealed(std::vector<SeriesId>* sealed_ids, int64_t cutoff, TierMarks* marks);
+  base::Status BuildRollupsLocked();
+  base::Status OpenTiers();
+  // Raw samples of `id` in [mint, maxt] from partitions and head (head wins on equal times).
+  base::Status ReadRaw(SeriesId id, int64_t mint, int64_t maxt, std::vector<Sample>* out) const;
+  // Buckets of tier `tier` for `id` with min_end <= end <= max_end (see Querier::SelectRollups).
+  base::Status ReadRollups(size_t tier, SeriesId id, int64_t min_end, int64_t max_end,
+                           std::vector<RollupBucket>* out) const;
 
   StorageOptions options_;
   const std::string dir_;
@@ -164,6 +182,7 @@ class Storage {
   std::unique_ptr<RegistryStore> registry_store_;
   std::unique_ptr<PartitionSet> partitions_;
   std::unique_ptr<Wal> wal_;
+  std::vector<std::unique_ptr<RollupTier>> tiers_;
 
   // Appends hold it shared from WAL write to head apply; a seal holds it exclusively while it
   // rotates the WAL, so every sample in a closed segment is in the head before sealing starts.
@@ -180,7 +199,7 @@ class Storage {
   std::atomic<uint64_t> rejected_old_{0}, rejected_new_{0}, rejected_labels_{0},
       rejected_series_limit_{0}, refused_memory_{0}, append_errors_{0}, sealed_chunks_{0},
       sealed_samples_{0}, sealed_bytes_{0}, seal_rounds_{0}, compacted_series_{0},
-      partitions_dropped_{0}, replay_unknown_{0};
+      partitions_dropped_{0}, replay_unknown_{0}, rollup_rounds_{0};
 };
 
 }  // namespace tidemark::storage

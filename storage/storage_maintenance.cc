@@ -14,6 +14,21 @@ namespace tidemark::storage {
 namespace {
 constexpr size_t kMaxPendingBytes = 4 << 20;  // flush partition batches at this size
 constexpr size_t kMaxChunkSamples = 1 << 16;  // split very long runs into several chunks
+
+// Appends (id, end) for every distinct bucket end of `run` (time-sorted).
+void AddMarksOf(std::span<const Sample> run, SeriesId id, int64_t res,
+                std::vector<std::pair<SeriesId, int64_t>>* out) {
+  int64_t last = 0;
+  bool any = false;
+  for (const Sample& s : run) {
+    const int64_t end = BucketEnd(s.t, res);
+    if (any && end == last) continue;
+    out->emplace_back(id, end);
+    last = end;
+    any = true;
+  }
+}
+
 }  // namespace
 
 base::Status Storage::Seal(int64_t cutoff) {
@@ -40,7 +55,14 @@ base::Status Storage::SealLocked(int64_t cutoff) {
     registry_.MarkPersisted(ids);
   }
   std::vector<SeriesId> sealed_ids;
-  TM_RETURN_IF_ERROR(WriteSealed(&sealed_ids, cutoff));
+  TierMarks marks(tiers_.size());
+  TM_RETURN_IF_ERROR(WriteSealed(&sealed_ids, cutoff, &marks));
+  // The marks must be durable before the checkpoint drops the WAL records: after a crash either
+  // the WAL reseals (and marks) the samples again or the marks are there.
+  const int64_t now = clock_->NowMillis();
+  for (size_t i = 0; i < tiers_.size(); ++i) {
+    TM_RETURN_IF_ERROR(tiers_[i]->AddMarks(marks[i], now).WithContext("seal"));
+  }
   for (SeriesId id : sealed_ids) head_.CommitSeal(id);
   ++seal_rounds_;
   if (cutoff > last_seal_cutoff_) last_seal_cutoff_ = cutoff;  // only written under the lock
@@ -63,7 +85,8 @@ base::Status Storage::SealLocked(int64_t cutoff) {
       });
 }
 
-base::Status Storage::WriteSealed(std::vector<SeriesId>* sealed_ids, int64_t cutoff) {
+base::Status Storage::WriteSealed(std::vector<SeriesId>* sealed_ids, int64_t cutoff,
+                                  TierMarks* marks) {
   const int64_t horizon = clock_->NowMillis() - options_.retention_ms;
   std::map<int64_t, std::vector<StoredChunk>> pending;  // by partition start
   std::map<int64_t, size_t> pending_bytes;
@@ -99,6 +122,8 @@ base::Status Storage::WriteSealed(std::vector<SeriesId>* sealed_ids, int64_t cut
         pending_bytes[start] += c.data.size();
         pending[start].push_back(std::move(c));
         sealed_samples_ += run.size();
+        for (size_t k = 0; k < tiers_.size(); ++k)
+          AddMarksOf(run, id, tiers_[k]->resolution(), &(*marks)[k]);
         touched.insert(start);
         if (pending_bytes[start] >= kMaxPendingBytes) TM_RETURN_IF_ERROR(flush(start, false));
       }
@@ -131,8 +156,10 @@ base::Status Storage::Compact() {
 
 base::Status Storage::ApplyRetention() {
   std::lock_guard l(maintenance_mu_);
-  size_t dropped = partitions_->ApplyRetention(clock_->NowMillis());
+  const int64_t now = clock_->NowMillis();
+  size_t dropped = partitions_->ApplyRetention(now);
   partitions_dropped_ += dropped;
+  for (auto& tier : tiers_) tier->ApplyRetention(now);
   return base::Status::Ok();
 }
 
@@ -144,6 +171,7 @@ base::Status Storage::RunMaintenance() {
   bool seal =
       cutoff > last_seal_cutoff_ || head_.MemoryUsage() > options_.head_memory_limit_bytes / 2;
   if (seal) TM_RETURN_IF_ERROR(Seal(cutoff));
+  TM_RETURN_IF_ERROR(BuildRollups());
   TM_RETURN_IF_ERROR(Compact());
   return ApplyRetention();
 }

@@ -1,5 +1,6 @@
 // The Querier implementation over the registry, the partitions and the head.
 #include <algorithm>
+#include <functional>
 
 #include "storage/sample_merge.h"
 #include "storage/sealed_chunk.h"
@@ -21,6 +22,9 @@ base::Status MergePartitionChunks(std::vector<StoredChunk>* chunks, std::vector<
   return base::Status::Ok();
 }
 
+using ReadFn =
+    std::function<base::Status(size_t, SeriesId, int64_t, int64_t, std::vector<RollupBucket>*)>;
+
 }  // namespace
 
 class StorageQuerier final : public Querier {
@@ -39,25 +43,25 @@ class StorageQuerier final : public Querier {
   int64_t mint() const override { return mint_; }
   int64_t maxt() const override { return maxt_; }
 
-  // All samples of `id` in range, merged across partitions and the head. The head is read first:
-  // a concurrent seal removes samples from the head only after they are in a partition, so
-  // reading partitions afterwards cannot miss them.
   base::Status ReadSeries(SeriesId id, std::vector<Sample>* out) const {
-    std::vector<Sample> head;
-    storage_->head_.Read(id, mint_, maxt_, &head);
-    std::vector<Sample> sealed;
-    std::vector<StoredChunk> chunks;
-    for (const auto& p : storage_->partitions_->Overlapping(mint_, maxt_)) {  // disjoint, sorted
-      chunks.clear();
-      TM_RETURN_IF_ERROR(p->Read(id, mint_, maxt_, &chunks));
-      TM_RETURN_IF_ERROR(MergePartitionChunks(&chunks, &sealed));
-    }
-    ClipToRange(&sealed, mint_, maxt_);
-    *out = MergeLastWins(sealed, head);
-    return base::Status::Ok();
+    return storage_->ReadRaw(id, mint_, maxt_, out);
+  }
+
+  std::vector<int64_t> RollupResolutions() const override {
+    std::vector<int64_t> out;
+    for (const auto& t : storage_->tiers_) out.push_back(t->resolution());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  std::unique_ptr<RollupSeriesSet> SelectRollups(const std::vector<Matcher>& matchers,
+                                                 int64_t res) override;
+  int64_t RawHorizon() const override {
+    return storage_->clock_->NowMillis() - storage_->options_.retention_ms;
   }
 
  private:
+  std::vector<std::pair<const Labels*, SeriesId>> SortedSeries(
+      const std::vector<Matcher>& matchers) const;
   Storage* storage_;
   const int64_t mint_, maxt_;
 };
@@ -91,16 +95,90 @@ class StorageSeriesSet final : public SeriesSet {
   base::Status status_;
 };
 
+// Bucket ends are multiples of the resolution inside the querier's range.
+class StorageRollupSet final : public RollupSeriesSet {
+ public:
+  StorageRollupSet(size_t tier, int64_t min_end, int64_t max_end,
+                   std::vector<std::pair<const Labels*, SeriesId>> series, ReadFn read)
+      : tier_(tier),
+        min_end_(min_end),
+        max_end_(max_end),
+        series_(std::move(series)),
+        read_(std::move(read)) {}
+
+  bool Next() override {
+    while (status_.ok() && ++pos_ < series_.size()) {
+      status_ = read_(tier_, series_[pos_].second, min_end_, max_end_, &buckets_);
+      if (status_.ok() && !buckets_.empty()) return true;
+    }
+    return false;
+  }
+  const Labels& labels() const override { return *series_[pos_].first; }
+  const std::vector<RollupBucket>& buckets() const override { return buckets_; }
+  base::Status status() const override { return status_; }
+
+ private:
+  const size_t tier_;
+  const int64_t min_end_, max_end_;
+  std::vector<std::pair<const Labels*, SeriesId>> series_;
+  ReadFn read_;
+  size_t pos_ = static_cast<size_t>(-1);
+  std::vector<RollupBucket> buckets_;
+  base::Status status_;
+};
+
 }  // namespace
 
-std::unique_ptr<SeriesSet> StorageQuerier::Select(const std::vector<Matcher>& matchers) {
+std::unique_ptr<RollupSeriesSet> StorageQuerier::SelectRollups(const std::vector<Matcher>& matchers,
+                                                               int64_t res) {
+  size_t tier = storage_->tiers_.size();
+  for (size_t k = 0; k < storage_->tiers_.size(); ++k) {
+    if (storage_->tiers_[k]->resolution() == res) tier = k;
+  }
+  if (tier == storage_->tiers_.size()) return nullptr;
+  const int64_t min_end = BucketEnd(mint_, res);
+  const int64_t max_end = BucketEnd(maxt_, res) > maxt_ ? BucketEnd(maxt_, res) - res : maxt_;
+  Storage* st = storage_;
+  ReadFn read = [st](size_t k, SeriesId id, int64_t lo, int64_t hi,
+                     std::vector<RollupBucket>* out) {
+    return st->ReadRollups(k, id, lo, hi, out);
+  };
+  return std::make_unique<StorageRollupSet>(tier, min_end, max_end, SortedSeries(matchers),
+                                            std::move(read));
+}
+
+std::vector<std::pair<const Labels*, SeriesId>> StorageQuerier::SortedSeries(
+    const std::vector<Matcher>& matchers) const {
   std::vector<std::pair<const Labels*, SeriesId>> series;
   for (SeriesId id : storage_->registry_.Select(matchers)) {
     series.emplace_back(storage_->registry_.Get(id), id);
   }
   std::sort(series.begin(), series.end(),
             [](const auto& a, const auto& b) { return *a.first < *b.first; });
-  return std::make_unique<StorageSeriesSet>(this, std::move(series));
+  return series;
+}
+
+std::unique_ptr<SeriesSet> StorageQuerier::Select(const std::vector<Matcher>& matchers) {
+  return std::make_unique<StorageSeriesSet>(this, SortedSeries(matchers));
+}
+
+// All samples of `id` in range, merged across partitions and the head. The head is read first:
+// a concurrent seal removes samples from the head only after they are in a partition, so
+// reading partitions afterwards cannot miss them.
+base::Status Storage::ReadRaw(SeriesId id, int64_t mint, int64_t maxt,
+                              std::vector<Sample>* out) const {
+  std::vector<Sample> head;
+  head_.Read(id, mint, maxt, &head);
+  std::vector<Sample> sealed;
+  std::vector<StoredChunk> chunks;
+  for (const auto& p : partitions_->Overlapping(mint, maxt)) {  // disjoint, sorted
+    chunks.clear();
+    TM_RETURN_IF_ERROR(p->Read(id, mint, maxt, &chunks));
+    TM_RETURN_IF_ERROR(MergePartitionChunks(&chunks, &sealed));
+  }
+  ClipToRange(&sealed, mint, maxt);
+  *out = MergeLastWins(sealed, head);
+  return base::Status::Ok();
 }
 
 std::unique_ptr<Querier> Storage::NewQuerier(int64_t mint, int64_t maxt) {

@@ -47,7 +47,8 @@ base::Result<std::vector<storage::Matcher>> ParseFilters(const json& body);
 
 // A simPod payload object as matchers: a plain string value is `=`, a string with regex syntax
 // ("(a|b)", ".*", "web\\.1") is `=~`, a "{a,b}" glob or a JSON array is `=~` over the
-// alternatives; empty values, keys that are not label names, the reserved key "format" and
+// alternatives; empty values, keys that are not label names, the reserved keys "format" and
+// "tier" and
 // `skip` are ignored.
 base::Result<std::vector<storage::Matcher>> PayloadMatchers(const json& payload,
                                                             std::string_view skip = "");

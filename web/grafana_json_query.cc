@@ -20,6 +20,7 @@ struct Target {
   json payload;         // simPod's payload (or v0.2's data); null for SimpleJSON
   bool frames = false;  // simPod >= 0.3 (which sends "payload") reads data frames
   bool table = false;
+  bool force_raw = false;  // "tier": "raw" in the payload, the body or the URL
 };
 
 // False for targets Grafana's plugins would not have sent (hidden, empty, the placeholder).
@@ -49,6 +50,17 @@ json TimeValueArrays(const query::Series& series, json* times) {
   return values;
 }
 
+// Which tier answered, as Grafana data frame metadata (notices show in the panel).
+json TierMeta(const query::QueryInfo& info) {
+  json meta = {{"custom", {{"tier", info.TierSummary()}}}};
+  if (!info.rollup_resolutions.empty()) {
+    meta["notices"] = json::array({{{"severity", "info"},
+                                    {"text", "answered from rollup tier " + info.TierSummary() +
+                                                 " (set \"tier\": \"raw\" for raw samples)"}}});
+  }
+  return meta;
+}
+
 json SeriesFrame(const query::Series& series, const Target& target) {
   json times = json::array();
   json values = TimeValueArrays(series, &times);
@@ -72,11 +84,16 @@ json LegacySeries(const query::Series& series, const Target& target) {
 
 base::Status AppendSeries(const Target& target, const std::string& expr, const TimeRange& range,
                           int64_t step, const GrafanaJsonDeps& deps, json* out) {
-  auto value =
-      query::Engine(deps.engine).RangeQuery(deps.queriers, expr, range.from_ms, range.to_ms, step);
+  query::QueryInfo info;
+  auto value = query::Engine(deps.engine)
+                   .RangeQuery(deps.queriers, expr, range.from_ms, range.to_ms, step,
+                               query::QueryOptions{target.force_raw}, &info);
   if (!value.ok()) return value.status();
+  const json meta = TierMeta(info);
   for (const query::Series& series : std::get<query::Matrix>(*value)) {
-    out->push_back(target.frames ? SeriesFrame(series, target) : LegacySeries(series, target));
+    json item = target.frames ? SeriesFrame(series, target) : LegacySeries(series, target);
+    item["meta"] = meta;
+    out->push_back(std::move(item));
   }
   return base::Status::Ok();
 }
@@ -191,10 +208,19 @@ Response HandleQuery(const Request& request, const GrafanaJsonDeps& deps) {
   if (!filters.ok()) return BadRequest(filters.status().message());
   const json targets = body->value("targets", json::array());
   if (!targets.is_array()) return BadRequest("targets must be an array");
+  std::string tier = StringField(*body, "tier");
+  for (const auto& [name, value] : request.query) {
+    if (name == "tier") tier = value;
+  }
+  if (!tier.empty() && tier != "raw" && tier != "auto") {
+    return BadRequest("tier must be \"raw\" or \"auto\", got \"" + tier + "\"");
+  }
+  const bool force_raw = tier == "raw";
   json out = json::array();
   for (const json& item : targets) {
     Target target;
     if (!ReadTarget(item, &target)) continue;
+    target.force_raw = force_raw || StringField(target.payload, "tier") == "raw";
     base::Status status = AppendTarget(target, *body, *range, *filters, deps, &out);
     if (!status.ok()) {
       return EngineError(status.WithContext("query " + target.ref_id + " (" + target.expr + ")"));

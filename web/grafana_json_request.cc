@@ -229,7 +229,7 @@ base::Result<std::vector<storage::Matcher>> PayloadMatchers(const json& payload,
   std::vector<storage::Matcher> out;
   if (!payload.is_object()) return out;
   for (const auto& [key, value] : payload.items()) {
-    if (key == "format" || key == skip || !IsLabelName(key)) continue;
+    if (key == "format" || key == "tier" || key == skip || !IsLabelName(key)) continue;
     auto matchers = PayloadValueMatchers(key, value);
     if (!matchers.ok()) return matchers.status();
     out.insert(out.end(), matchers->begin(), matchers->end());

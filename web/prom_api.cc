@@ -61,6 +61,12 @@ Response InvalidParam(std::string_view name, const base::Status& status) {
                   "invalid parameter \"" + std::string(name) + "\": " + status.message());
 }
 
+// Said whenever a rollup tier answered, so dashboards show that data is downsampled.
+std::string TierWarning(const query::QueryInfo& info) {
+  return "answered from rollup tier " + info.TierSummary() +
+         " (buckets of raw samples; add tier=raw to read raw samples only)";
+}
+
 // The engine for one request: the configured limits, with the request's timeout= if lower.
 bool RequestEngine(const Params& params, const PrometheusApiDeps& deps,
                    query::EngineOptions* options, Response* error) {
@@ -120,10 +126,23 @@ Response HandleQueryRange(const Request& request, const PrometheusApiDeps& deps)
   query::EngineOptions options;
   Response error;
   if (!RequestEngine(params, deps, &options, &error)) return error;
+  query::QueryOptions query_options;
+  const std::string tier = ParamValue(params, "tier");
+  if (tier == "raw") {
+    query_options.force_raw = true;
+  } else if (!tier.empty() && tier != "auto") {
+    return InvalidParam(
+        "tier", base::Status::InvalidArgument("expected raw or auto, got \"" + tier + "\""));
+  }
+  query::QueryInfo info;
   auto value = query::Engine(options).RangeQuery(deps.queriers, ParamValue(params, "query"), *start,
-                                                 *end, *step);
+                                                 *end, *step, query_options, &info);
   if (!value.ok()) return EngineError(value.status());
-  return ApiSuccess(ResultJson(*value));
+  nlohmann::json data = ResultJson(*value);
+  data["tier"] = info.TierSummary();
+  std::vector<std::string> warnings;
+  if (!info.rollup_resolutions.empty()) warnings.push_back(TierWarning(info));
+  return ApiSuccess(data, warnings);
 }
 
 Response HandleFormatQuery(const Request& request) {

@@ -213,6 +213,59 @@ TEST_F(ServerE2ETest, WrittenSamplesExportExactly) {
   StopCleanly(server.get());
 }
 
+TEST_F(ServerE2ETest, RollupTiersAnswerAlignedQueriesAndReportTheirState) {
+  std::unique_ptr<Subprocess> server;
+  const uint16_t port = Start(&server);
+  ASSERT_NE(port, 0);
+  const int64_t now_s = static_cast<int64_t>(std::time(nullptr));
+  const int64_t end_s = now_s / 300 * 300;  // a whole 5 minutes
+  // One write per minute of data: the test server takes bodies of at most 1 KiB.
+  for (int64_t minute = end_s - 1800; minute <= end_s; minute += 60) {
+    std::string lines;
+    for (int64_t t = minute; t < minute + 60 && t <= end_s; t += 10) {
+      lines += "pump,site=north flow=" + std::to_string(t % 17) + " " + std::to_string(t) + "\n";
+    }
+    auto written = Fetch(port, "POST", "/write?precision=s", lines);
+    ASSERT_TRUE(written.has_value());
+    ASSERT_EQ(written->status, 204) << written->body;
+  }
+  auto flushed = Fetch(port, "POST", "/internal/force_flush");
+  ASSERT_TRUE(flushed.has_value());
+  ASSERT_EQ(flushed->status, 204) << flushed->body;
+
+  auto status = Fetch(port, "GET", "/api/v1/status/tiers");
+  ASSERT_TRUE(status.has_value());
+  ASSERT_EQ(status->status, 200) << status->body;
+  const auto tiers = nlohmann::json::parse(status->body)["data"]["tiers"];
+  ASSERT_EQ(tiers.size(), 2u) << status->body;  // the default 5m and 1h tiers
+  EXPECT_EQ(tiers[0]["tier"], "5m");
+  EXPECT_EQ(tiers[0]["series"], 1);
+  EXPECT_EQ(tiers[0]["buckets"], 7) << "30 minutes of data and the sample at its start";
+  EXPECT_EQ(tiers[0]["pendingBuckets"], 0);
+  EXPECT_EQ(tiers[1]["tier"], "1h");
+
+  auto metrics = Fetch(port, "GET", "/metrics");
+  ASSERT_TRUE(metrics.has_value());
+  EXPECT_NE(metrics->body.find("tidemark_rollup_buckets{tier=\"5m\"} 7"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("tidemark_rollup_lag_seconds{tier=\"1h\"} 0"), std::string::npos);
+
+  const std::string range = "/api/v1/query_range?query=max_over_time(pump_flow%5B5m%5D)&start=" +
+                            std::to_string(end_s - 1500) + "&end=" + std::to_string(end_s) +
+                            "&step=300";
+  auto tier = Fetch(port, "GET", range);
+  auto raw = Fetch(port, "GET", range + "&tier=raw");
+  ASSERT_TRUE(tier.has_value() && raw.has_value());
+  const auto tier_body = nlohmann::json::parse(tier->body);
+  const auto raw_body = nlohmann::json::parse(raw->body);
+  EXPECT_EQ(tier_body["data"]["tier"], "5m") << tier->body;
+  EXPECT_EQ(tier_body["warnings"].size(), 1u);
+  EXPECT_EQ(raw_body["data"]["tier"], "raw");
+  EXPECT_EQ(tier_body["data"]["result"], raw_body["data"]["result"]);
+  EXPECT_EQ(tier_body["data"]["result"][0]["values"].size(), 6u);
+  StopCleanly(server.get());
+}
+
 TEST_F(ServerE2ETest, PromtoolQueriesTidemarkAsARealClient) {
   std::unique_ptr<Subprocess> server;
   const uint16_t port = Start(&server);

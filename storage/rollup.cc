@@ -1,0 +1,158 @@
+#include "storage/rollup.h"
+
+#include <bit>
+
+#include "storage/sealed_chunk.h"
+#include "storage/varint.h"
+
+namespace tidemark::storage {
+
+namespace {
+
+constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+bool IsStale(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaNBits; }
+
+bool SameDouble(double a, double b) {
+  return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b) || (a == b);
+}
+
+}  // namespace
+
+int64_t BucketEnd(int64_t t, int64_t res) {
+  int64_t q = t / res;
+  if (t % res > 0) ++q;  // ceil; for negative t the truncation already rounds up
+  return q * res;
+}
+
+void AddToBucket(RollupBucket* b, const Sample& s) {
+  if (b->count == 0) {
+    b->first_t = s.t;
+    b->first = s.v;
+    b->min = s.v;
+    b->max = s.v;
+  } else {
+    if (s.v < b->last) b->increase += b->last;  // counter reset: the old value was gained too
+    if (s.v < b->min || std::isnan(b->min)) b->min = s.v;
+    if (s.v > b->max || std::isnan(b->max)) b->max = s.v;
+  }
+  b->increase += b->count == 0 ? 0 : s.v - b->last;
+  b->sum += s.v;
+  b->last_t = s.t;
+  b->last = s.v;
+  ++b->count;
+}
+
+void MergeBuckets(RollupBucket* acc, const RollupBucket& next) {
+  if (next.count == 0) return;
+  if (acc->count == 0) {
+    *acc = next;
+    return;
+  }
+  acc->increase += next.first - acc->last + next.increase;
+  if (next.first < acc->last) acc->increase += acc->last;
+  if (next.min < acc->min || std::isnan(acc->min)) acc->min = next.min;
+  if (next.max > acc->max || std::isnan(acc->max)) acc->max = next.max;
+  acc->sum += next.sum;
+  acc->count += next.count;
+  acc->last_t = next.last_t;
+  acc->last = next.last;
+  acc->end = next.end;
+}
+
+std::vector<RollupBucket> BuildBuckets(std::span<const Sample> samples, int64_t res) {
+  std::vector<RollupBucket> out;
+  for (const Sample& s : samples) {
+    if (IsStale(s.v)) continue;
+    int64_t end = BucketEnd(s.t, res);
+    if (out.empty() || out.back().end != end) {
+      out.emplace_back();
+      out.back().end = end;
+    }
+    AddToBucket(&out.back(), s);
+  }
+  return out;
+}
+
+namespace {
+
+constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
+
+// A value with few decimals (most sensor readings and their sums) as its scale + 1 and the
+// zigzag varint of value * 10^scale; anything else (NaN, Inf, -0.0, long fractions) as 0 and the
+// IEEE-754 bits. Decoding divides by the same power of ten, which DecimalScaleOf has checked to
+// give back the value bit-for-bit.
+void PutValue(std::string* out, double v) {
+  const int scale = DecimalScaleOf(v);
+  if (scale < 0) {
+    out->push_back(0);
+    PutFixed64(out, DoubleBits(v));
+    return;
+  }
+  out->push_back(static_cast<char>(scale + 1));
+  PutSignedVarint(out, std::llround(v * kPow10[scale]));
+}
+
+bool GetValue(std::string_view* in, double* v) {
+  if (in->empty()) return false;
+  const int tag = static_cast<uint8_t>(in->front());
+  in->remove_prefix(1);
+  if (tag == 0) {
+    uint64_t bits;
+    if (!GetFixed64(in, &bits)) return false;
+    *v = BitsDouble(bits);
+    return true;
+  }
+  int64_t scaled;
+  if (tag > kMaxDecimalScale + 1 || !GetSignedVarint(in, &scaled)) return false;
+  *v = static_cast<double>(scaled) / kPow10[tag - 1];
+  return true;
+}
+
+}  // namespace
+
+// count varint, then end - first_t and end - last_t as varints (both >= 0), then sum, min, max,
+// first, last and increase, each as PutValue writes it.
+std::string EncodeBucket(const RollupBucket& b) {
+  std::string out;
+  PutVarint(&out, b.count);
+  PutVarint(&out, static_cast<uint64_t>(WrapSub(b.end, b.first_t)));
+  PutVarint(&out, static_cast<uint64_t>(WrapSub(b.end, b.last_t)));
+  for (double v : {b.sum, b.min, b.max, b.first, b.last, b.increase}) PutValue(&out, v);
+  return out;
+}
+
+bool DecodeBucket(std::string_view in, int64_t end, RollupBucket* b) {
+  uint64_t count, to_first, to_last;
+  if (!GetVarint(&in, &count) || !GetVarint(&in, &to_first) || !GetVarint(&in, &to_last)) {
+    return false;
+  }
+  b->end = end;
+  b->count = count;
+  b->first_t = WrapSub(end, static_cast<int64_t>(to_first));
+  b->last_t = WrapSub(end, static_cast<int64_t>(to_last));
+  double* fields[] = {&b->sum, &b->min, &b->max, &b->first, &b->last, &b->increase};
+  for (double* f : fields) {
+    if (!GetValue(&in, f)) return false;
+  }
+  return in.empty();
+}
+
+bool SameBucket(const RollupBucket& a, const RollupBucket& b) {
+  return a.end == b.end && a.count == b.count && a.first_t == b.first_t && a.last_t == b.last_t &&
+         SameDouble(a.sum, b.sum) && SameDouble(a.min, b.min) && SameDouble(a.max, b.max) &&
+         SameDouble(a.first, b.first) && SameDouble(a.last, b.last) &&
+         SameDouble(a.increase, b.increase);
+}
+
+std::string ResolutionName(int64_t res_ms) {
+  struct Unit {
+    int64_t ms;
+    const char* suffix;
+  };
+  for (Unit u : {Unit{86'400'000, "d"}, Unit{3'600'000, "h"}, Unit{60'000, "m"}, Unit{1000, "s"}}) {
+    if (res_ms % u.ms == 0) return std::to_string(res_ms / u.ms) + u.suffix;
+  }
+  return std::to_string(res_ms) + "ms";
+}
+
+}  // namespace tidemark::storage

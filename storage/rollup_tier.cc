@@ -1,0 +1,331 @@
+#include "storage/rollup_tier.h"
+
+#include <leveldb/db.h>
+#include <leveldb/env.h>
+#include <leveldb/write_batch.h>
+
+#include <algorithm>
+#include <atomic>
+
+#include "storage/base/log.h"
+#include "storage/varint.h"
+
+namespace tidemark::storage {
+
+namespace {
+
+constexpr char kBucketTag = 'b';
+constexpr char kMarkTag = 'd';
+constexpr size_t kKeySize = 17;
+
+std::string Key(char tag, SeriesId id, int64_t end) {
+  std::string k(1, tag);
+  PutBigEndian64(&k, id);
+  PutBigEndian64(&k, OrderedFromSigned(end));
+  return k;
+}
+
+bool ParseKey(std::string_view key, char tag, SeriesId* id, int64_t* end) {
+  if (key.size() != kKeySize || key[0] != tag) return false;
+  *id = DecodeBigEndian64(key.data() + 1);
+  *end = SignedFromOrdered(DecodeBigEndian64(key.data() + 9));
+  return true;
+}
+
+std::string_view View(const leveldb::Slice& s) { return {s.data(), s.size()}; }
+
+base::Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
+  if (s.ok()) return base::Status::Ok();
+  if (s.IsCorruption()) return base::Status::Corruption(what + ": " + s.ToString());
+  return base::Status::IoError(what + ": " + s.ToString());
+}
+
+leveldb::Options DbOptions(leveldb::Env* env) {
+  leveldb::Options o;
+  o.create_if_missing = true;
+  o.max_open_files = 64;
+  if (env) o.env = env;
+  return o;
+}
+
+}  // namespace
+
+// One LevelDB of the tier. Bucket counts per series are kept in memory for the stats.
+class RollupTier::Part {
+ public:
+  Part(leveldb::Env* env, std::string path, int64_t start, int64_t end, leveldb::DB* db)
+      : env_(env), path_(std::move(path)), start_(start), end_(end), db_(db) {}
+  ~Part() {
+    delete db_;
+    if (dropped_) {
+      leveldb::Status s = leveldb::DestroyDB(path_, DbOptions(env_));
+      if (!s.ok()) {
+        TM_LOG(kError) << "rollups: deleting " << path_ << ": " << s.ToString();
+      }
+    }
+  }
+  leveldb::Env* env_;
+  const std::string path_;
+  const int64_t start_, end_;
+  leveldb::DB* db_;
+  std::atomic<bool> dropped_{false};
+  std::map<SeriesId, uint32_t> buckets_;  // guarded by the tier's mu_
+};
+
+RollupTier::RollupTier(leveldb::Env* env, std::string dir, RollupTierOptions options)
+    : env_(env),
+      dir_(std::move(dir)),
+      name_(ResolutionName(options.resolution_ms)),
+      options_(options) {
+  if (options_.partition_ms <= 0) options_.partition_ms = 2016 * options_.resolution_ms;
+}
+
+RollupTier::~RollupTier() = default;
+
+base::Result<std::unique_ptr<RollupTier>> RollupTier::Open(leveldb::Env* env,
+                                                           const std::string& root,
+                                                           RollupTierOptions options) {
+  if (options.resolution_ms <= 0 || options.retention_ms <= 0 || options.partition_ms < 0) {
+    return base::Status::InvalidArgument("rollup tier: resolution and retention must be > 0");
+  }
+  leveldb::Env* e = env ? env : leveldb::Env::Default();
+  std::unique_ptr<RollupTier> tier(
+      new RollupTier(env, root + "/" + ResolutionName(options.resolution_ms), options));
+  if (tier->options_.partition_ms % tier->options_.resolution_ms != 0) {
+    return base::Status::InvalidArgument("rollup tier " + tier->name_ +
+                                         ": partition length must be a multiple of resolution");
+  }
+  (void)e->CreateDir(root);
+  (void)e->CreateDir(tier->dir_);
+  std::vector<std::string> names;
+  leveldb::Status s = e->GetChildren(tier->dir_, &names);
+  if (!s.ok()) return FromLevelDb(s, "list rollup partitions in " + tier->dir_);
+  std::set<std::string> dirs;  // memenv lists nested files as "dir/file"
+  for (const auto& n : names) dirs.insert(n.substr(0, n.find('/')));
+  for (const auto& n : dirs) {
+    if (n.size() < 2 || n[0] != 'p') continue;
+    char* endp = nullptr;
+    long long start = std::strtoll(n.c_str() + 1, &endp, 10);
+    if (endp == nullptr || *endp != '\0') continue;
+    auto part = tier->GetOrCreate(start + 1);
+    if (!part.ok()) return part.status();
+    // Load marks and bucket counts.
+    std::unique_ptr<leveldb::Iterator> it((*part)->db_->NewIterator(leveldb::ReadOptions()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      SeriesId id;
+      int64_t end;
+      if (ParseKey(View(it->key()), kBucketTag, &id, &end)) {
+        ++(*part)->buckets_[id];
+      } else if (ParseKey(View(it->key()), kMarkTag, &id, &end)) {
+        uint64_t at = it->value().size() == 8 ? DecodeFixed64(it->value().data()) : 0;
+        tier->pending_[{id, end}] = static_cast<int64_t>(at);
+      }
+    }
+    if (!it->status().ok()) return FromLevelDb(it->status(), "scan " + (*part)->path_);
+  }
+  return tier;
+}
+
+int64_t RollupTier::PartitionStartOfEnd(int64_t end) const {
+  // A bucket belongs where its samples are: (end - res, end] lies in the partition of end - 1.
+  int64_t t = end - 1, len = options_.partition_ms;
+  int64_t q = t / len;
+  if (t % len < 0) --q;
+  return q * len;
+}
+
+base::Result<std::shared_ptr<RollupTier::Part>> RollupTier::GetOrCreate(int64_t end) {
+  int64_t start = PartitionStartOfEnd(end);
+  std::lock_guard l(mu_);
+  auto it = parts_.find(start);
+  if (it != parts_.end()) return it->second;
+  std::string path = dir_ + "/p" + std::to_string(start);
+  leveldb::DB* db = nullptr;
+  leveldb::Status s = leveldb::DB::Open(DbOptions(env_), path, &db);
+  if (!s.ok()) return FromLevelDb(s, "open rollup partition " + path);
+  auto part = std::make_shared<Part>(env_, path, start, start + options_.partition_ms, db);
+  parts_[start] = part;
+  return part;
+}
+
+std::shared_ptr<RollupTier::Part> RollupTier::Find(int64_t end) const {
+  std::lock_guard l(mu_);
+  auto it = parts_.find(PartitionStartOfEnd(end));
+  return it == parts_.end() ? nullptr : it->second;
+}
+
+base::Status RollupTier::AddMarks(const std::vector<std::pair<SeriesId, int64_t>>& marks,
+                                  int64_t now_ms) {
+  std::map<int64_t, leveldb::WriteBatch> batches;  // by partition start
+  std::string at;
+  PutFixed64(&at, static_cast<uint64_t>(now_ms));
+  for (const auto& [id, end] : marks) {
+    batches[PartitionStartOfEnd(end)].Put(Key(kMarkTag, id, end), at);
+  }
+  for (auto& [start, batch] : batches) {
+    auto part = GetOrCreate(start + 1);
+    if (!part.ok()) return part.status();
+    leveldb::WriteOptions wo;
+    wo.sync = true;
+    TM_RETURN_IF_ERROR(FromLevelDb((*part)->db_->Write(wo, &batch), "mark " + (*part)->path_));
+  }
+  std::lock_guard l(mu_);
+  for (const auto& m : marks) pending_.emplace(m, now_ms);  // an older date stays
+  return base::Status::Ok();
+}
+
+std::map<SeriesId, std::vector<int64_t>> RollupTier::Pending() const {
+  std::lock_guard l(mu_);
+  std::map<SeriesId, std::vector<int64_t>> out;
+  for (const auto& [key, at] : pending_) out[key.first].push_back(key.second);
+  return out;
+}
+
+bool RollupTier::IsPending(SeriesId id, int64_t end) const {
+  std::lock_guard l(mu_);
+  return pending_.count({id, end}) > 0;
+}
+
+std::vector<int64_t> RollupTier::PendingIn(SeriesId id, int64_t lo, int64_t hi) const {
+  std::lock_guard l(mu_);
+  std::vector<int64_t> out;
+  for (auto it = pending_.lower_bound({id, lo}); it != pending_.end(); ++it) {
+    if (it->first.first != id || it->first.second > hi) break;
+    out.push_back(it->first.second);
+  }
+  return out;
+}
+
+base::Status RollupTier::Store(SeriesId id, const std::vector<int64_t>& ends,
+                               const std::vector<RollupBucket>& built) {
+  return WriteMarks(id, ends, &built);
+}
+
+base::Status RollupTier::ClearMarks(SeriesId id, const std::vector<int64_t>& ends) {
+  return WriteMarks(id, ends, nullptr);
+}
+
+// One atomic batch per partition: the marks go, and (when `built` is given) each marked bucket is
+// replaced by its rebuilt version or deleted when it has no samples any more.
+base::Status RollupTier::WriteMarks(SeriesId id, const std::vector<int64_t>& ends,
+                                    const std::vector<RollupBucket>* built) {
+  size_t i = 0;
+  while (i < ends.size()) {
+    const int64_t start = PartitionStartOfEnd(ends[i]);
+    auto part = GetOrCreate(ends[i]);
+    if (!part.ok()) return part.status();
+    leveldb::WriteBatch batch;
+    int delta = 0;
+    size_t j = i;
+    for (; j < ends.size() && PartitionStartOfEnd(ends[j]) == start; ++j) {
+      const int64_t end = ends[j];
+      batch.Delete(Key(kMarkTag, id, end));
+      if (built == nullptr) continue;
+      const std::string key = Key(kBucketTag, id, end);
+      std::string old;
+      leveldb::Status gs = (*part)->db_->Get(leveldb::ReadOptions(), key, &old);
+      if (!gs.ok() && !gs.IsNotFound()) return FromLevelDb(gs, "read " + (*part)->path_);
+      auto b = std::lower_bound(built->begin(), built->end(), end,
+                                [](const RollupBucket& x, int64_t e) { return x.end < e; });
+      if (b != built->end() && b->end == end && b->count > 0) {
+        batch.Put(key, EncodeBucket(*b));
+        delta += gs.IsNotFound() ? 1 : 0;
+      } else {
+        batch.Delete(key);
+        delta -= gs.ok() ? 1 : 0;
+      }
+    }
+    leveldb::WriteOptions wo;
+    wo.sync = true;
+    TM_RETURN_IF_ERROR(
+        FromLevelDb((*part)->db_->Write(wo, &batch), "write rollups " + (*part)->path_));
+    std::lock_guard l(mu_);
+    for (size_t k = i; k < j; ++k) pending_.erase({id, ends[k]});
+    if (built != nullptr) buckets_built_ += j - i;
+    uint32_t& n = (*part)->buckets_[id];
+    n = static_cast<uint32_t>(static_cast<int64_t>(n) + delta);
+    if (n == 0) (*part)->buckets_.erase(id);
+    i = j;
+  }
+  return base::Status::Ok();
+}
+
+base::Status RollupTier::Read(SeriesId id, int64_t min_end, int64_t max_end,
+                              std::vector<RollupBucket>* out) const {
+  std::vector<std::shared_ptr<Part>> parts;
+  {
+    std::lock_guard l(mu_);
+    for (const auto& [start, p] : parts_) {
+      if (p->end_ >= min_end && p->start_ < max_end) parts.push_back(p);
+    }
+  }
+  const std::string first = Key(kBucketTag, id, min_end);
+  for (const auto& p : parts) {
+    std::unique_ptr<leveldb::Iterator> it(p->db_->NewIterator(leveldb::ReadOptions()));
+    for (it->Seek(first); it->Valid(); it->Next()) {
+      SeriesId kid;
+      int64_t end;
+      if (!ParseKey(View(it->key()), kBucketTag, &kid, &end) || kid != id || end > max_end) break;
+      RollupBucket b;
+      if (!DecodeBucket(View(it->value()), end, &b)) {
+        return base::Status::Corruption("bad rollup bucket in " + p->path_);
+      }
+      out->push_back(b);
+    }
+    TM_RETURN_IF_ERROR(FromLevelDb(it->status(), "read " + p->path_));
+  }
+  return base::Status::Ok();
+}
+
+size_t RollupTier::ApplyRetention(int64_t now_ms) {
+  const int64_t horizon = now_ms - options_.retention_ms;
+  std::lock_guard l(mu_);
+  size_t dropped = 0;
+  for (auto it = parts_.begin(); it != parts_.end();) {
+    if (it->second->end_ <= horizon) {
+      TM_LOG(kInfo) << "retention: dropping rollup partition " << it->second->path_;
+      it->second->dropped_ = true;
+      const int64_t start = it->second->start_;
+      for (auto m = pending_.begin(); m != pending_.end();) {  // their marks go with them
+        m = PartitionStartOfEnd(m->first.second) == start ? pending_.erase(m) : std::next(m);
+      }
+      it = parts_.erase(it);
+      ++dropped;
+    } else {
+      ++it;
+    }
+  }
+  partitions_dropped_ += dropped;
+  return dropped;
+}
+
+RollupTierStats RollupTier::Stats(int64_t now_ms) const {
+  RollupTierStats st;
+  st.name = name_;
+  st.resolution_ms = options_.resolution_ms;
+  st.retention_ms = options_.retention_ms;
+  std::lock_guard l(mu_);
+  st.partitions = parts_.size();
+  std::set<SeriesId> series;
+  for (const auto& [start, p] : parts_) {
+    for (const auto& [id, n] : p->buckets_) {
+      series.insert(id);
+      st.buckets += n;
+    }
+    const std::string lo(1, '\0'), hi(1, '\xff');
+    leveldb::Range all(lo, hi);
+    uint64_t size = 0;
+    p->db_->GetApproximateSizes(&all, 1, &size);
+    st.bytes += size;
+  }
+  st.series = series.size();
+  st.pending_buckets = pending_.size();
+  int64_t oldest = now_ms;
+  for (const auto& [key, at] : pending_) oldest = std::min(oldest, at);
+  st.lag_ms = pending_.empty() ? 0 : now_ms - oldest;
+  st.buckets_built = buckets_built_;
+  st.partitions_dropped = partitions_dropped_;
+  return st;
+}
+
+}  // namespace tidemark::storage

@@ -1,0 +1,109 @@
+// Storage rollups: opening the tiers and rebuilding dirty buckets from raw data.
+#include <algorithm>
+#include <set>
+
+#include "storage/base/log.h"
+#include "storage/storage.h"
+
+namespace tidemark::storage {
+
+base::Status Storage::OpenTiers() {
+  for (const RollupTierOptions& t : options_.tiers) {
+    if (t.resolution_ms <= 0 || options_.partition_ms % t.resolution_ms != 0) {
+      return base::Status::InvalidArgument("rollup tier resolution " +
+                                           std::to_string(t.resolution_ms) +
+                                           "ms must be > 0 and divide the partition length");
+    }
+    auto tier = RollupTier::Open(options_.leveldb_env, dir_ + "/rollups", t);
+    if (!tier.ok()) return tier.status();
+    tiers_.push_back(std::move(*tier));
+  }
+  return base::Status::Ok();
+}
+
+base::Status Storage::BuildRollups() {
+  if (closed_) return base::Status::FailedPrecondition("storage closed");
+  std::lock_guard l(maintenance_mu_);
+  return BuildRollupsLocked();
+}
+
+base::Status Storage::BuildRollupsLocked() {
+  if (tiers_.empty()) return base::Status::Ok();
+  // Buckets that start before the raw horizon cannot be rebuilt completely: their marks are
+  // dropped and the stored bucket is kept as it is.
+  const int64_t raw_horizon = clock_->NowMillis() - options_.retention_ms;
+  std::vector<std::map<SeriesId, std::vector<int64_t>>> pending;
+  std::set<SeriesId> ids;
+  for (const auto& tier : tiers_) {
+    pending.push_back(tier->Pending());
+    for (const auto& [id, ends] : pending.back()) ids.insert(id);
+  }
+  std::vector<Sample> raw;
+  for (SeriesId id : ids) {
+    // One raw read per series covers the marked buckets of every tier.
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    for (size_t k = 0; k < tiers_.size(); ++k) {
+      auto it = pending[k].find(id);
+      if (it == pending[k].end()) continue;
+      lo = std::min(lo, it->second.front() - tiers_[k]->resolution() + 1);
+      hi = std::max(hi, it->second.back());
+    }
+    raw.clear();
+    TM_RETURN_IF_ERROR(ReadRaw(id, lo, hi, &raw).WithContext("build rollups"));
+    for (size_t k = 0; k < tiers_.size(); ++k) {
+      auto it = pending[k].find(id);
+      if (it == pending[k].end()) continue;
+      const int64_t res = tiers_[k]->resolution();
+      std::vector<int64_t> build, drop;
+      for (int64_t end : it->second) (end - res < raw_horizon ? drop : build).push_back(end);
+      // Only the raw samples of the marked buckets matter; building all is simpler and cheap.
+      std::vector<RollupBucket> built = BuildBuckets(raw, res);
+      TM_RETURN_IF_ERROR(tiers_[k]->Store(id, build, built));
+      if (!drop.empty()) TM_RETURN_IF_ERROR(tiers_[k]->ClearMarks(id, drop));
+    }
+  }
+  ++rollup_rounds_;
+  return base::Status::Ok();
+}
+
+}  // namespace tidemark::storage
+
+namespace tidemark::storage {
+
+// A stored bucket is current unless a mark says its raw data changed (sealed late data) or the
+// head still holds samples of it (unsealed data). Those are rebuilt from raw data here; sealing
+// adds marks before it removes samples from the head, so reading the head, then the marks, then
+// the buckets never misses a change.
+base::Status Storage::ReadRollups(size_t k, SeriesId id, int64_t min_end, int64_t max_end,
+                                  std::vector<RollupBucket>* out) const {
+  const RollupTier& tier = *tiers_[k];
+  const int64_t res = tier.resolution();
+  std::vector<Sample> head;
+  head_.Read(id, min_end - res + 1, max_end, &head);
+  std::set<int64_t> dirty;
+  for (const Sample& s : head) dirty.insert(BucketEnd(s.t, res));
+  for (int64_t end : tier.PendingIn(id, min_end, max_end)) dirty.insert(end);
+  std::vector<RollupBucket> stored;
+  TM_RETURN_IF_ERROR(tier.Read(id, min_end, max_end, &stored));
+  const int64_t raw_horizon = clock_->NowMillis() - options_.retention_ms;
+  std::vector<RollupBucket> built;
+  if (!dirty.empty()) {
+    std::vector<Sample> raw;
+    TM_RETURN_IF_ERROR(ReadRaw(id, *dirty.begin() - res + 1, *dirty.rbegin(), &raw));
+    built = BuildBuckets(raw, res);
+  }
+  // Where raw data has expired the stored bucket is the best answer there is.
+  auto rebuilt = [&](int64_t end) { return dirty.count(end) > 0 && end - res >= raw_horizon; };
+  out->clear();
+  for (const RollupBucket& b : stored) {
+    if (!rebuilt(b.end)) out->push_back(b);
+  }
+  for (const RollupBucket& b : built) {
+    if (rebuilt(b.end)) out->push_back(b);
+  }
+  std::sort(out->begin(), out->end(),
+            [](const RollupBucket& a, const RollupBucket& b) { return a.end < b.end; });
+  return base::Status::Ok();
+}
+
+}  // namespace tidemark::storage
