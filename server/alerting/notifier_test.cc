@@ -5,11 +5,12 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
 
 #include "tests/support/http_receiver.h"
-#include "tests/support/mosquitto_process.h"
+#include "tests/support/mosquitto_broker.h"
 #include "tests/support/subprocess.h"
 
 namespace tidemark::server::alerting {
@@ -132,8 +133,9 @@ TEST(NotifierTest, BadUrlsAreRejected) {
 }
 
 TEST(NotifierTest, MqttPublishesEachAlertOnItsTopicWithRetain) {
-  auto broker = testing::MosquittoProcess::Start();
-  ASSERT_NE(broker, nullptr);
+  const std::string dir = testing::MakeTempDir("tidemark_notifier_mqtt_");
+  auto broker = std::make_unique<testing::MosquittoBroker>(dir);
+  ASSERT_TRUE(broker->Start());
   auto subscriber = testing::Subprocess::Start({"/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p",
                                                 std::to_string(broker->port()), "-t", "alerts/#",
                                                 "-v", "-q", "1"});
@@ -160,6 +162,8 @@ TEST(NotifierTest, MqttPublishesEachAlertOnItsTopicWithRetain) {
                                                 "alerts/hq/kitchen", "-C", "1", "-W", "5"});
   EXPECT_EQ(late.exit_code, 0) << late.output;
   EXPECT_NE(late.output.find("\"RoomOverheating\""), std::string::npos);
+  broker.reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

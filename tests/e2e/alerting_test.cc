@@ -17,7 +17,7 @@
 
 #include "tests/support/http_client.h"
 #include "tests/support/http_receiver.h"
-#include "tests/support/mosquitto_process.h"
+#include "tests/support/mosquitto_broker.h"
 #include "tests/support/subprocess.h"
 
 namespace tidemark::testing {
@@ -72,8 +72,8 @@ class AlertingE2ETest : public ::testing::Test {
     rules_path_ = dir_ + "/rules.yml";
     std::ofstream(rules_path_) << kRules;
     StartAlertmanager();
-    broker_ = MosquittoProcess::Start();
-    ASSERT_NE(broker_, nullptr);
+    broker_ = std::make_unique<MosquittoBroker>(dir_);
+    ASSERT_TRUE(broker_->Start());
   }
   void TearDown() override {
     if (alertmanager_) {
@@ -153,7 +153,7 @@ class AlertingE2ETest : public ::testing::Test {
   std::string rules_path_;
   uint16_t am_port_ = 0;
   std::unique_ptr<Subprocess> alertmanager_;
-  std::unique_ptr<MosquittoProcess> broker_;
+  std::unique_ptr<MosquittoBroker> broker_;
   std::unique_ptr<Subprocess> tidemark_;
 };
 
