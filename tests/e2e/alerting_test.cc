@@ -113,15 +113,9 @@ class AlertingE2ETest : public ::testing::Test {
         << alerting_extra;
     tidemark_ = Subprocess::Start({Binary(), "--config", config});
     if (!tidemark_) return 0;
-    static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
-    auto line = tidemark_->WaitForLine(kListening, 30'000);
-    if (!line) {
-      ADD_FAILURE() << "tidemark did not start:\n" << tidemark_->Output();
-      return 0;
-    }
-    std::smatch match;
-    std::regex_search(*line, match, kListening);
-    return static_cast<uint16_t>(std::stoi(match[1]));
+    const uint16_t port = WaitForListeningPort(tidemark_.get());
+    if (port == 0) ADD_FAILURE() << "tidemark did not start:\n" << tidemark_->Output();
+    return port;
   }
 
   void WriteFlow(uint16_t port, double lpm) {

@@ -34,12 +34,8 @@ TEST(DemoTest, FleetSeriesAppearWithinSeconds) {
   auto server = Subprocess::Start(
       {Env("TIDEMARK_BINARY"), "--config", Env("TIDEMARK_SOURCE_DIR") + "/config/demo.yaml"});
   ASSERT_TRUE(server);
-  static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
-  auto line = server->WaitForLine(kListening, 30'000);
-  ASSERT_TRUE(line.has_value()) << server->Output();
-  std::smatch match;
-  std::regex_search(*line, match, kListening);
-  const uint16_t port = static_cast<uint16_t>(std::stoi(match[1]));
+  const uint16_t port = WaitForListeningPort(server.get());
+  ASSERT_NE(port, 0) << server->Output();
 
   auto fleet =
       Subprocess::Start({Env("TIDEMARK_FLEET"), "--broker", broker.url(), "--interval", "1"});

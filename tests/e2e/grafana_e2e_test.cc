@@ -52,12 +52,8 @@ class GrafanaE2ETest : public ::testing::Test {
                                          << "  data_dir: " << dir_ << "/data\n";
     server_ = Subprocess::Start({binary, "--config", dir_ + "/config.yaml"});
     ASSERT_TRUE(server_);
-    static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
-    auto line = server_->WaitForLine(kListening, 30'000);
-    ASSERT_TRUE(line) << server_->Output();
-    std::smatch match;
-    std::regex_search(*line, match, kListening);
-    port_ = static_cast<uint16_t>(std::stoi(match[1]));
+    port_ = WaitForListeningPort(server_.get());
+    ASSERT_NE(port_, 0) << server_->Output();
     const int64_t wall = std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();

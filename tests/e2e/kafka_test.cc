@@ -147,15 +147,9 @@ class KafkaE2ETest : public ::testing::Test {
   uint16_t Start(const std::string& config, std::unique_ptr<Subprocess>* process) {
     *process = Subprocess::Start({Binary(), "--config", config});
     if (!*process) return 0;
-    static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
-    auto line = (*process)->WaitForLine(kListening, 30'000);
-    if (!line) {
-      ADD_FAILURE() << "server did not start:\n" << (*process)->Output();
-      return 0;
-    }
-    std::smatch match;
-    std::regex_search(*line, match, kListening);
-    return static_cast<uint16_t>(std::stoi(match[1]));
+    const uint16_t port = WaitForListeningPort(process->get());
+    if (port == 0) ADD_FAILURE() << "server did not start:\n" << (*process)->Output();
+    return port;
   }
 
   void StopCleanly(Subprocess* process) {

@@ -27,12 +27,9 @@ TEST(PrometheusRemoteWriteTest, PrometheusRemoteWritesIntoTidemark) {
   auto tidemark =
       Subprocess::Start({binary, "--listen", "127.0.0.1:0", "--data-dir", dir + "/tidemark"});
   ASSERT_TRUE(tidemark);
-  static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
-  auto line = tidemark->WaitForLine(kListening, 30'000);
-  ASSERT_TRUE(line.has_value()) << tidemark->Output();
-  std::smatch match;
-  std::regex_search(*line, match, kListening);
-  const std::string tm_port = match[1];
+  const uint16_t listening = WaitForListeningPort(tidemark.get());
+  ASSERT_NE(listening, 0) << tidemark->Output();
+  const std::string tm_port = std::to_string(listening);
 
   const uint16_t prom_port = PickFreePort();
   std::ofstream(dir + "/prometheus.yml")

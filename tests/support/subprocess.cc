@@ -109,6 +109,15 @@ RunResult RunToExit(const std::vector<std::string>& argv, int timeout_ms) {
   return result;
 }
 
+uint16_t WaitForListeningPort(Subprocess* process, int timeout_ms) {
+  static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
+  auto line = process->WaitForLine(kListening, timeout_ms);
+  if (!line) return 0;
+  std::smatch match;
+  std::regex_search(*line, match, kListening);
+  return static_cast<uint16_t>(std::stoi(match[1]));
+}
+
 uint16_t PickFreePort() {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};

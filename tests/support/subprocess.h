@@ -54,6 +54,10 @@ struct RunResult {
 };
 RunResult RunToExit(const std::vector<std::string>& argv, int timeout_ms = 30'000);
 
+// Waits for a tidemark process's "listening on http://127.0.0.1:PORT" log line and returns PORT,
+// or 0 when it did not come within `timeout_ms` (the caller reports process->Output()).
+uint16_t WaitForListeningPort(Subprocess* process, int timeout_ms = 30'000);
+
 // A TCP port on 127.0.0.1 that was free a moment ago.
 uint16_t PickFreePort();
 

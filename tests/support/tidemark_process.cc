@@ -50,15 +50,11 @@ bool TidemarkProcess::Start() {
   }
   process_ = Subprocess::Start({binary, "--config", config_path_});
   if (!process_) return false;
-  static const std::regex kListening(R"(listening on http://127\.0\.0\.1:(\d+))");
-  auto line = process_->WaitForLine(kListening, 30'000);
-  if (!line) {
+  port_ = WaitForListeningPort(process_.get());
+  if (port_ == 0) {
     ADD_FAILURE() << "tidemark did not start:\n" << process_->Output();
     return false;
   }
-  std::smatch match;
-  std::regex_search(*line, match, kListening);
-  port_ = static_cast<uint16_t>(std::stoi(match[1]));
   return true;
 }
 
