@@ -172,18 +172,7 @@ Result<Config> LoadString(std::string_view yaml, std::string source, const EnvLo
   Config config;
   config.source = source;
   LoadContext ctx{std::move(source), &env};
-  try {
-    YAML::Node root = YAML::Load(std::string(yaml));
-    YamlReader reader(ctx, root, "");
-    ReadTop(reader, &config);
-  } catch (const YAML::Exception& e) {
-    // yaml-cpp's own syntax errors carry a mark; keep its message after ours.
-    const std::string where =
-        e.mark.is_null() ? ctx.source : ctx.source + ":" + std::to_string(e.mark.line + 1);
-    return Status::InvalidArgument(where + ": invalid YAML: " + e.msg);
-  } catch (const ConfigError& e) {
-    return Status::InvalidArgument(e.what());
-  }
+  TM_RETURN_IF_ERROR(ReadYamlDocument(yaml, ctx, [&](YamlReader& r) { ReadTop(r, &config); }));
   return config;
 }
 

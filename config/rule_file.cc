@@ -118,17 +118,7 @@ Result<RuleFileSpec> ParseRuleFile(std::string_view yaml, std::string source) {
   const EnvLookup no_env = [](std::string_view) { return std::optional<std::string>(); };
   LoadContext ctx{std::move(source), &no_env};
   ctx.substitute_env = false;
-  try {
-    YAML::Node root = YAML::Load(std::string(yaml));
-    YamlReader reader(ctx, root, "");
-    ReadTop(reader, &file);
-  } catch (const YAML::Exception& e) {
-    const std::string where =
-        e.mark.is_null() ? ctx.source : ctx.source + ":" + std::to_string(e.mark.line + 1);
-    return Status::InvalidArgument(where + ": invalid YAML: " + e.msg);
-  } catch (const ConfigError& e) {
-    return Status::InvalidArgument(e.what());
-  }
+  TM_RETURN_IF_ERROR(ReadYamlDocument(yaml, ctx, [&](YamlReader& r) { ReadTop(r, &file); }));
   return file;
 }
 

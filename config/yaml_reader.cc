@@ -249,6 +249,23 @@ base::Result<std::string> SubstituteEnv(const std::string& text, const EnvLookup
 
 // Optimal string alignment distance: a swap of two neighbouring characters ("qso" for "qos")
 // counts as one edit, the commonest typo in short keys.
+base::Status ReadYamlDocument(std::string_view yaml, const LoadContext& ctx,
+                              const std::function<void(YamlReader&)>& read) {
+  try {
+    YAML::Node root = YAML::Load(std::string(yaml));
+    YamlReader reader(ctx, root, "");
+    read(reader);
+  } catch (const YAML::Exception& e) {
+    // yaml-cpp's own syntax errors carry a mark; keep its message after ours.
+    const std::string where =
+        e.mark.is_null() ? ctx.source : ctx.source + ":" + std::to_string(e.mark.line + 1);
+    return base::Status::InvalidArgument(where + ": invalid YAML: " + e.msg);
+  } catch (const ConfigError& e) {
+    return base::Status::InvalidArgument(e.what());
+  }
+  return base::Status::Ok();
+}
+
 size_t EditDistance(const std::string& a, const std::string& b) {
   std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
   for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;

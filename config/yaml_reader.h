@@ -94,6 +94,12 @@ void YamlReader::Parsed(const std::string& key, T* out,
   *out = std::move(result).value();
 }
 
+// Parses `yaml` and hands its top-level mapping to `read`, turning yaml-cpp's syntax errors
+// ("source:line: invalid YAML: ...") and the ConfigErrors `read` throws into one Status: the single
+// catch site of every loader (config file, rule files).
+base::Status ReadYamlDocument(std::string_view yaml, const LoadContext& ctx,
+                              const std::function<void(YamlReader&)>& read);
+
 // Replaces ${NAME} and ${NAME:-fallback} in `text`; "$$" is a literal "$". Fails with the name of
 // an unset variable that has no fallback.
 base::Result<std::string> SubstituteEnv(const std::string& text, const EnvLookup& env);

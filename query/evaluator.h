@@ -173,6 +173,14 @@ class Evaluator {
   // evaluator_rollups.cc: true (with `out` set) when a rollup tier answered.
   bool TryRollupRangeFunction(const Expr& e, const Steps& s, Matrix* out);
   bool TryRollupSelector(const Expr& vs, const Steps& s, Matrix* out);
+  // Rollup buckets at the coarsest tier every `aligned` value is a multiple of; `set` is null
+  // when no tier fits and the caller reads raw data.
+  struct OpenedRollups {
+    std::unique_ptr<storage::Querier> querier;
+    std::unique_ptr<storage::RollupSeriesSet> set;
+  };
+  OpenedRollups OpenRollups(const std::vector<storage::Matcher>& matchers, int64_t mint,
+                            int64_t maxt, std::initializer_list<int64_t> aligned);
   RangeInput EvalSubquery(const Expr& sq, const Steps& s);
   Value ToInstantValue(const Expr& expr, const Steps& steps);
   Value ToRangeValue(const Expr& expr, const Steps& steps);

@@ -93,6 +93,19 @@ RollupBucket Fold(const std::vector<RollupBucket>& buckets, int64_t start, int64
 
 }  // namespace
 
+// The querier is kept beside the set: the set is read while the querier's view is held.
+Evaluator::OpenedRollups Evaluator::OpenRollups(const std::vector<storage::Matcher>& matchers,
+                                                int64_t mint, int64_t maxt,
+                                                std::initializer_list<int64_t> aligned) {
+  OpenedRollups opened;
+  opened.querier = (*factory_)(mint, maxt);
+  const int64_t res = PickResolution(opened.querier->RollupResolutions(), aligned);
+  if (res == 0) return {};
+  opened.set = opened.querier->SelectRollups(matchers, res);
+  if (opened.set != nullptr) rollups_used_.insert(res);
+  return opened;
+}
+
 bool Evaluator::TryRollupRangeFunction(const Expr& e, const Steps& s, Matrix* out) {
   RollupFn fn;
   if (!opts_.use_rollups || !RollupFnOf(e.func->name, &fn) || e.args.size() != 1) return false;
@@ -102,12 +115,10 @@ bool Evaluator::TryRollupRangeFunction(const Expr& e, const Steps& s, Matrix* ou
   if (vs.at != AtKind::kNone) return false;
   const int64_t range = u->range_ms, offset = vs.offset_ms;
   const int64_t first_end = s.start - offset, last_end = s.At(s.Count() - 1) - offset;
-  auto querier = (*factory_)(first_end - range, last_end);
-  const int64_t res = PickResolution(querier->RollupResolutions(), {range, s.interval, first_end});
-  if (res == 0) return false;
-  auto set = querier->SelectRollups(vs.matchers, res);
-  if (set == nullptr) return false;
-  rollups_used_.insert(res);
+  OpenedRollups opened =
+      OpenRollups(vs.matchers, first_end - range, last_end, {range, s.interval, first_end});
+  if (opened.set == nullptr) return false;
+  storage::RollupSeriesSet* set = opened.set.get();
   Matrix result;
   while (set->Next()) {
     CheckInterrupt();
@@ -133,12 +144,10 @@ bool Evaluator::TryRollupSelector(const Expr& vs, const Steps& s, Matrix* out) {
   if (!opts_.use_rollups || vs.at != AtKind::kNone) return false;
   const int64_t first_ref = s.start - vs.offset_ms;
   const int64_t last_ref = s.At(s.Count() - 1) - vs.offset_ms;
-  auto querier = (*factory_)(first_ref - opts_.lookback_ms, last_ref);
-  const int64_t res = PickResolution(querier->RollupResolutions(), {s.interval, first_ref});
-  if (res == 0) return false;
-  auto set = querier->SelectRollups(vs.matchers, res);
-  if (set == nullptr) return false;
-  rollups_used_.insert(res);
+  OpenedRollups opened =
+      OpenRollups(vs.matchers, first_ref - opts_.lookback_ms, last_ref, {s.interval, first_ref});
+  if (opened.set == nullptr) return false;
+  storage::RollupSeriesSet* set = opened.set.get();
   Matrix result;
   while (set->Next()) {
     CheckInterrupt();

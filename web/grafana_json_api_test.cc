@@ -326,7 +326,7 @@ TEST_F(GrafanaJsonApiTest, BadInputIsAJsonErrorGrafanaCanShow) {
             "the annotation query is empty: enter a PromQL expression or #alerts");
   EXPECT_EQ(error("/grafana/json/metric-payload-options", R"({"metric":"x"})", 400),
             "name must be a label name, got \"\"");
-  // Unknown fields and hidden or placeholder targets are ignored.
+  // Unknown fields, hidden targets and the editor's "select metric" prompt are ignored.
   EXPECT_EQ(PostOk("/query", {{"surprise", {{"a", 1}}},
                               {"targets",
                                {{{"target", "select metric"}, {"refId", "A"}},

@@ -23,7 +23,8 @@ struct Target {
   bool force_raw = false;  // "tier": "raw" in the payload, the body or the URL
 };
 
-// False for targets Grafana's plugins would not have sent (hidden, empty, the placeholder).
+// False for targets Grafana's plugins would not have sent: hidden, blank, or the editor's "select
+// metric" prompt text.
 bool ReadTarget(const json& in, Target* out) {
   if (!in.is_object() || (in.contains("hide") && in["hide"] == true)) return false;
   out->expr = StringField(in, "target");
