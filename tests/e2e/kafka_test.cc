@@ -323,7 +323,22 @@ TEST_F(KafkaE2ETest, TwoInstancesShareTheGroupAndStoreEveryRecordExactlyOnce) {
       [&] { return TopicMetric(port_a, "tidemark_kafka_records_total", "jobs") == 60; }, 30'000))
       << a->Output();
 
-  // B joins: the group rebalances, A commits what it wrote before giving partitions up.
+  // librdkafka's mock cluster refuses every offset commit while a rebalance is under way (a real
+  // broker accepts the current generation's commit in onPartitionsRevoked), so A's commit on
+  // revoke cannot land there: wait for its auto-commit before B joins, or B re-reads a partition.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const auto committed = CommittedOffsets(cluster_.bootstrap, "shared", "jobs", kPartitions);
+        if (committed.size() != kPartitions) return false;
+        for (const auto& [partition, offset] : committed) {
+          if (offset != 60 / kPartitions) return false;
+        }
+        return true;
+      },
+      30'000))
+      << a->Output();
+
+  // B joins: the group rebalances and B starts at A's committed offsets.
   const uint16_t port_b = Start(WriteConfig("b", topics, "shared"), &b);
   ASSERT_NE(port_b, 0);
   auto lag_series = [](uint16_t port) {
