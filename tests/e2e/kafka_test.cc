@@ -19,6 +19,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/kafka_client.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/tidemark_process.h"
 
 namespace tidemark::testing {
 namespace {
@@ -145,21 +146,10 @@ class KafkaE2ETest : public ::testing::Test {
   }
 
   uint16_t Start(const std::string& config, std::unique_ptr<Subprocess>* process) {
-    *process = Subprocess::Start({Binary(), "--config", config});
-    if (!*process) return 0;
-    const uint16_t port = WaitForListeningPort(process->get());
-    if (port == 0) ADD_FAILURE() << "server did not start:\n" << (*process)->Output();
-    return port;
+    return StartTidemark({"--config", config}, process);
   }
 
-  void StopCleanly(Subprocess* process) {
-    process->Signal(SIGTERM);
-    auto code = process->Wait(30'000);
-    ASSERT_TRUE(code.has_value()) << "server did not stop on SIGTERM";
-    EXPECT_EQ(*code, 0) << process->Output();
-    const std::string output = process->Output();
-    EXPECT_EQ(output.find("Sanitizer"), std::string::npos) << output;
-  }
+  void StopCleanly(Subprocess* process) { EXPECT_TRUE(StopTidemark(process)); }
 
   std::string dir_;
   MockKafkaCluster cluster_;

@@ -13,6 +13,7 @@
 
 #include "tests/support/http_client.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/tidemark_process.h"
 
 namespace tidemark::testing {
 namespace {
@@ -55,22 +56,12 @@ class ServerE2ETest : public ::testing::Test {
 
   // Starts the server and waits for its "listening" line; returns the bound port or 0.
   uint16_t Start(std::unique_ptr<Subprocess>* process, std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv = {Binary(), "--config", config_path_};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    *process = Subprocess::Start(argv);
-    if (!*process) return 0;
-    const uint16_t port = WaitForListeningPort(process->get());
-    if (port == 0) ADD_FAILURE() << "server did not start:\n" << (*process)->Output();
-    return port;
+    std::vector<std::string> args = {"--config", config_path_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return StartTidemark(args, process);
   }
 
-  void StopCleanly(Subprocess* process) {
-    process->Signal(SIGTERM);
-    auto code = process->Wait(30'000);
-    ASSERT_TRUE(code.has_value()) << "server did not stop on SIGTERM";
-    EXPECT_EQ(*code, 0) << process->Output();
-    EXPECT_NE(process->Output().find("stopped cleanly"), std::string::npos);
-  }
+  void StopCleanly(Subprocess* process) { EXPECT_TRUE(StopTidemark(process)); }
 
   std::string dir_;
   std::string config_path_;

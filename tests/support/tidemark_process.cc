@@ -42,28 +42,40 @@ TidemarkProcess::~TidemarkProcess() {
   if (process_) Kill();
 }
 
-bool TidemarkProcess::Start() {
+uint16_t StartTidemark(const std::vector<std::string>& args, std::unique_ptr<Subprocess>* process) {
   const char* binary = std::getenv("TIDEMARK_BINARY");
   if (binary == nullptr) {
     ADD_FAILURE() << "TIDEMARK_BINARY is not set";
-    return false;
+    return 0;
   }
-  process_ = Subprocess::Start({binary, "--config", config_path_});
-  if (!process_) return false;
-  port_ = WaitForListeningPort(process_.get());
-  if (port_ == 0) {
-    ADD_FAILURE() << "tidemark did not start:\n" << process_->Output();
-    return false;
-  }
-  return true;
+  std::vector<std::string> argv = {binary};
+  argv.insert(argv.end(), args.begin(), args.end());
+  *process = Subprocess::Start(argv);
+  if (!*process) return 0;
+  const uint16_t port = WaitForListeningPort(process->get());
+  if (port == 0) ADD_FAILURE() << "tidemark did not start:\n" << (*process)->Output();
+  return port;
+}
+
+bool StopTidemark(Subprocess* process) {
+  process->Signal(SIGTERM);
+  const std::optional<int> code = process->Wait(30'000);
+  const std::string output = process->Output();
+  const bool clean = code.has_value() && *code == 0 &&
+                     output.find("stopped cleanly") != std::string::npos &&
+                     output.find("Sanitizer") == std::string::npos;
+  if (!clean) ADD_FAILURE() << "tidemark did not stop cleanly:\n" << output;
+  return clean;
+}
+
+bool TidemarkProcess::Start() {
+  port_ = StartTidemark({"--config", config_path_}, &process_);
+  return port_ != 0;
 }
 
 bool TidemarkProcess::Stop() {
   if (!process_) return false;
-  process_->Signal(SIGTERM);
-  auto code = process_->Wait(30'000);
-  const bool clean = code.has_value() && *code == 0;
-  if (!clean) ADD_FAILURE() << "tidemark did not stop cleanly:\n" << process_->Output();
+  const bool clean = StopTidemark(process_.get());
   process_.reset();
   return clean;
 }

@@ -52,6 +52,13 @@ class TidemarkProcess {
   uint16_t port_ = 0;
 };
 
+// Starts the tidemark binary (TIDEMARK_BINARY) with `args` and waits for it to listen: the bound
+// port, or 0 with a test failure carrying the server's output.
+uint16_t StartTidemark(const std::vector<std::string>& args, std::unique_ptr<Subprocess>* process);
+// SIGTERM and wait up to 30 s; false, with a test failure and the output, unless the server exited
+// 0 after logging "stopped cleanly" and no sanitizer reported anything.
+bool StopTidemark(Subprocess* process);
+
 // Percent-encodes a query parameter value.
 std::string UrlEncode(const std::string& text);
 
