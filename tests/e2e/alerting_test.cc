@@ -19,31 +19,12 @@
 #include "tests/support/http_receiver.h"
 #include "tests/support/mosquitto_broker.h"
 #include "tests/support/subprocess.h"
+#include "tests/support/tidemark_process.h"
 
 namespace tidemark::testing {
 namespace {
 
 using nlohmann::json;
-
-std::string Binary() {
-  const char* path = std::getenv("TIDEMARK_BINARY");
-  return path ? path : "";
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Polls `check` every 100 ms until it holds or `timeout_ms` passes.
-bool Eventually(const std::function<bool()>& check, int timeout_ms = 20'000) {
-  for (int waited = 0; waited < timeout_ms; waited += 100) {
-    if (check()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return check();
-}
 
 json GetJson(uint16_t port, const std::string& target) {
   auto reply = Fetch(port, "GET", target);
@@ -67,7 +48,8 @@ constexpr char kRules[] = R"(groups:
 class AlertingE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(std::filesystem::exists(Binary())) << "TIDEMARK_BINARY not built: " << Binary();
+    ASSERT_TRUE(std::filesystem::exists(TidemarkBinary()))
+        << "TIDEMARK_BINARY not built: " << TidemarkBinary();
     dir_ = MakeTempDir("tidemark_alerting_e2e_");
     rules_path_ = dir_ + "/rules.yml";
     std::ofstream(rules_path_) << kRules;
@@ -93,7 +75,7 @@ class AlertingE2ETest : public ::testing::Test {
                                        "--web.listen-address=127.0.0.1:" + std::to_string(am_port_),
                                        "--cluster.listen-address="});
     ASSERT_NE(alertmanager_, nullptr);
-    ASSERT_TRUE(Eventually([&] {
+    ASSERT_TRUE(WaitFor([&] {
       auto reply = Fetch(am_port_, "GET", "/-/ready");
       return reply && reply->status == 200;
     })) << alertmanager_->Output();
@@ -111,11 +93,7 @@ class AlertingE2ETest : public ::testing::Test {
         << "\", topic: \"alerts/{{ .Labels.alertname }}/{{ $labels.room }}\", qos: 1}]\n"
         << "alerting:\n  evaluation_interval: 1s\n  external_labels: {fleet: demo}\n"
         << alerting_extra;
-    tidemark_ = Subprocess::Start({Binary(), "--config", config});
-    if (!tidemark_) return 0;
-    const uint16_t port = WaitForListeningPort(tidemark_.get());
-    if (port == 0) ADD_FAILURE() << "tidemark did not start:\n" << tidemark_->Output();
-    return port;
+    return tidemark::testing::StartTidemark({"--config", config}, &tidemark_);
   }
 
   void WriteFlow(uint16_t port, double lpm) {
@@ -161,9 +139,9 @@ TEST_F(AlertingE2ETest, FiringAndResolvedReachAlertmanagerWebhookAndMqtt) {
   ASSERT_NE(port, 0);
 
   WriteFlow(port, 12);
-  ASSERT_TRUE(Eventually([&] { return TidemarkState(port) == "pending"; }, 10'000))
+  ASSERT_TRUE(WaitFor([&] { return TidemarkState(port) == "pending"; }, 10'000))
       << tidemark_->Output();
-  ASSERT_TRUE(Eventually([&] { return TidemarkState(port) == "firing"; }, 10'000));
+  ASSERT_TRUE(WaitFor([&] { return TidemarkState(port) == "firing"; }, 10'000));
   json api_alert = GetJson(port, "/api/v1/alerts")["data"]["alerts"][0];
   EXPECT_EQ(api_alert["labels"]["room"], "bath");
   EXPECT_EQ(api_alert["annotations"]["summary"], "Water flowing in bath at 12 l/min");
@@ -175,7 +153,7 @@ TEST_F(AlertingE2ETest, FiringAndResolvedReachAlertmanagerWebhookAndMqtt) {
   EXPECT_EQ(series["data"]["result"][0]["metric"]["alertname"], "WaterLeak");
 
   // Alertmanager lists it as active, with our labels plus the external label.
-  ASSERT_TRUE(Eventually([&] { return AlertmanagerAlerts().size() == 1; })) << tidemark_->Output();
+  ASSERT_TRUE(WaitFor([&] { return AlertmanagerAlerts().size() == 1; })) << tidemark_->Output();
   const json am_alert = AlertmanagerAlerts()[0];
   EXPECT_EQ(am_alert["status"]["state"], "active");
   EXPECT_EQ(am_alert["labels"]["fleet"], "demo");
@@ -189,7 +167,7 @@ TEST_F(AlertingE2ETest, FiringAndResolvedReachAlertmanagerWebhookAndMqtt) {
   ASSERT_TRUE(message.has_value()) << subscriber->Output();
 
   // The webhook receiver was down: delivery failed and was counted; it comes back and receives.
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] {
     auto metrics = Fetch(port, "GET", "/metrics");
     return metrics &&
            std::regex_search(
@@ -207,9 +185,9 @@ TEST_F(AlertingE2ETest, FiringAndResolvedReachAlertmanagerWebhookAndMqtt) {
   // The flow stops: resolved at Alertmanager (no longer active long before its endsAt of +4m),
   // at the webhook and over MQTT.
   WriteFlow(port, 0);
-  ASSERT_TRUE(Eventually([&] { return TidemarkState(port) == "none"; }, 10'000));
-  ASSERT_TRUE(Eventually([&] { return AlertmanagerAlerts().empty(); })) << tidemark_->Output();
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(WaitFor([&] { return TidemarkState(port) == "none"; }, 10'000));
+  ASSERT_TRUE(WaitFor([&] { return AlertmanagerAlerts().empty(); })) << tidemark_->Output();
+  ASSERT_TRUE(WaitFor([&] {
     for (const ReceivedRequest& r : webhook.Requests()) {
       if (json::parse(r.body)["status"] == "resolved") return true;
     }
@@ -272,7 +250,7 @@ TEST_F(AlertingE2ETest, ReloadKeepsOldRulesOnABrokenFileAndPicksUpGoodOnes) {
                                     "      - record: water:flow:sum\n"
                                     "        expr: sum(water_flow_lpm)\n";
   tidemark_->Signal(SIGHUP);
-  ASSERT_TRUE(Eventually([&] { return rule_names().size() == 2; })) << tidemark_->Output();
+  ASSERT_TRUE(WaitFor([&] { return rule_names().size() == 2; })) << tidemark_->Output();
   // The log line follows the swap, so wait for it rather than read the output once.
   EXPECT_TRUE(tidemark_->WaitForLine(std::regex("rules reloaded"), 10'000).has_value());
 
@@ -287,17 +265,18 @@ TEST_F(AlertingE2ETest, BrokenRuleFileAtStartupIsOneErrorLine) {
   std::ofstream(dir_ + "/tidemark.yaml")
       << "server:\n  listen: \"127.0.0.1:0\"\nstorage:\n  data_dir: " << dir_ << "/data\n"
       << "rule_files: [\"" << rules_path_ << "\"]\n";
-  RunResult run = RunToExit({Binary(), "--config", dir_ + "/tidemark.yaml"}, 30'000);
+  RunResult run = RunToExit({TidemarkBinary(), "--config", dir_ + "/tidemark.yaml"}, 30'000);
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find(rules_path_ + ":4: groups[0].rules[0].expr: field 'expr' must be set"),
             std::string::npos)
       << run.output;
-  RunResult check = RunToExit({Binary(), "--check-config", dir_ + "/tidemark.yaml"}, 30'000);
+  RunResult check =
+      RunToExit({TidemarkBinary(), "--check-config", dir_ + "/tidemark.yaml"}, 30'000);
   EXPECT_EQ(check.exit_code, 1) << check.output;
   EXPECT_NE(check.output.find(rules_path_ + ":4:"), std::string::npos) << check.output;
 
   std::ofstream(rules_path_) << kRules;
-  check = RunToExit({Binary(), "--check-config", dir_ + "/tidemark.yaml"}, 30'000);
+  check = RunToExit({TidemarkBinary(), "--check-config", dir_ + "/tidemark.yaml"}, 30'000);
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_NE(check.output.find("OK (1 rules)"), std::string::npos) << check.output;
 }
@@ -312,7 +291,7 @@ TEST_F(AlertingE2ETest, RestartRestoresPendingTimerFromStorage) {
   uint16_t port = StartTidemark(PickFreePort(), grace);
   ASSERT_NE(port, 0);
   WriteFlow(port, 12);
-  ASSERT_TRUE(Eventually([&] { return TidemarkState(port) == "pending"; }, 10'000));
+  ASSERT_TRUE(WaitFor([&] { return TidemarkState(port) == "pending"; }, 10'000));
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   tidemark_->Signal(SIGTERM);
   ASSERT_EQ(tidemark_->Wait(30'000), std::optional<int>(0)) << tidemark_->Output();
@@ -320,7 +299,7 @@ TEST_F(AlertingE2ETest, RestartRestoresPendingTimerFromStorage) {
 
   port = StartTidemark(PickFreePort(), grace);
   ASSERT_NE(port, 0);
-  ASSERT_TRUE(Eventually([&] { return TidemarkState(port) == "pending"; }, 10'000));
+  ASSERT_TRUE(WaitFor([&] { return TidemarkState(port) == "pending"; }, 10'000));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   auto reply = Fetch(port, "GET", "/api/v1/export?match[]=ALERTS_FOR_STATE");
   ASSERT_TRUE(reply.has_value());

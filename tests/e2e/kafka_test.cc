@@ -27,26 +27,6 @@ namespace {
 // A series (its labels as canonical JSON) → its samples, timestamp → value.
 using Samples = std::map<std::string, std::map<int64_t, double>>;
 
-std::string Binary() {
-  const char* path = std::getenv("TIDEMARK_BINARY");
-  return path ? path : "";
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-bool WaitFor(const std::function<bool()>& done, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
-
 // The value of one exposition line ("name{labels} value"); -1 when absent.
 double Metric(uint16_t port, const std::string& series) {
   auto reply = Fetch(port, "GET", "/metrics");
@@ -102,7 +82,8 @@ std::string SeriesKey(const std::map<std::string, std::string>& labels) {
 class KafkaE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(std::filesystem::exists(Binary())) << "TIDEMARK_BINARY not built: " << Binary();
+    ASSERT_TRUE(std::filesystem::exists(TidemarkBinary()))
+        << "TIDEMARK_BINARY not built: " << TidemarkBinary();
     dir_ = MakeTempDir("tidemark_kafka_");
     ASSERT_FALSE(dir_.empty());
   }
@@ -549,7 +530,7 @@ TEST_F(KafkaE2ETest, AnUnknownLibrdkafkaPropertyStopsStartupWithOneLine) {
                         << "/data\ningest:\n  kafka:\n    brokers: [\"127.0.0.1:1\"]\n"
                         << "    topics: [{name: t}]\n"
                         << "    properties: {sasl.mechanisms: PLAIN, securty.protocol: SASL_SSL}\n";
-  auto run = RunToExit({Binary(), "--config", config});
+  auto run = RunToExit({TidemarkBinary(), "--config", config});
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find("ingest.kafka.properties: securty.protocol"), std::string::npos)
       << run.output;

@@ -15,12 +15,6 @@
 namespace tidemark::testing {
 namespace {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 class MqttE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -43,7 +37,7 @@ class MqttE2ETest : public ::testing::Test {
 
   // Waits until the subscription's session is up, so that what is published next is seen.
   bool WaitConnected(const std::string& subscription) {
-    return TidemarkProcess::WaitFor(
+    return WaitFor(
         [&] {
           auto up =
               server_->Metric("tidemark_mqtt_connected", "subscription=\"" + subscription + "\"");
@@ -54,7 +48,7 @@ class MqttE2ETest : public ::testing::Test {
 
   // Waits until `selector` has `samples` samples in all.
   bool WaitSamples(const std::string& selector, size_t samples, int timeout_ms = 20'000) {
-    return TidemarkProcess::WaitFor(
+    return WaitFor(
         [&] {
           auto series = server_->Export(selector);
           if (!series) return false;
@@ -165,7 +159,7 @@ TEST_F(MqttE2ETest, MalformedPayloadsGoToDeadLettersWhileGoodOnesAreStored) {
   EXPECT_EQ(stored->size(), 3u);
   EXPECT_EQ(stored->count(R"({"__name__":"room_temp","id":"2"})"), 0u);
 
-  ASSERT_TRUE(TidemarkProcess::WaitFor(
+  ASSERT_TRUE(WaitFor(
       [&] {
         auto reply = Fetch(server_->port(), "GET", "/api/v1/deadletters?source=mqtt");
         return reply && nlohmann::json::parse(reply->body)["data"].size() == 3;
@@ -210,7 +204,7 @@ TEST_P(MqttCrashTest, KilledMidStreamLosesNoAcknowledgedMessage) {
   }
   bool published = false;
   std::thread publisher([&] { published = broker_->PublishLines("seq/a", lines); });
-  ASSERT_TRUE(TidemarkProcess::WaitFor(
+  ASSERT_TRUE(WaitFor(
       [&] { return server_->Metric("tidemark_mqtt_samples_total").value_or(0) >= 1000; }, 30'000));
   const double stored_before_kill = server_->Metric("tidemark_mqtt_samples_total").value_or(0);
   server_->Kill();
@@ -252,8 +246,7 @@ TEST_F(MqttE2ETest, ReconnectsWhenTheBrokerComesBack) {
   ASSERT_TRUE(WaitSamples("r_v", 1));
 
   broker_->Kill();
-  ASSERT_TRUE(TidemarkProcess::WaitFor(
-      [&] { return server_->Metric("tidemark_mqtt_connected") == 0; }, 10'000));
+  ASSERT_TRUE(WaitFor([&] { return server_->Metric("tidemark_mqtt_connected") == 0; }, 10'000));
   ASSERT_TRUE(broker_->Start());
   ASSERT_TRUE(WaitConnected("r")) << server_->Output();
   ASSERT_TRUE(broker_->Publish("r/1", "r v=2 " + std::to_string(t0 + 1)));

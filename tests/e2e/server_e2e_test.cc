@@ -18,11 +18,6 @@
 namespace tidemark::testing {
 namespace {
 
-std::string Binary() {
-  const char* path = std::getenv("TIDEMARK_BINARY");
-  return path ? path : "";
-}
-
 // Lines logged at error level; a failure must be exactly one, with no crash report beside it.
 int ErrorLines(const std::string& text) {
   if (text.find("Sanitizer") != std::string::npos || text.find("terminate") != std::string::npos) {
@@ -40,7 +35,8 @@ int ErrorLines(const std::string& text) {
 class ServerE2ETest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(std::filesystem::exists(Binary())) << "TIDEMARK_BINARY not built: " << Binary();
+    ASSERT_TRUE(std::filesystem::exists(TidemarkBinary()))
+        << "TIDEMARK_BINARY not built: " << TidemarkBinary();
     dir_ = MakeTempDir("tidemark_e2e_");
     ASSERT_FALSE(dir_.empty());
     config_path_ = dir_ + "/config.yaml";
@@ -301,7 +297,7 @@ TEST_F(ServerE2ETest, RunsOnEmbeddedDefaultsWithFlagOverrides) {
   std::unique_ptr<Subprocess> server;
   const std::string data = dir_ + "/flagdata";
   server = Subprocess::Start(
-      {Binary(), "--listen", "127.0.0.1:0", "--data-dir", data, "--log-level", "debug"});
+      {TidemarkBinary(), "--listen", "127.0.0.1:0", "--data-dir", data, "--log-level", "debug"});
   ASSERT_TRUE(server);
   auto line = server->WaitForLine(std::regex("listening on http://127.0.0.1:"), 30'000);
   ASSERT_TRUE(line.has_value()) << server->Output();
@@ -313,7 +309,7 @@ TEST_F(ServerE2ETest, RunsOnEmbeddedDefaultsWithFlagOverrides) {
 TEST_F(ServerE2ETest, SecondServerOnSameDataDirIsRefused) {
   std::unique_ptr<Subprocess> first;
   ASSERT_NE(Start(&first), 0);
-  RunResult second = RunToExit({Binary(), "--config", config_path_});
+  RunResult second = RunToExit({TidemarkBinary(), "--config", config_path_});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_EQ(ErrorLines(second.output), 1) << second.output;
   EXPECT_NE(second.output.find("in use by another running tidemark"), std::string::npos);
@@ -324,8 +320,8 @@ TEST_F(ServerE2ETest, TakenPortIsOneLineError) {
   std::unique_ptr<Subprocess> first;
   const uint16_t port = Start(&first);
   ASSERT_NE(port, 0);
-  RunResult second = RunToExit({Binary(), "--config", config_path_, "--data-dir", dir_ + "/other",
-                                "--listen", "127.0.0.1:" + std::to_string(port)});
+  RunResult second = RunToExit({TidemarkBinary(), "--config", config_path_, "--data-dir",
+                                dir_ + "/other", "--listen", "127.0.0.1:" + std::to_string(port)});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_EQ(ErrorLines(second.output), 1) << second.output;
   EXPECT_NE(second.output.find("cannot listen on 127.0.0.1:" + std::to_string(port) +
@@ -337,7 +333,7 @@ TEST_F(ServerE2ETest, TakenPortIsOneLineError) {
 
 TEST_F(ServerE2ETest, BadConfigIsOneLineErrorWithFileAndLine) {
   WriteConfig("server:\n  lisen: \":1\"\n");
-  RunResult result = RunToExit({Binary(), "--config", config_path_});
+  RunResult result = RunToExit({TidemarkBinary(), "--config", config_path_});
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_EQ(ErrorLines(result.output), 1) << result.output;
   EXPECT_NE(result.output.find(config_path_ + ":2: server.lisen: unknown key \"lisen\""),
@@ -346,7 +342,7 @@ TEST_F(ServerE2ETest, BadConfigIsOneLineErrorWithFileAndLine) {
 }
 
 TEST_F(ServerE2ETest, MissingConfigAndBlockedDataDirAreOneLineErrors) {
-  RunResult missing = RunToExit({Binary(), "--config", dir_ + "/absent.yaml"});
+  RunResult missing = RunToExit({TidemarkBinary(), "--config", dir_ + "/absent.yaml"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_EQ(ErrorLines(missing.output), 1) << missing.output;
   EXPECT_NE(missing.output.find("cannot read config file " + dir_ + "/absent.yaml"),
@@ -354,7 +350,7 @@ TEST_F(ServerE2ETest, MissingConfigAndBlockedDataDirAreOneLineErrors) {
 
   std::ofstream(dir_ + "/blocker") << "a file, not a directory";
   RunResult blocked =
-      RunToExit({Binary(), "--config", config_path_, "--data-dir", dir_ + "/blocker/data"});
+      RunToExit({TidemarkBinary(), "--config", config_path_, "--data-dir", dir_ + "/blocker/data"});
   EXPECT_EQ(blocked.exit_code, 1);
   EXPECT_EQ(ErrorLines(blocked.output), 1) << blocked.output;
   EXPECT_NE(blocked.output.find("data directory " + dir_ + "/blocker/data: cannot create it"),
@@ -363,22 +359,22 @@ TEST_F(ServerE2ETest, MissingConfigAndBlockedDataDirAreOneLineErrors) {
 }
 
 TEST_F(ServerE2ETest, CheckConfigVersionAndBadFlags) {
-  RunResult good = RunToExit({Binary(), "--check-config", config_path_});
+  RunResult good = RunToExit({TidemarkBinary(), "--check-config", config_path_});
   EXPECT_EQ(good.exit_code, 0) << good.output;
   EXPECT_EQ(good.output, config_path_ + ": OK\n");
 
   WriteConfig("storage:\n  retention: forever\n");
-  RunResult bad = RunToExit({Binary(), "--check-config", config_path_});
+  RunResult bad = RunToExit({TidemarkBinary(), "--check-config", config_path_});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.output.find(config_path_ + ":2: storage.retention: invalid duration"),
             std::string::npos)
       << bad.output;
 
-  RunResult version = RunToExit({Binary(), "--version"});
+  RunResult version = RunToExit({TidemarkBinary(), "--version"});
   EXPECT_EQ(version.exit_code, 0);
   EXPECT_EQ(version.output.rfind("tidemark ", 0), 0u) << version.output;
 
-  RunResult flag = RunToExit({Binary(), "--no-such-flag"});
+  RunResult flag = RunToExit({TidemarkBinary(), "--no-such-flag"});
   EXPECT_EQ(flag.exit_code, 2);
   EXPECT_EQ(ErrorLines(flag.output), 1) << flag.output;
 }
@@ -386,8 +382,8 @@ TEST_F(ServerE2ETest, CheckConfigVersionAndBadFlags) {
 TEST_F(ServerE2ETest, ShippedConfigIsValid) {
   const char* source = std::getenv("TIDEMARK_SOURCE_DIR");
   ASSERT_NE(source, nullptr);
-  RunResult result =
-      RunToExit({Binary(), "--check-config", std::string(source) + "/config/tidemark.yaml"});
+  RunResult result = RunToExit(
+      {TidemarkBinary(), "--check-config", std::string(source) + "/config/tidemark.yaml"});
   EXPECT_EQ(result.exit_code, 0) << result.output;
 }
 

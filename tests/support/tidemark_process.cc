@@ -42,9 +42,29 @@ TidemarkProcess::~TidemarkProcess() {
   if (process_) Kill();
 }
 
+std::string TidemarkBinary() {
+  const char* path = std::getenv("TIDEMARK_BINARY");
+  return path ? path : "";
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool WaitFor(const std::function<bool()>& done, int timeout_ms) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
 uint16_t StartTidemark(const std::vector<std::string>& args, std::unique_ptr<Subprocess>* process) {
-  const char* binary = std::getenv("TIDEMARK_BINARY");
-  if (binary == nullptr) {
+  const std::string binary = TidemarkBinary();
+  if (binary.empty()) {
     ADD_FAILURE() << "TIDEMARK_BINARY is not set";
     return 0;
   }
@@ -120,15 +140,6 @@ std::optional<double> TidemarkProcess::Metric(const std::string& metric,
     sum = sum.value_or(0) + std::stod(line.substr(line.rfind(' ') + 1));
   }
   return sum;
-}
-
-bool TidemarkProcess::WaitFor(const std::function<bool()>& done, int timeout_ms) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
 }
 
 }  // namespace tidemark::testing

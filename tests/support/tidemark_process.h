@@ -42,8 +42,6 @@ class TidemarkProcess {
   std::optional<ExportedSeries> Export(const std::string& selector) const;
   // Sum of the values of every sample of `metric` on /metrics whose line contains `contains`.
   std::optional<double> Metric(const std::string& metric, const std::string& contains = "") const;
-  // Polls `done` every 100 ms until it returns true or `timeout_ms` passes.
-  static bool WaitFor(const std::function<bool()>& done, int timeout_ms);
 
  private:
   std::string dir_;
@@ -51,6 +49,13 @@ class TidemarkProcess {
   std::unique_ptr<Subprocess> process_;
   uint16_t port_ = 0;
 };
+
+// The path of the tidemark binary under test ($TIDEMARK_BINARY), or "" when unset.
+std::string TidemarkBinary();
+// Wall-clock time in Unix milliseconds, as the server stamps arrival times.
+int64_t NowMs();
+// Polls `done` every 50 ms until it returns true or `timeout_ms` passes; then `done`'s last answer.
+bool WaitFor(const std::function<bool()>& done, int timeout_ms = 20'000);
 
 // Starts the tidemark binary (TIDEMARK_BINARY) with `args` and waits for it to listen: the bound
 // port, or 0 with a test failure carrying the server's output.
