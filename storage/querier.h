@@ -37,7 +37,8 @@ class SeriesSet {
   // Moves to the next series (sorted by labels); false at the end or on error (see status()).
   virtual bool Next() = 0;
   virtual const Labels& labels() const = 0;
-  // Samples of the current series within the querier's [mint, maxt]; never empty.
+  // Samples of the current series within the querier's [mint, maxt]; never empty. The iterator
+  // may point into the set: use it before the next call to Next.
   virtual std::unique_ptr<SampleIterator> Samples() const = 0;
   virtual base::Status status() const = 0;
 };
