@@ -215,7 +215,7 @@ base::Status PartitionReader::ReadSamples(SeriesId id, int64_t mint, int64_t max
                                      return false;
                                    }
                                    prev_max = c.max_t;
-                                   decode = DecodeSealedChunk(data, out);
+                                   decode = DecodeSealedChunkRange(data, mint, maxt, out);
                                    return decode.ok();
                                  }));
   TM_RETURN_IF_ERROR(decode);

@@ -149,6 +149,7 @@ class StorageSeriesSet final : public SeriesSet {
   std::unique_ptr<SampleIterator> Samples() const override {
     return std::make_unique<SpanSampleIterator>(&samples_);
   }
+  std::span<const Sample> SampleSpan() const override { return samples_; }
   base::Status status() const override { return status_; }
 
  private:
