@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "storage/read_ahead.h"
 #include "storage/sample_merge.h"
 #include "storage/sealed_chunk.h"
 #include "storage/storage.h"
@@ -131,15 +132,24 @@ class StorageQuerier final : public Querier {
 
 namespace {
 
+// Selections of at least this many series are read on two threads (storage/read_ahead.h).
+constexpr size_t kReadAheadMinSeries = 64;
+
 class StorageSeriesSet final : public SeriesSet {
  public:
   StorageSeriesSet(const StorageQuerier* q, std::vector<std::pair<const Labels*, SeriesId>> series)
-      : reader_(q->storage(), q->mint(), q->maxt()), series_(std::move(series)) {}
+      : storage_(q->storage()),
+        mint_(q->mint()),
+        maxt_(q->maxt()),
+        reader_(storage_, mint_, maxt_),
+        series_(std::move(series)) {}
 
   bool Next() override {
+    if (pos_ == kBeforeStart && series_.size() >= kReadAheadMinSeries) StartReadAhead();
     while (status_.ok() && ++pos_ < series_.size()) {
       samples_.clear();
-      status_ = reader_.Read(series_[pos_].second, &samples_);
+      status_ = ahead_ && pos_ % 2 == 1 ? ahead_->Take(pos_, &samples_)
+                                        : reader_.Read(series_[pos_].second, &samples_);
       if (status_.ok() && !samples_.empty()) return true;
     }
     return false;
@@ -153,11 +163,27 @@ class StorageSeriesSet final : public SeriesSet {
   base::Status status() const override { return status_; }
 
  private:
+  static constexpr size_t kBeforeStart = static_cast<size_t>(-1);
+
+  // The worker has its own reader (partition iterators are single-threaded); series_ is not
+  // modified while it runs.
+  void StartReadAhead() {
+    auto reader = std::make_shared<RawSeriesReader>(storage_, mint_, maxt_);
+    ahead_ = std::make_unique<ReadAhead>(series_.size(),
+                                         [this, reader](size_t i, std::vector<Sample>* out) {
+                                           return reader->Read(series_[i].second, out);
+                                         });
+  }
+
+  // Not the querier: a set may outlive it (not the store).
+  const Storage* storage_;
+  const int64_t mint_, maxt_;
   RawSeriesReader reader_;
   std::vector<std::pair<const Labels*, SeriesId>> series_;
-  size_t pos_ = static_cast<size_t>(-1);
+  size_t pos_ = kBeforeStart;
   std::vector<Sample> samples_;
   base::Status status_;
+  std::unique_ptr<ReadAhead> ahead_;  // last: its thread reads series_ until destroyed
 };
 
 // Bucket ends are multiples of the resolution inside the querier's range.

@@ -2,6 +2,8 @@
 // late-write generations that query result caches depend on.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "storage/storage_test_util.h"
 
 namespace tidemark::storage {
@@ -46,6 +48,38 @@ TEST(StorageQuerierTest, SealBetweenSeriesOfOneSelectLosesNothing) {
   EXPECT_EQ(got[599].v, -599);
   EXPECT_FALSE(set->Next());
   EXPECT_TRUE(set->status().ok());
+}
+
+// Large selections are read on two threads; the order, the samples and an early stop must be as
+// with one.
+TEST(StorageQuerierTest, LargeSelectionsReadAheadInOrder) {
+  MemStore store;
+  ASSERT_TRUE(store.Open().ok());
+  store.clock().Set(kStart + 3 * kDay);
+  constexpr int kSeries = 301;
+  WriteBatch b;
+  for (int d = 0; d < kSeries; ++d) {
+    char name[8];
+    std::snprintf(name, sizeof(name), "d%03d", d);
+    for (int i = 0; i < 50 + d % 7; ++i)
+      b.Add(Named("temp", name), kStart + i * 60'000, d * 1000 + i);
+  }
+  b.Add(Named("other", "x"), kStart, 1);
+  ASSERT_TRUE(store->Append(b).ok());
+  ASSERT_TRUE(store->Seal(kStart + 30 * 60'000).ok());  // partly sealed, partly in the head
+  for (int stop_after : {kSeries, 3, 70}) {
+    auto set =
+        store->NewQuerier(kStart, kStart + kDay)->Select({Matcher::Equal("__name__", "temp")});
+    for (int d = 0; d < stop_after; ++d) {
+      ASSERT_TRUE(set->Next()) << d;
+      const std::vector<Sample> got = Drain(set->Samples().get());
+      ASSERT_EQ(got.size(), static_cast<size_t>(50 + d % 7)) << d;
+      EXPECT_EQ(got.back().v, d * 1000 + 49 + d % 7) << d;
+      EXPECT_EQ(set->labels().Get("device").substr(1), std::to_string(1000 + d).substr(1));
+    }
+    if (stop_after == kSeries) EXPECT_FALSE(set->Next());
+    EXPECT_TRUE(set->status().ok());
+  }
 }
 
 TEST(StorageQuerierTest, SamplesIteratorSeeks) {
