@@ -55,7 +55,7 @@ for mode in "" --nocache; do
   vm=$(python3 scripts/bench/query_latency.py "http://127.0.0.1:$VM_PORT" "$END" --runs "$RUNS" $mode)
   tm=$(python3 scripts/bench/query_latency.py "http://127.0.0.1:$TM_PORT" "$END" --runs "$RUNS" $mode)
   if [ -z "$mode" ]; then
-    report "result caches on (VM_FLAGS='${VM_FLAGS:-}' TM_FLAGS='${TM_FLAGS:-}')" "$tm" "$vm"
+    report "as a dashboard sends them (VM_FLAGS='${VM_FLAGS:-}' TM_FLAGS='${TM_FLAGS:-}')" "$tm" "$vm"
   else
     echo
     report "nocache=1 on every request (result caches off)" "$tm" "$vm"
