@@ -13,8 +13,10 @@
 
 #include <array>
 #include <atomic>
+#include <bitset>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string_view>
 
 namespace tidemark::storage {
@@ -27,9 +29,20 @@ class LateWriteTracker {
   // Samples stamped at or before this are settled: appending one now counts as a late write.
   int64_t Horizon(int64_t now_ms) const { return now_ms - settle_ms_; }
 
-  // Records a late write to series of metric `metric_name` ("" for series without a name).
-  void Note(std::string_view metric_name) {
-    buckets_[Bucket(metric_name)].fetch_add(1, std::memory_order_release);
+  // Records a late write to series of the metrics `names` ("" for series without a name): one
+  // bump per bucket touched, however many series share it.
+  void Note(std::span<const std::string_view> names) {
+    std::bitset<kBuckets> touched;
+    for (std::string_view name : names) touched.set(Bucket(name));
+    for (size_t b = 0; b < kBuckets; ++b) {
+      if (touched[b]) buckets_[b].fetch_add(1, std::memory_order_release);
+    }
+    global_.fetch_add(1, std::memory_order_release);
+  }
+  // Records late writes to any metrics (a backfill touching many series at once: cheaper than
+  // naming them, and caches over that data are stale anyway).
+  void NoteAll() {
+    for (auto& b : buckets_) b.fetch_add(1, std::memory_order_release);
     global_.fetch_add(1, std::memory_order_release);
   }
   // The generation of `metric_name`'s bucket; with `metric_name` empty, the global generation
@@ -41,6 +54,7 @@ class LateWriteTracker {
 
  private:
   static constexpr size_t kBuckets = 256;
+
   static size_t Bucket(std::string_view name) {
     return std::hash<std::string_view>{}(name) % kBuckets;
   }

@@ -195,14 +195,21 @@ base::Status Storage::AppendImpl(const WriteBatch& batch, AppendReport* report, 
 }
 
 void Storage::NoteLateWrites(const PreparedAppend& prepared) {
+  constexpr size_t kMaxNamed = 32;  // beyond this many late series, bump every metric
   const int64_t horizon = late_writes_.Horizon(clock_->NowMillis());
+  std::vector<std::string_view> names;
   for (const auto& g : prepared.groups) {
     const bool late = std::any_of(g.samples.begin(), g.samples.end(),
                                   [horizon](const Sample& s) { return s.t <= horizon; });
     if (!late) continue;
-    const Labels* labels = registry_.Get(g.id);
-    late_writes_.Note(labels ? labels->Get(kMetricNameLabel) : std::string_view());
+    if (names.size() == kMaxNamed) {
+      late_writes_.NoteAll();
+      return;
+    }
+    const Labels* labels = registry_.Get(g.id);  // labels live as long as the registry
+    names.push_back(labels ? labels->Get(kMetricNameLabel) : std::string_view());
   }
+  if (!names.empty()) late_writes_.Note(names);
 }
 
 base::Result<SeriesRef> Storage::GetSeriesRef(const Labels& labels) {

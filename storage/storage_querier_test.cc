@@ -125,6 +125,12 @@ TEST(StorageQuerierTest, LateWritesBumpTheirMetricsGeneration) {
   EXPECT_EQ(store->LateWriteGeneration("humidity"), hum0);
   EXPECT_GT(store->LateWriteGeneration(""), all0);
 
+  WriteBatch backfill;  // many late series at once: every metric's generation moves
+  for (int d = 0; d < 40; ++d) backfill.Add(Named("temp", "b" + std::to_string(d)), now - kHour, d);
+  const uint64_t hum1 = store->LateWriteGeneration("humidity");
+  ASSERT_TRUE(store->Append(backfill).ok());
+  EXPECT_GT(store->LateWriteGeneration("humidity"), hum1);
+
   WriteBatch rejected;  // past retention: not stored, so nothing changes
   const uint64_t temp1 = store->LateWriteGeneration("temp");
   rejected.Add(Named("temp", "a"), now - 60 * kDay, 3);
