@@ -142,6 +142,12 @@ void ReadTop(YamlReader& r, Config* config) {
   r.Parsed<std::string>("log_level", &config->log_level, ParseLogLevelName);
   r.Map("server", [&](YamlReader& s) { ReadServer(s, &config->server); });
   r.Map("storage", [&](YamlReader& s) { ReadStorage(s, &config->storage); });
+  r.Map("query", [&](YamlReader& q) {
+    q.Map("result_cache", [&](YamlReader& c) {
+      c.Bool("enabled", &config->query.result_cache.enabled);
+      c.ByteSize("max_size", &config->query.result_cache.max_bytes);
+    });
+  });
   r.Map("ingest", [&](YamlReader& i) { ReadIngest(i, &config->ingest); });
   r.StringList("rule_files", &config->rule_files);
   r.Map("notifiers", [&](YamlReader& n) { ReadNotifiers(n, &config->notifiers); });

@@ -189,6 +189,16 @@ struct NotifiersConfig {
   std::vector<MqttNotifier> mqtt;
 };
 
+// The query result cache (query/result_cache.h) of /api/v1/query_range.
+struct QueryCacheConfig {
+  bool enabled = true;
+  uint64_t max_bytes = 256ULL << 20;
+};
+
+struct QueryConfig {
+  QueryCacheConfig result_cache;
+};
+
 // Tidemark storing its own /metrics, so its health is queryable like any series.
 struct SelfMonitoringConfig {
   bool enabled = true;
@@ -210,6 +220,7 @@ struct Config {
   std::string log_level = "info";
   ServerConfig server;
   StorageConfig storage;
+  QueryConfig query;
   IngestConfig ingest;
   std::vector<std::string> rule_files;
   NotifiersConfig notifiers;

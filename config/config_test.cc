@@ -46,6 +46,8 @@ TEST(ConfigTest, EmbeddedDefaultsParseAndMatchStructDefaults) {
   EXPECT_EQ(loaded->storage.wal_sync, defaults.storage.wal_sync);
   EXPECT_EQ(loaded->storage.head_memory_limit_bytes, defaults.storage.head_memory_limit_bytes);
   EXPECT_EQ(loaded->storage.max_future_ms, defaults.storage.max_future_ms);
+  EXPECT_EQ(loaded->query.result_cache.enabled, defaults.query.result_cache.enabled);
+  EXPECT_EQ(loaded->query.result_cache.max_bytes, defaults.query.result_cache.max_bytes);
   EXPECT_EQ(loaded->ingest.http.max_line_bytes, defaults.ingest.http.max_line_bytes);
   EXPECT_EQ(loaded->ingest.limits.max_labels_per_series,
             defaults.ingest.limits.max_labels_per_series);

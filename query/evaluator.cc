@@ -178,6 +178,21 @@ Matrix Evaluator::EvalUnary(const Expr& e, const Steps& s) {
   return e.type == ValueType::kVector ? MergeSameLabels(std::move(m)) : m;
 }
 
+namespace {
+
+// The first index at or after `pos` whose sample is newer than `t`: a few steps of linear scan
+// (steps as fine as the samples), then binary search (steps spanning many samples).
+size_t FirstAfter(std::span<const storage::Sample> samples, size_t pos, int64_t t) {
+  for (int k = 0; k < 8; ++k, ++pos) {
+    if (pos == samples.size() || samples[pos].t > t) return pos;
+  }
+  auto it = std::upper_bound(samples.begin() + static_cast<ptrdiff_t>(pos), samples.end(), t,
+                             [](int64_t x, const storage::Sample& s) { return x < s.t; });
+  return static_cast<size_t>(it - samples.begin());
+}
+
+}  // namespace
+
 Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timestamps) {
   if (Matrix m; !timestamps && TryRollupSelector(vs, s, &m)) return m;
   raw_used_ = true;
@@ -186,12 +201,16 @@ Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timest
   auto querier = (*factory_)(first_ref - opts_.lookback_ms, last_ref);
   auto set = querier->Select(vs.matchers);
   Matrix out;
-  std::vector<storage::Sample> samples;
+  std::vector<storage::Sample> copy;
   while (set->Next()) {
     CheckInterrupt();
-    samples.clear();
-    auto it = set->Samples();
-    while (it->Next()) samples.push_back(it->At());
+    std::span<const storage::Sample> samples = set->SampleSpan();
+    if (samples.empty()) {
+      copy.clear();
+      auto it = set->Samples();
+      while (it->Next()) copy.push_back(it->At());
+      samples = copy;
+    }
     AcquireSamples(samples.size());
     Series series{set->labels(), {}};
     size_t pos = 0;  // first sample with t > ref
@@ -199,7 +218,7 @@ Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timest
     for (size_t i = 0; i < n; ++i) {
       const int64_t ts = s.At(i);
       const int64_t ref = RefTime(vs.at, vs.at_ms, ts) - vs.offset_ms;
-      while (pos < samples.size() && samples[pos].t <= ref) ++pos;
+      pos = FirstAfter(samples, pos, ref);
       if (pos == 0) continue;
       const storage::Sample& smp = samples[pos - 1];
       if (smp.t < ref - opts_.lookback_ms || IsStaleNaN(smp.v)) continue;
@@ -240,10 +259,17 @@ void Evaluator::ForEachRangeSeries(const Expr& arg, const Steps& s, RangeInput* 
   while (set->Next()) {
     CheckInterrupt();
     Series series{set->labels(), {}};
-    auto it = set->Samples();
-    while (it->Next()) {
-      const storage::Sample smp = it->At();
-      if (!IsStaleNaN(smp.v)) series.points.push_back({smp.t, smp.v});
+    if (std::span<const storage::Sample> all = set->SampleSpan(); !all.empty()) {
+      series.points.reserve(all.size());
+      for (const storage::Sample& smp : all) {
+        if (!IsStaleNaN(smp.v)) series.points.push_back({smp.t, smp.v});
+      }
+    } else {
+      auto it = set->Samples();
+      while (it->Next()) {
+        const storage::Sample smp = it->At();
+        if (!IsStaleNaN(smp.v)) series.points.push_back({smp.t, smp.v});
+      }
     }
     const size_t n = series.points.size();
     AcquireSamples(n);

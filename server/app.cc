@@ -48,6 +48,19 @@ storage::StorageOptions App::StorageOptions() const {
   return options;
 }
 
+// The query_range result cache over this store's late-write generations; null when disabled.
+std::shared_ptr<query::ResultCache> App::MakeResultCache() {
+  const config::QueryCacheConfig& c = config_.query.result_cache;
+  if (!c.enabled) return nullptr;
+  query::CacheFreshness freshness{
+      [this] { return storage_->SettledHorizon(); },
+      [this](std::string_view name) { return storage_->LateWriteGeneration(name); }};
+  auto cache = std::make_shared<query::ResultCache>(query::ResultCacheOptions{c.max_bytes},
+                                                    std::move(freshness));
+  metrics_.AddCollectable(MakeResultCacheCollector(cache));
+  return cache;
+}
+
 base::Status App::CreateAlerting() {
   alerting::AlertingDeps deps;
   deps.query = [this, engine = query::Engine(query::EngineOptions{})](std::string_view expr,
@@ -106,7 +119,7 @@ base::Status App::Start() {
   web::RegisterPrometheusApi(
       *router_, {query::EngineOptions{},
                  [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },
-                 base::SystemClock::Default()});
+                 base::SystemClock::Default(), MakeResultCache()});
   web::RegisterGrafanaJsonApi(
       *router_, {query::EngineOptions{},
                  [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },

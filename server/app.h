@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "query/result_cache.h"
 #include "server/alerting/service.h"
 #include "server/data_dir.h"
 #include "server/ingest/dead_letters.h"
@@ -47,6 +48,7 @@ class App {
   base::Status StartSources();
   base::Status StartKafka();
   base::Status CreateAlerting();
+  std::shared_ptr<query::ResultCache> MakeResultCache();
   std::vector<web::AlertAnnotation> AlertAnnotations(int64_t from_ms, int64_t to_ms) const;
 
   config::Config config_;

@@ -19,6 +19,7 @@ po::options_description Describe() {
       "listen", po::value<std::string>()->value_name("HOST:PORT"), "override server.listen")(
       "log-level", po::value<std::string>()->value_name("LEVEL"),
       "override log_level: debug, info, warn or error")(
+      "no-query-cache", "override query.result_cache.enabled to false")(
       "check-config", po::value<std::string>()->value_name("FILE"),
       "validate a configuration file and exit (0 when valid)")(
       "version", "print the version and exit")("help,h", "print this help and exit");
@@ -54,6 +55,7 @@ base::Result<CliOptions> ParseCommandLine(int argc, const char* const* argv) {
   Assign(vm, "listen", &cli.listen);
   Assign(vm, "log-level", &cli.log_level);
   Assign(vm, "check-config", &cli.check_config);
+  cli.no_query_cache = vm.count("no-query-cache") > 0;
   cli.version = vm.count("version") > 0;
   cli.help = vm.count("help") > 0;
   return cli;
@@ -85,6 +87,7 @@ base::Status ApplyOverrides(const CliOptions& cli, config::Config* config) {
     }
     config->log_level = *cli.log_level;
   }
+  if (cli.no_query_cache) config->query.result_cache.enabled = false;
   return base::Status::Ok();
 }
 

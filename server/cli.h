@@ -16,6 +16,7 @@ struct CliOptions {
   std::optional<std::string> listen;        // --listen HOST:PORT
   std::optional<std::string> log_level;     // --log-level LEVEL
   std::optional<std::string> check_config;  // --check-config FILE: validate and exit
+  bool no_query_cache = false;              // --no-query-cache: query.result_cache.enabled=false
   bool version = false;
   bool help = false;
 };

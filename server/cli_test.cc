@@ -55,6 +55,17 @@ TEST(CliTest, AbsentFlagsLeaveTheFileAlone) {
   config.storage.data_dir = "/file";
   ASSERT_TRUE(ApplyOverrides(*Parse({}), &config).ok());
   EXPECT_EQ(config.storage.data_dir, "/file");
+  EXPECT_TRUE(config.query.result_cache.enabled);
+}
+
+TEST(CliTest, NoQueryCacheTurnsTheFileSettingOff) {
+  auto loaded = config::LoadString("query:\n  result_cache:\n    max_size: 1MiB\n", "f.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  config::Config config = *loaded;
+  EXPECT_TRUE(config.query.result_cache.enabled);
+  EXPECT_EQ(config.query.result_cache.max_bytes, 1u << 20);
+  ASSERT_TRUE(ApplyOverrides(*Parse({"--no-query-cache"}), &config).ok());
+  EXPECT_FALSE(config.query.result_cache.enabled);
 }
 
 TEST(CliTest, BadOverrideValuesAreErrors) {

@@ -132,7 +132,46 @@ class DeadLetterCollector final : public prometheus::Collectable {
   const ingest::DeadLetters* letters_;
 };
 
+class ResultCacheCollector final : public prometheus::Collectable {
+ public:
+  explicit ResultCacheCollector(std::shared_ptr<const query::ResultCache> cache)
+      : cache_(std::move(cache)) {}
+  std::vector<MetricFamily> Collect() const override {
+    const query::ResultCacheStats s = cache_->Stats();
+    const auto C = MetricType::Counter;
+    const auto G = MetricType::Gauge;
+    return {
+        Single("tidemark_query_cache_hits_total",
+               "Range queries answered wholly or partly from the result cache.", C, s.hits),
+        Single("tidemark_query_cache_partial_hits_total",
+               "Cache hits that also evaluated the steps after the cached ones.", C,
+               s.partial_hits),
+        Single("tidemark_query_cache_misses_total", "Cacheable range queries evaluated in full.", C,
+               s.misses),
+        Single("tidemark_query_cache_bypassed_total",
+               "Range queries the cache cannot serve (@ modifiers, negative offsets).", C,
+               s.bypassed),
+        Single("tidemark_query_cache_invalidations_total",
+               "Cache entries dropped because samples arrived late into their range.", C,
+               s.invalidations),
+        Single("tidemark_query_cache_evictions_total",
+               "Cache entries dropped to stay within the memory bound.", C, s.evictions),
+        Single("tidemark_query_cache_entries", "Entries in the result cache.", G, s.entries),
+        Single("tidemark_query_cache_bytes", "Estimated memory held by the result cache.", G,
+               s.bytes),
+    };
+  }
+
+ private:
+  std::shared_ptr<const query::ResultCache> cache_;
+};
+
 }  // namespace
+
+std::shared_ptr<prometheus::Collectable> MakeResultCacheCollector(
+    std::shared_ptr<const query::ResultCache> cache) {
+  return std::make_shared<ResultCacheCollector>(std::move(cache));
+}
 
 std::shared_ptr<prometheus::Collectable> MakeStorageCollector(const storage::Storage* storage) {
   return std::make_shared<StorageCollector>(storage);

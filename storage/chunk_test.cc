@@ -111,6 +111,40 @@ void ExpectSameBits(const std::vector<Sample>& want, const std::vector<Sample>& 
   }
 }
 
+// DecodeSealedChunkRange over windows inside, around, before, after and between samples must
+// give exactly the samples of the full decode within the window.
+void ExpectRangesDecode(const std::vector<Sample>& samples, const std::string& enc,
+                        std::mt19937_64& rng, const std::string& what) {
+  std::vector<std::pair<int64_t, int64_t>> windows = {{INT64_MIN, INT64_MAX}};
+  if (!samples.empty()) {
+    const int64_t first = samples.front().t, last = samples.back().t;
+    const Sample& mid = samples[samples.size() / 2];
+    windows.insert(windows.end(), {{first - 10, first - 1},
+                                   {last + 1, last + 10},
+                                   {mid.t, mid.t},
+                                   {mid.t + 1, mid.t},  // empty
+                                   {first, samples[samples.size() / 3].t},
+                                   {samples[2 * samples.size() / 3].t, last}});
+    for (int k = 0; k < 3; ++k) {
+      const int64_t a = samples[rng() % samples.size()].t + static_cast<int64_t>(rng() % 3) - 1;
+      const int64_t b = samples[rng() % samples.size()].t + static_cast<int64_t>(rng() % 3) - 1;
+      windows.emplace_back(std::min(a, b), std::max(a, b));
+    }
+  }
+  for (const auto& [lo, hi] : windows) {
+    std::vector<Sample> want;
+    for (const Sample& x : samples) {
+      if (x.t >= lo && x.t <= hi) want.push_back(x);
+    }
+    std::vector<Sample> got = {{1, 2}};  // appended after what is there
+    ASSERT_TRUE(DecodeSealedChunkRange(enc, lo, hi, &got).ok()) << what;
+    ASSERT_EQ(got.front().t, 1);
+    got.erase(got.begin());
+    ExpectSameBits(want, got,
+                   "range [" + std::to_string(lo) + ", " + std::to_string(hi) + "] " + what);
+  }
+}
+
 TEST(ChunkTest, RoundTripEveryShapeSizeAndCodec) {
   std::mt19937_64 rng(7);
   const size_t sizes[] = {0, 1, 2, 3, 4, 119, 120, 121, 1000, 8640};
@@ -137,6 +171,7 @@ TEST(ChunkTest, RoundTripEveryShapeSizeAndCodec) {
             got.clear();
             ASSERT_TRUE(DecodeSealedChunk(enc, &got).ok()) << what << " codec " << codec;
             ExpectSameBits(samples, got, "sealed codec " + std::to_string(codec) + " " + what);
+            ExpectRangesDecode(samples, enc, rng, what);
           }
         }
       }

@@ -27,14 +27,20 @@ std::string ChunkKey(SeriesId id, int64_t min_t, uint64_t seq) {
   return k;
 }
 
-bool ParseChunk(std::string_view key, std::string_view value, StoredChunk* c) {
+// Fills id, min_t, max_t and seq of `c`; `value` is left at the chunk data.
+bool ParseChunkHeader(std::string_view key, std::string_view* value, StoredChunk* c) {
   if (key.size() != 25 || key[0] != kChunkTag) return false;
   c->id = DecodeBigEndian64(key.data() + 1);
   c->min_t = SignedFromOrdered(DecodeBigEndian64(key.data() + 9));
   c->seq = DecodeBigEndian64(key.data() + 17);
   uint64_t span;
-  if (!GetVarint(&value, &span)) return false;
+  if (!GetVarint(value, &span)) return false;
   c->max_t = WrapAdd(c->min_t, static_cast<int64_t>(span));
+  return true;
+}
+
+bool ParseChunk(std::string_view key, std::string_view value, StoredChunk* c) {
+  if (!ParseChunkHeader(key, &value, c)) return false;
   c->data.assign(value);
   return true;
 }
@@ -141,25 +147,86 @@ base::Status Partition::Write(std::vector<StoredChunk> chunks, bool sync) {
   return s;
 }
 
+namespace {
+
+// Visits the chunk entries of `id` overlapping [mint, maxt] in key order: fn(chunk, data) with
+// chunk.data left empty and `data` pointing into the iterator; fn returns false to stop early.
+template <typename Fn>
+base::Status VisitChunks(leveldb::Iterator* it, const std::string& path, SeriesId id, int64_t mint,
+                         int64_t maxt, Fn fn) {
+  const std::string start = ChunkKey(id, INT64_MIN, 0);
+  const std::string_view prefix = std::string_view(start).substr(0, 9);
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    const std::string_view key(it->key().data(), it->key().size());
+    if (key.substr(0, 9) != prefix) break;
+    std::string_view value(it->value().data(), it->value().size());
+    StoredChunk c;
+    if (!ParseChunkHeader(key, &value, &c)) {
+      return base::Status::Corruption("bad chunk entry in " + path);
+    }
+    if (c.min_t > maxt) break;
+    if (c.max_t < mint) continue;
+    if (!fn(c, value)) break;
+  }
+  return FromLevelDb(it->status(), "read partition " + path);
+}
+
+base::Status ReadChunks(leveldb::Iterator* it, const std::string& path, SeriesId id, int64_t mint,
+                        int64_t maxt, std::vector<StoredChunk>* out) {
+  return VisitChunks(it, path, id, mint, maxt, [out](StoredChunk& c, std::string_view data) {
+    c.data.assign(data);
+    out->push_back(std::move(c));
+    return true;
+  });
+}
+
+}  // namespace
+
 base::Status Partition::Read(SeriesId id, int64_t mint, int64_t maxt,
                              std::vector<StoredChunk>* out) const {
   std::shared_lock dl(db_mu_);
   if (db_ == nullptr) return base::Status::IoError("partition " + path_ + " is not open");
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-  std::string start = ChunkKey(id, INT64_MIN, 0);
-  std::string_view prefix = std::string_view(start).substr(0, 9);
-  for (it->Seek(start); it->Valid(); it->Next()) {
-    std::string_view key(it->key().data(), it->key().size());
-    if (key.substr(0, 9) != prefix) break;
-    StoredChunk c;
-    if (!ParseChunk(key, std::string_view(it->value().data(), it->value().size()), &c)) {
-      return base::Status::Corruption("bad chunk entry in " + path_);
-    }
-    if (c.min_t > maxt) break;
-    if (c.max_t < mint) continue;
-    out->push_back(std::move(c));
+  return ReadChunks(it.get(), path_, id, mint, maxt, out);
+}
+
+PartitionReader::PartitionReader(std::shared_ptr<const Partition> partition)
+    : partition_(std::move(partition)), lock_(partition_->db_mu_) {
+  if (partition_->db_ != nullptr) {
+    it_.reset(partition_->db_->NewIterator(leveldb::ReadOptions()));
   }
-  return FromLevelDb(it->status(), "read partition " + path_);
+}
+
+PartitionReader::~PartitionReader() = default;
+
+base::Status PartitionReader::ReadSamples(SeriesId id, int64_t mint, int64_t maxt,
+                                          std::vector<Sample>* out) {
+  if (!it_) return base::Status::IoError("partition " + partition_->path() + " is not open");
+  // Chunks in key order are in time order unless they overlap (late data not yet compacted):
+  // decode straight from the iterator, and only on an overlap start again with a merge.
+  const size_t begin = out->size();
+  int64_t prev_max = INT64_MIN;
+  bool overlap = false;
+  base::Status decode;
+  TM_RETURN_IF_ERROR(VisitChunks(it_.get(), partition_->path(), id, mint, maxt,
+                                 [&](const StoredChunk& c, std::string_view data) {
+                                   if (prev_max != INT64_MIN && c.min_t <= prev_max) {
+                                     overlap = true;
+                                     return false;
+                                   }
+                                   prev_max = c.max_t;
+                                   decode = DecodeSealedChunkRange(data, mint, maxt, out);
+                                   return decode.ok();
+                                 }));
+  TM_RETURN_IF_ERROR(decode);
+  if (!overlap) return base::Status::Ok();
+  out->resize(begin);
+  std::vector<StoredChunk> chunks;
+  TM_RETURN_IF_ERROR(ReadChunks(it_.get(), partition_->path(), id, mint, maxt, &chunks));
+  std::vector<Sample> merged;
+  TM_RETURN_IF_ERROR(DecodeMergedLastWins(&chunks, &merged));
+  out->insert(out->end(), merged.begin(), merged.end());
+  return base::Status::Ok();
 }
 
 bool ChunksOverlap(const std::vector<StoredChunk>& chunks) {

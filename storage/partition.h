@@ -25,6 +25,7 @@ namespace leveldb {
 class Cache;
 class DB;
 class Env;
+class Iterator;
 }  // namespace leveldb
 
 namespace tidemark::storage {
@@ -71,6 +72,7 @@ class Partition {
   void MarkDropped() { dropped_ = true; }
 
  private:
+  friend class PartitionReader;
   Partition(leveldb::Env* env, std::shared_ptr<leveldb::Cache> cache, std::string path,
             int64_t start, int64_t end, leveldb::DB* db, uint64_t next_seq)
       : env_(env),
@@ -97,6 +99,29 @@ class Partition {
   uint64_t next_seq_;
   bool broken_ = false;  // guarded by write_mu_
   std::atomic<bool> dropped_{false};
+};
+
+// Reads the samples of many series from one partition through one LevelDB iterator (one
+// consistent snapshot of the partition, taken at construction): a query selecting thousands of
+// series seeks one iterator instead of creating one per series. Keeps the partition's database
+// from being reopened while it lives, so it is meant for the duration of one query.
+// Used by one thread at a time.
+class PartitionReader {
+ public:
+  explicit PartitionReader(std::shared_ptr<const Partition> partition);
+  ~PartitionReader();
+  PartitionReader(const PartitionReader&) = delete;
+  PartitionReader& operator=(const PartitionReader&) = delete;
+
+  // Appends the samples of `id`'s chunks overlapping [mint, maxt] to `out` in time order (equal
+  // timestamps merged, the later write winning); samples of those chunks outside the range are
+  // included, the caller clips.
+  base::Status ReadSamples(SeriesId id, int64_t mint, int64_t maxt, std::vector<Sample>* out);
+
+ private:
+  std::shared_ptr<const Partition> partition_;
+  std::shared_lock<std::shared_mutex> lock_;  // on partition_->db_mu_
+  std::unique_ptr<leveldb::Iterator> it_;
 };
 
 struct TierOptions {

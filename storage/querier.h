@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,8 +38,12 @@ class SeriesSet {
   // Moves to the next series (sorted by labels); false at the end or on error (see status()).
   virtual bool Next() = 0;
   virtual const Labels& labels() const = 0;
-  // Samples of the current series within the querier's [mint, maxt]; never empty.
+  // Samples of the current series within the querier's [mint, maxt]; never empty. The iterator
+  // may point into the set: use it before the next call to Next.
   virtual std::unique_ptr<SampleIterator> Samples() const = 0;
+  // The same samples as one contiguous array when the set holds them so (valid until the next
+  // call to Next), else empty: lets a reader of many samples skip the per-sample iterator calls.
+  virtual std::span<const Sample> SampleSpan() const { return {}; }
   virtual base::Status status() const = 0;
 };
 

@@ -109,27 +109,82 @@ bool EncodeDecimalValues(std::span<const Sample> s, bool dod, std::string* out) 
   return true;
 }
 
-bool DecodeTimestamps(std::string_view* in, size_t n, std::vector<Sample>* out) {
-  int64_t t = 0, delta = 0;
-  for (size_t i = 0; i < n; ++i) {
-    int64_t v;
-    if (!GetSignedVarint(in, &v)) return false;
+// Reads varints from a byte range with a one-byte fast path (most deltas of regular timestamps
+// and decimal values fit in one byte); the pointer lives in registers, not behind a string_view.
+class VarintReader {
+ public:
+  explicit VarintReader(std::string_view in)
+      : p_(reinterpret_cast<const uint8_t*>(in.data())), end_(p_ + in.size()) {}
+
+  bool Signed(int64_t* v) {
+    if (p_ < end_ && *p_ < 0x80) {
+      *v = ZigZagDecode(*p_++);
+      return true;
+    }
+    uint64_t u = 0;
+    for (int shift = 0; shift <= 63 && p_ < end_; shift += 7) {
+      const uint64_t byte = *p_++;
+      u |= (byte & 0x7f) << shift;
+      if (!(byte & 0x80)) {
+        *v = ZigZagDecode(u);
+        return true;
+      }
+    }
+    return false;
+  }
+  // What is left unread.
+  std::string_view rest() const {
+    return std::string_view(reinterpret_cast<const char*>(p_), static_cast<size_t>(end_ - p_));
+  }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+// Which samples of a chunk a reader wants: indexes [lo, hi) of the n in the chunk, written to
+// out[0 .. hi - lo). Values are delta coded, so decoding still runs from index 0.
+struct Window {
+  size_t lo;
+  size_t hi;
+  Sample* out;
+};
+
+// Decodes the n timestamps into `ts` up to the first one past maxt, sets [*lo, *hi) to the
+// samples within [mint, maxt], and advances `in` past all n timestamps (the values follow).
+bool DecodeTimestamps(std::string_view* in, size_t n, int64_t mint, int64_t maxt,
+                      std::vector<int64_t>* ts, size_t* lo, size_t* hi) {
+  VarintReader r(*in);
+  ts->resize(n);
+  int64_t t = 0, delta = 0, v = 0;
+  size_t i = 0;
+  *lo = n;
+  for (; i < n; ++i) {
+    if (!r.Signed(&v)) return false;
     if (i == 0) {
       t = v;
     } else {
       delta = (i == 1) ? v : WrapAdd(delta, v);
       t = WrapAdd(t, delta);
     }
-    out->push_back({t, 0});
+    (*ts)[i] = t;
+    if (t > maxt) break;
+    if (t >= mint && *lo == n) *lo = i;
   }
+  *hi = i;
+  if (*lo == n) *lo = i;
+  for (size_t k = i + 1; k < n; ++k) {
+    if (!r.Signed(&v)) return false;
+  }
+  *in = r.rest();
   return true;
 }
 
-bool DecodeXorValues(std::string_view in, Sample* s, size_t n) {
+bool DecodeXorValues(std::string_view in, const Window& w) {
   BitReader r(in);
   uint64_t bits = 0;
   int leading = 0, trailing = 0;
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < w.hi; ++i) {
     if (r.ReadBit()) {
       if (r.ReadBit()) {
         leading = static_cast<int>(r.ReadBits(5));
@@ -140,25 +195,29 @@ bool DecodeXorValues(std::string_view in, Sample* s, size_t n) {
       }
       bits ^= r.ReadBits(64 - leading - trailing) << trailing;
     }
-    s[i].v = BitsDouble(bits);
+    if (i >= w.lo) w.out[i - w.lo].v = BitsDouble(bits);
   }
   return !r.error();
 }
 
-bool DecodeDecimalValues(std::string_view in, bool dod, Sample* s, size_t n) {
+// The exception list follows all n value deltas, so these are parsed to the end whatever the
+// window.
+bool DecodeDecimalValues(std::string_view in, bool dod, size_t n, const Window& w) {
   if (in.empty()) return false;
   int scale = static_cast<uint8_t>(in[0]);
   in.remove_prefix(1);
   if (scale > kMaxDecimalScale) return false;
   const double div = kPow10[scale];
   int64_t prev = 0, delta = 0;
+  VarintReader r(in);
   for (size_t i = 0; i < n; ++i) {
     int64_t d;
-    if (!GetSignedVarint(&in, &d)) return false;
+    if (!r.Signed(&d)) return false;
     delta = (dod && i > 1) ? WrapAdd(delta, d) : d;
     prev = WrapAdd(prev, delta);
-    s[i].v = static_cast<double>(prev) / div;
+    if (i >= w.lo && i < w.hi) w.out[i - w.lo].v = static_cast<double>(prev) / div;
   }
+  in = r.rest();
   uint64_t num_exceptions;
   if (!GetVarint(&in, &num_exceptions)) return false;
   size_t pos = 0;
@@ -167,7 +226,7 @@ bool DecodeDecimalValues(std::string_view in, bool dod, Sample* s, size_t n) {
     if (!GetVarint(&in, &gap) || !GetFixed64(&in, &bits)) return false;
     pos += gap;
     if (pos >= n) return false;
-    s[pos].v = BitsDouble(bits);
+    if (pos >= w.lo && pos < w.hi) w.out[pos - w.lo].v = BitsDouble(bits);
   }
   return in.empty();
 }
@@ -250,6 +309,11 @@ base::Result<ValueCodec> SealedChunkCodec(std::string_view data) {
 }
 
 base::Status DecodeSealedChunk(std::string_view data, std::vector<Sample>* out) {
+  return DecodeSealedChunkRange(data, INT64_MIN, INT64_MAX, out);
+}
+
+base::Status DecodeSealedChunkRange(std::string_view data, int64_t mint, int64_t maxt,
+                                    std::vector<Sample>* out) {
   auto codec = SealedChunkCodec(data);
   if (!codec.ok()) return codec.status();
   bool zstd = static_cast<uint8_t>(data[0]) & kZstdFlag;
@@ -261,7 +325,7 @@ base::Status DecodeSealedChunk(std::string_view data, std::vector<Sample>* out) 
   if (!GetVarint(&data, &n) || n > (uint64_t{1} << 32)) {
     return base::Status::Corruption("bad sample count");
   }
-  std::string inflated;
+  thread_local std::string inflated;  // reused: chunks are decoded one at a time per thread
   if (zstd) {
     uint64_t raw_size;
     if (!GetVarint(&data, &raw_size) || raw_size > (uint64_t{1} << 32)) {
@@ -272,15 +336,21 @@ base::Status DecodeSealedChunk(std::string_view data, std::vector<Sample>* out) 
     if (ZSTD_isError(got) || got != raw_size) return base::Status::Corruption("zstd body");
     data = inflated;
   }
-  size_t base = out->size();
-  if (!DecodeTimestamps(&data, n, out)) {
-    out->resize(base);
+  // Every sample has at least one byte of timestamp: a larger count is corrupt and must not
+  // size anything.
+  if (n > data.size()) return base::Status::Corruption("chunk timestamps");
+  thread_local std::vector<int64_t> ts;
+  size_t lo, hi;
+  if (!DecodeTimestamps(&data, n, mint, maxt, &ts, &lo, &hi)) {
     return base::Status::Corruption("chunk timestamps");
   }
-  Sample* s = out->data() + base;
-  bool ok = *codec == ValueCodec::kXor
-                ? DecodeXorValues(data, s, n)
-                : DecodeDecimalValues(data, *codec == ValueCodec::kDecimalDeltaOfDelta, s, n);
+  const size_t base = out->size();
+  out->resize(base + (hi - lo));
+  const Window w{lo, hi, out->data() + base};
+  for (size_t i = lo; i < hi; ++i) w.out[i - lo].t = ts[i];
+  const bool ok = *codec == ValueCodec::kXor
+                      ? DecodeXorValues(data, w)
+                      : DecodeDecimalValues(data, *codec == ValueCodec::kDecimalDeltaOfDelta, n, w);
   if (!ok) {
     out->resize(base);
     return base::Status::Corruption("chunk values");

@@ -32,6 +32,11 @@ std::string EncodeSealedChunk(std::span<const Sample> samples, const SealOptions
 
 // Decodes a chunk and appends its samples to `out`. Corruption on malformed input.
 base::Status DecodeSealedChunk(std::string_view data, std::vector<Sample>* out);
+// As DecodeSealedChunk, appending only the samples with mint <= t <= maxt: a query over part of
+// a long chunk converts and copies just that part (the delta-coded streams are still read from
+// the start).
+base::Status DecodeSealedChunkRange(std::string_view data, int64_t mint, int64_t maxt,
+                                    std::vector<Sample>* out);
 
 // Codec a chunk was written with (for stats and tests); Corruption if unreadable.
 base::Result<ValueCodec> SealedChunkCodec(std::string_view data);

@@ -11,6 +11,7 @@ Storage::Storage(const StorageOptions& options, std::string dir)
     : options_(options),
       dir_(std::move(dir)),
       clock_(options.clock ? options.clock : base::SystemClock::Default()),
+      late_writes_(options.late_write_settle_ms),
       head_(options.head_chunk_samples) {
   if (!options_.env) options_.env = Env::Posix();
 }
@@ -189,7 +190,26 @@ base::Status Storage::AppendImpl(const WriteBatch& batch, AppendReport* report, 
   }
   for (SeriesId id : prepared.newly_logged) registry_.MarkLogged(id);
   for (const auto& g : prepared.groups) head_.Append(g.id, g.samples);
+  NoteLateWrites(prepared);  // after the samples are visible
   return base::Status::Ok();
+}
+
+void Storage::NoteLateWrites(const PreparedAppend& prepared) {
+  constexpr size_t kMaxNamed = 32;  // beyond this many late series, bump every metric
+  const int64_t horizon = late_writes_.Horizon(clock_->NowMillis());
+  std::vector<std::string_view> names;
+  for (const auto& g : prepared.groups) {
+    const bool late = std::any_of(g.samples.begin(), g.samples.end(),
+                                  [horizon](const Sample& s) { return s.t <= horizon; });
+    if (!late) continue;
+    if (names.size() == kMaxNamed) {
+      late_writes_.NoteAll();
+      return;
+    }
+    const Labels* labels = registry_.Get(g.id);  // labels live as long as the registry
+    names.push_back(labels ? labels->Get(kMetricNameLabel) : std::string_view());
+  }
+  if (!names.empty()) late_writes_.Note(names);
 }
 
 base::Result<SeriesRef> Storage::GetSeriesRef(const Labels& labels) {

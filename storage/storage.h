@@ -23,6 +23,7 @@
 #include "storage/base/status.h"
 #include "storage/env.h"
 #include "storage/head.h"
+#include "storage/late_writes.h"
 #include "storage/partition.h"
 #include "storage/querier.h"
 #include "storage/registry.h"
@@ -62,6 +63,9 @@ struct StorageOptions {
   // Downsampling tiers (storage/docs/rollups.md), each with its own retention. Every resolution
   // must divide partition_ms. Empty: raw data only.
   std::vector<RollupTierOptions> tiers;
+  // Samples stamped at or before now - late_write_settle_ms count as late writes when appended
+  // (LateWriteGeneration): query result caches keep only results older than this.
+  int64_t late_write_settle_ms = 5 * 60'000;
   base::Clock* clock = nullptr;         // default: base::SystemClock::Default()
   Env* env = nullptr;                   // default: Env::Posix()  (WAL)
   leveldb::Env* leveldb_env = nullptr;  // default: leveldb::Env::Default()  (registry, partitions)
@@ -135,6 +139,15 @@ class Storage {
 
   StorageStats Stats() const;
 
+  // For query result caches (storage/late_writes.h): samples stamped at or before
+  // SettledHorizon() are settled, and appending one later bumps LateWriteGeneration of its
+  // metric name and the global one (metric_name ""). A cache that read the generations before
+  // computing an answer over settled steps may serve it while they are unchanged.
+  int64_t SettledHorizon() const { return late_writes_.Horizon(clock_->NowMillis()); }
+  uint64_t LateWriteGeneration(std::string_view metric_name) const {
+    return late_writes_.Generation(metric_name);
+  }
+
   // Maintenance, also run by the background thread. Seal moves head samples with t < cutoff into
   // partitions and checkpoints the WAL; Compact merges overlapping chunks; ApplyRetention drops
   // partitions past retention. RunMaintenance does all three with the clock-derived cutoff (the
@@ -153,9 +166,13 @@ class Storage {
 
  private:
   friend class StorageQuerier;
+  friend class RawSeriesReader;
   struct PreparedAppend;
   Storage(const StorageOptions& options, std::string dir);
   base::Status AppendImpl(const WriteBatch& batch, AppendReport* report, bool defer_sync);
+  // Bumps the late-write generations for settled samples of an applied append
+  // (storage_late_writes.cc).
+  void NoteLateWrites(const PreparedAppend& prepared);
   // Validates the batch (counting rejections in `rep`), resolves series and encodes WAL records.
   void PrepareAppend(const WriteBatch& batch, AppendReport* rep, PreparedAppend* out);
   base::Status OpenComponents();
@@ -176,6 +193,7 @@ class Storage {
   StorageOptions options_;
   const std::string dir_;
   base::Clock* clock_;
+  LateWriteTracker late_writes_;
 
   SeriesRegistry registry_;
   Head head_;
@@ -190,6 +208,10 @@ class Storage {
   std::mutex maintenance_mu_;           // one seal/compact/retention at a time
   std::set<int64_t> dirty_partitions_;  // starts written since their last compaction
   std::atomic<int64_t> last_seal_cutoff_{INT64_MIN};
+  // Bumped by every seal after its partition writes and before it drops the sealed samples from
+  // the head: a reader whose partition snapshots are older than the last bump must renew them,
+  // or it could miss samples that left the head (storage_querier.cc).
+  std::atomic<uint64_t> seal_epoch_{0};
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;
   bool stop_loop_ = false;

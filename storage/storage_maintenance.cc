@@ -63,6 +63,7 @@ base::Status Storage::SealLocked(int64_t cutoff) {
   for (size_t i = 0; i < tiers_.size(); ++i) {
     TM_RETURN_IF_ERROR(tiers_[i]->AddMarks(marks[i], now).WithContext("seal"));
   }
+  seal_epoch_.fetch_add(1);  // before the head drops what partitions now hold
   for (SeriesId id : sealed_ids) head_.CommitSeal(id);
   ++seal_rounds_;
   if (cutoff > last_seal_cutoff_) last_seal_cutoff_ = cutoff;  // only written under the lock

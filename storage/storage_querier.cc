@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "storage/read_ahead.h"
 #include "storage/sample_merge.h"
 #include "storage/sealed_chunk.h"
 #include "storage/storage.h"
@@ -25,7 +26,72 @@ base::Status MergePartitionChunks(std::vector<StoredChunk>* chunks, std::vector<
 using ReadFn =
     std::function<base::Status(size_t, SeriesId, int64_t, int64_t, std::vector<RollupBucket>*)>;
 
+// An iterator over samples owned by someone else (the series set's buffer).
+class SpanSampleIterator final : public SampleIterator {
+ public:
+  explicit SpanSampleIterator(const std::vector<Sample>* samples) : samples_(samples) {}
+  bool Next() override { return ++pos_ < samples_->size(); }
+  bool Seek(int64_t t) override {
+    if (pos_ == kBeforeStart) pos_ = 0;
+    while (pos_ < samples_->size() && (*samples_)[pos_].t < t) ++pos_;
+    return pos_ < samples_->size();
+  }
+  Sample At() const override { return (*samples_)[pos_]; }
+
+ private:
+  static constexpr size_t kBeforeStart = static_cast<size_t>(-1);
+  const std::vector<Sample>* samples_;
+  size_t pos_ = kBeforeStart;
+};
+
 }  // namespace
+
+// Raw samples of many series over one range, through one reader per overlapping partition.
+// Readers are renewed whenever a seal committed since they were opened: the head is read before
+// the partitions for each series, and a sample a seal moved out of the head in between must be
+// in the partition snapshot (see Storage::seal_epoch_).
+class RawSeriesReader {
+ public:
+  RawSeriesReader(const Storage* storage, int64_t mint, int64_t maxt)
+      : storage_(storage), mint_(mint), maxt_(maxt) {}
+
+  base::Status Read(SeriesId id, std::vector<Sample>* out) {
+    head_.clear();
+    storage_->head_.Read(id, mint_, maxt_, &head_);
+    const uint64_t epoch = storage_->seal_epoch_.load();
+    if (!opened_ || epoch != epoch_) Open(epoch);
+    sealed_.clear();
+    for (auto& reader : readers_) {
+      TM_RETURN_IF_ERROR(reader->ReadSamples(id, mint_, maxt_, &sealed_));
+    }
+    ClipToRange(&sealed_, mint_, maxt_);
+    if (head_.empty()) {
+      out->swap(sealed_);
+    } else if (sealed_.empty()) {
+      out->swap(head_);
+    } else {
+      *out = MergeLastWins(sealed_, head_);
+    }
+    return base::Status::Ok();
+  }
+
+ private:
+  void Open(uint64_t epoch) {
+    readers_.clear();  // release the old snapshots first
+    for (auto& p : storage_->partitions_->Overlapping(mint_, maxt_)) {  // disjoint, sorted
+      readers_.push_back(std::make_unique<PartitionReader>(std::move(p)));
+    }
+    epoch_ = epoch;
+    opened_ = true;
+  }
+
+  const Storage* storage_;
+  const int64_t mint_, maxt_;
+  bool opened_ = false;
+  uint64_t epoch_ = 0;
+  std::vector<std::unique_ptr<PartitionReader>> readers_;
+  std::vector<Sample> head_, sealed_;
+};
 
 class StorageQuerier final : public Querier {
  public:
@@ -43,9 +109,7 @@ class StorageQuerier final : public Querier {
   int64_t mint() const override { return mint_; }
   int64_t maxt() const override { return maxt_; }
 
-  base::Status ReadSeries(SeriesId id, std::vector<Sample>* out) const {
-    return storage_->ReadRaw(id, mint_, maxt_, out);
-  }
+  const Storage* storage() const { return storage_; }
 
   std::vector<int64_t> RollupResolutions() const override {
     std::vector<int64_t> out;
@@ -68,31 +132,58 @@ class StorageQuerier final : public Querier {
 
 namespace {
 
+// Selections of at least this many series are read on two threads (storage/read_ahead.h).
+constexpr size_t kReadAheadMinSeries = 64;
+
 class StorageSeriesSet final : public SeriesSet {
  public:
   StorageSeriesSet(const StorageQuerier* q, std::vector<std::pair<const Labels*, SeriesId>> series)
-      : q_(q), series_(std::move(series)) {}
+      : storage_(q->storage()),
+        mint_(q->mint()),
+        maxt_(q->maxt()),
+        reader_(storage_, mint_, maxt_),
+        series_(std::move(series)) {}
 
   bool Next() override {
+    if (pos_ == kBeforeStart && series_.size() >= kReadAheadMinSeries) StartReadAhead();
     while (status_.ok() && ++pos_ < series_.size()) {
       samples_.clear();
-      status_ = q_->ReadSeries(series_[pos_].second, &samples_);
+      status_ = ahead_ && pos_ % 2 == 1 ? ahead_->Take(pos_, &samples_)
+                                        : reader_.Read(series_[pos_].second, &samples_);
       if (status_.ok() && !samples_.empty()) return true;
     }
     return false;
   }
   const Labels& labels() const override { return *series_[pos_].first; }
+  // Points into samples_: valid until the next call to Next (querier.h).
   std::unique_ptr<SampleIterator> Samples() const override {
-    return std::make_unique<VectorSampleIterator>(samples_);
+    return std::make_unique<SpanSampleIterator>(&samples_);
   }
+  std::span<const Sample> SampleSpan() const override { return samples_; }
   base::Status status() const override { return status_; }
 
  private:
-  const StorageQuerier* q_;
+  static constexpr size_t kBeforeStart = static_cast<size_t>(-1);
+
+  // The worker has its own reader (partition iterators are single-threaded); series_ is not
+  // modified while it runs.
+  void StartReadAhead() {
+    auto reader = std::make_shared<RawSeriesReader>(storage_, mint_, maxt_);
+    ahead_ = std::make_unique<ReadAhead>(series_.size(),
+                                         [this, reader](size_t i, std::vector<Sample>* out) {
+                                           return reader->Read(series_[i].second, out);
+                                         });
+  }
+
+  // Not the querier: a set may outlive it (not the store).
+  const Storage* storage_;
+  const int64_t mint_, maxt_;
+  RawSeriesReader reader_;
   std::vector<std::pair<const Labels*, SeriesId>> series_;
-  size_t pos_ = static_cast<size_t>(-1);
+  size_t pos_ = kBeforeStart;
   std::vector<Sample> samples_;
   base::Status status_;
+  std::unique_ptr<ReadAhead> ahead_;  // last: its thread reads series_ until destroyed
 };
 
 // Bucket ends are multiples of the resolution inside the querier's range.

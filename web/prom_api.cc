@@ -3,7 +3,6 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <nlohmann/json.hpp>
 
 #include "query/parser.h"
 #include "query/printer.h"
@@ -11,46 +10,10 @@
 #include "web/api_params.h"
 #include "web/api_response.h"
 #include "web/prom_api_internal.h"
+#include "web/query_result_json.h"
 
 namespace tidemark::web {
 namespace {
-
-using nlohmann::json;
-
-json TimeJson(int64_t ms) {
-  if (ms % 1000 == 0) return ms / 1000;
-  return static_cast<double>(ms) / 1000.0;
-}
-
-json LabelsJson(const storage::Labels& labels) {
-  json out = json::object();
-  for (const auto& label : labels) out[label.name] = label.value;
-  return out;
-}
-
-json PointJson(int64_t t, double v) { return json::array({TimeJson(t), query::FormatFloat(v)}); }
-
-json ResultJson(const query::Value& value) {
-  json result = json::array();
-  if (const auto* scalar = std::get_if<query::Scalar>(&value)) {
-    result = PointJson(scalar->t, scalar->v);
-  } else if (const auto* text = std::get_if<query::String>(&value)) {
-    result = json::array({TimeJson(text->t), text->v});
-  } else if (const auto* vector = std::get_if<query::Vector>(&value)) {
-    for (const auto& sample : *vector) {
-      result.push_back(
-          {{"metric", LabelsJson(sample.metric)}, {"value", PointJson(sample.t, sample.v)}});
-    }
-  } else if (const auto* matrix = std::get_if<query::Matrix>(&value)) {
-    for (const auto& series : *matrix) {
-      json values = json::array();
-      for (const auto& point : series.points) values.push_back(PointJson(point.t, point.v));
-      result.push_back({{"metric", LabelsJson(series.metric)}, {"values", std::move(values)}});
-    }
-  }
-  return {{"resultType", query::ValueTypeApiName(query::TypeOf(value))},
-          {"result", std::move(result)}};
-}
 
 Response EngineError(const base::Status& status) {
   return ApiError(query::ErrorTypeName(query::ErrorTypeOf(status)), status.message());
@@ -96,7 +59,7 @@ Response HandleQuery(const Request& request, const PrometheusApiDeps& deps) {
   auto value =
       query::Engine(options).InstantQuery(deps.queriers, ParamValue(params, "query"), time);
   if (!value.ok()) return EngineError(value.status());
-  return ApiSuccess(ResultJson(*value));
+  return Response::Json(200, QueryResultBody(*value, std::nullopt, {}));
 }
 
 Response HandleQueryRange(const Request& request, const PrometheusApiDeps& deps) {
@@ -135,14 +98,18 @@ Response HandleQueryRange(const Request& request, const PrometheusApiDeps& deps)
         "tier", base::Status::InvalidArgument("expected raw or auto, got \"" + tier + "\""));
   }
   query::QueryInfo info;
-  auto value = query::Engine(options).RangeQuery(deps.queriers, ParamValue(params, "query"), *start,
-                                                 *end, *step, query_options, &info);
+  const query::Engine engine(options);
+  const std::string text = ParamValue(params, "query");
+  const std::string nocache = ParamValue(params, "nocache");
+  auto value =
+      deps.cache && nocache != "1" && nocache != "true"
+          ? deps.cache->RangeQuery(engine, deps.queriers, text, *start, *end, *step, query_options,
+                                   &info)
+          : engine.RangeQuery(deps.queriers, text, *start, *end, *step, query_options, &info);
   if (!value.ok()) return EngineError(value.status());
-  nlohmann::json data = ResultJson(*value);
-  data["tier"] = info.TierSummary();
   std::vector<std::string> warnings;
   if (!info.rollup_resolutions.empty()) warnings.push_back(TierWarning(info));
-  return ApiSuccess(data, warnings);
+  return Response::Json(200, QueryResultBody(*value, info.TierSummary(), warnings));
 }
 
 Response HandleFormatQuery(const Request& request) {

@@ -9,7 +9,10 @@
 // codes follow Prometheus 2.42. Thread-safe: handlers share nothing mutable.
 #pragma once
 
+#include <memory>
+
 #include "query/engine.h"
+#include "query/result_cache.h"
 #include "storage/base/clock.h"
 #include "web/router.h"
 
@@ -19,6 +22,9 @@ struct PrometheusApiDeps {
   query::EngineOptions engine;     // limits; a request's timeout= may only lower the timeout
   query::QuerierFactory queriers;  // opens readers over [mint, maxt]
   base::Clock* clock = nullptr;    // "now" for queries without time=
+  // Serves query_range from cached settled steps when set; a request with nocache=1 (or true)
+  // bypasses it.
+  std::shared_ptr<query::ResultCache> cache;
 };
 
 void RegisterPrometheusApi(Router& router, PrometheusApiDeps deps);

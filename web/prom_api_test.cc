@@ -154,5 +154,29 @@ TEST(DurationParamTest, SecondsOrDurations) {
   EXPECT_FALSE(ParseDurationParam("").ok());
 }
 
+TEST_F(PrometheusApiTest, QueryRangeUsesTheResultCacheUnlessNocache) {
+  storage::Storage* st = store_.get();
+  auto cache = std::make_shared<query::ResultCache>(
+      query::ResultCacheOptions{},
+      query::CacheFreshness{[st] { return st->SettledHorizon(); },
+                            [st](std::string_view n) { return st->LateWriteGeneration(n); }});
+  Router cached;
+  RegisterPrometheusApi(
+      cached, {query::EngineOptions{},
+               [this](int64_t mint, int64_t maxt) { return store_->NewQuerier(mint, maxt); },
+               &store_.clock(), cache});
+  const std::string target = "/api/v1/query_range?query=sum%20by%20(job)(up)&start=" +
+                             std::to_string((kNow - 600'000) / 1000) +
+                             "&end=" + std::to_string((kNow - 300'000) / 1000) + "&step=60";
+  const Response first = cached.Dispatch(Request::Make(Method::kGet, target));
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.body, Get(target).body);  // as the router without a cache answers
+  EXPECT_EQ(cached.Dispatch(Request::Make(Method::kGet, target)).body, first.body);
+  EXPECT_EQ(cache->Stats().hits, 1u);
+  EXPECT_EQ(cached.Dispatch(Request::Make(Method::kGet, target + "&nocache=1")).body, first.body);
+  EXPECT_EQ(cache->Stats().hits, 1u);
+  EXPECT_EQ(cache->Stats().misses, 1u);
+}
+
 }  // namespace
 }  // namespace tidemark::web

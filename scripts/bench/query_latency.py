@@ -5,7 +5,10 @@ Runs each query --runs times (after one warm-up) and prints one JSON object mapp
 {median_ms, p90_ms, points}; `points` (samples or values returned) lets runs against different
 servers be checked for doing the same work.
 
-Usage: query_latency.py BASE_URL END_UNIX_SECONDS [--runs 15]
+With --nocache every query carries nocache=1, which turns off the result cache for that request
+in both Tidemark and VictoriaMetrics, so their engines and read paths are compared.
+
+Usage: query_latency.py BASE_URL END_UNIX_SECONDS [--runs 15] [--nocache]
 """
 import argparse
 import json
@@ -49,9 +52,12 @@ def main() -> None:
     parser.add_argument("base")
     parser.add_argument("end", type=int)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--nocache", action="store_true")
     args = parser.parse_args()
     report = {}
     for name, (path, params) in queries(args.end).items():
+        if args.nocache and params:
+            params = dict(params, nocache=1)
         url = args.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
         latencies, points = [], 0
         for run in range(args.runs + 1):

@@ -2,10 +2,12 @@
 # Query benchmark: loads the IoT fleet dataset (as ingest_vs_victoriametrics.sh does) into
 # Tidemark and VictoriaMetrics on loopback, flushes both, then runs the fleet dashboard queries
 # (query_latency.py) against each in the same run and prints median and p90 latencies with the
-# Tidemark/VictoriaMetrics ratio of medians.
+# Tidemark/VictoriaMetrics ratio of medians: once as a dashboard sees them (both result caches
+# on), once with nocache=1 on every request (both result caches off: engine and read path only).
 #
 # Env: DEVICES (1000), HOURS (24), RUNS (15), BENCH_DIR (build/bench), VM_FLAGS (extra flags for
-# VictoriaMetrics, e.g. -search.disableCache to compare engines without its result cache)
+# VictoriaMetrics, e.g. -search.disableCache), TM_FLAGS (extra flags for Tidemark, e.g.
+# --no-query-cache).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DEVICES=${DEVICES:-1000}
@@ -25,7 +27,7 @@ victoria-metrics -httpListenAddr="127.0.0.1:$VM_PORT" -storageDataPath="$WORK/vm
 VM_PID=$!
 TM_PORT=$(free_port)
 build/release/server/tidemark --listen "127.0.0.1:$TM_PORT" --data-dir "$WORK/tmq-data" \
-  --log-level warn >"$WORK/tmq.log" 2>&1 &
+  --log-level warn ${TM_FLAGS:-} >"$WORK/tmq.log" 2>&1 &
 TM_PID=$!
 trap 'kill $VM_PID $TM_PID 2>/dev/null || true' EXIT
 wait_http "http://127.0.0.1:$VM_PORT/health"
@@ -37,14 +39,25 @@ curl -fsS -XPOST "http://127.0.0.1:$VM_PORT/internal/force_flush" >/dev/null
 curl -fsS -XPOST "http://127.0.0.1:$TM_PORT/internal/force_flush" >/dev/null
 sleep 2  # VictoriaMetrics makes flushed data searchable asynchronously
 
-vm=$(python3 scripts/bench/query_latency.py "http://127.0.0.1:$VM_PORT" "$END" --runs "$RUNS")
-tm=$(python3 scripts/bench/query_latency.py "http://127.0.0.1:$TM_PORT" "$END" --runs "$RUNS")
-python3 - "$tm" "$vm" <<'PY'
+report() {  # $1: title, $2: Tidemark JSON, $3: VictoriaMetrics JSON
+  python3 - "$1" "$2" "$3" <<'PY'
 import json, sys
-tm, vm = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+title, tm, vm = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
+print(title)
 print(f"{'query':28} {'tidemark ms':>12} {'p90':>8} {'victoria ms':>12} {'p90':>8} {'ratio':>6}  points tm/vm")
 for name in tm:
     t, v = tm[name], vm[name]
     print(f"{name:28} {t['median_ms']:12.2f} {t['p90_ms']:8.2f} {v['median_ms']:12.2f} "
           f"{v['p90_ms']:8.2f} {t['median_ms'] / v['median_ms']:6.2f}  {t['points']}/{v['points']}")
 PY
+}
+for mode in "" --nocache; do
+  vm=$(python3 scripts/bench/query_latency.py "http://127.0.0.1:$VM_PORT" "$END" --runs "$RUNS" $mode)
+  tm=$(python3 scripts/bench/query_latency.py "http://127.0.0.1:$TM_PORT" "$END" --runs "$RUNS" $mode)
+  if [ -z "$mode" ]; then
+    report "as a dashboard sends them (VM_FLAGS='${VM_FLAGS:-}' TM_FLAGS='${TM_FLAGS:-}')" "$tm" "$vm"
+  else
+    echo
+    report "nocache=1 on every request (result caches off)" "$tm" "$vm"
+  fi
+done

@@ -1,0 +1,57 @@
+// ReadAhead: reads the odd-numbered series of a selection on a second thread, at most kWindow
+// series ahead of the consumer, while the consumer reads the even-numbered ones itself: decoding
+// a selection of thousands of series (zstd, delta streams) then uses two cores, as
+// VictoriaMetrics' parallel search does. Memory stays bounded by the window.
+//
+// The consumer must Take every odd index in increasing order (it may stop at any point and
+// destroy the object, which stops and joins the thread). Take is for one consumer thread.
+#pragma once
+
+#include <array>
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "storage/base/status.h"
+#include "storage/write_batch.h"
+
+namespace tidemark::storage {
+
+class ReadAhead {
+ public:
+  // Reads the samples of series `index` into `out` (empty on entry). Runs on the worker thread.
+  using ReadFn = std::function<base::Status(size_t index, std::vector<Sample>* out)>;
+
+  // Starts reading indexes 1, 3, 5, ... below `count`.
+  ReadAhead(size_t count, ReadFn read);
+  ~ReadAhead();
+  ReadAhead(const ReadAhead&) = delete;
+  ReadAhead& operator=(const ReadAhead&) = delete;
+
+  // Waits for odd `index` and swaps its samples into `out` (whose old contents the worker reuses
+  // as a buffer). Returns the read's status.
+  base::Status Take(size_t index, std::vector<Sample>* out);
+
+ private:
+  static constexpr size_t kWindow = 16;
+  struct Slot {
+    std::vector<Sample> samples;
+    base::Status status;
+    bool ready = false;
+  };
+  void Run();
+
+  const size_t count_;
+  const ReadFn read_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::array<Slot, kWindow> slots_;  // odd index i lives in slots_[(i / 2) % kWindow]
+  size_t taken_ = 0;                 // odd indexes taken so far
+  bool stop_ = false;
+  std::thread thread_;  // last: starts after everything it uses is initialized
+};
+
+}  // namespace tidemark::storage

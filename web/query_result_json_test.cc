@@ -1,0 +1,77 @@
+// QueryResultBody must write exactly what the JSON document tree it replaced dumped: the
+// reference below builds that tree with nlohmann::json, as the handlers did.
+#include "web/query_result_json.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+namespace tidemark::web {
+namespace {
+
+using nlohmann::json;
+
+json RefTime(int64_t ms) {
+  if (ms % 1000 == 0) return ms / 1000;
+  return static_cast<double>(ms) / 1000.0;
+}
+json RefPoint(int64_t t, double v) { return json::array({RefTime(t), query::FormatFloat(v)}); }
+json RefLabels(const storage::Labels& labels) {
+  json out = json::object();
+  for (const auto& l : labels) out[l.name] = l.value;
+  return out;
+}
+
+std::string Reference(const query::Value& value, const std::optional<std::string>& tier,
+                      const std::vector<std::string>& warnings) {
+  json result = json::array();
+  if (const auto* s = std::get_if<query::Scalar>(&value)) {
+    result = RefPoint(s->t, s->v);
+  } else if (const auto* text = std::get_if<query::String>(&value)) {
+    result = json::array({RefTime(text->t), text->v});
+  } else if (const auto* vec = std::get_if<query::Vector>(&value)) {
+    for (const auto& smp : *vec) {
+      result.push_back({{"metric", RefLabels(smp.metric)}, {"value", RefPoint(smp.t, smp.v)}});
+    }
+  } else if (const auto* m = std::get_if<query::Matrix>(&value)) {
+    for (const auto& series : *m) {
+      json values = json::array();
+      for (const auto& p : series.points) values.push_back(RefPoint(p.t, p.v));
+      result.push_back({{"metric", RefLabels(series.metric)}, {"values", values}});
+    }
+  }
+  json data = {{"resultType", query::ValueTypeApiName(query::TypeOf(value))}, {"result", result}};
+  if (tier) data["tier"] = *tier;
+  json body = {{"status", "success"}, {"data", data}};
+  if (!warnings.empty()) body["warnings"] = warnings;
+  return body.dump();
+}
+
+const storage::Labels kOdd(
+    {{"__name__", "m"}, {"Upper", "x"}, {"q", "say \"hi\"\\ \n\t\x01 ünï /"}, {"z", ""}});
+
+TEST(QueryResultJsonTest, MatrixEqualsTheDocumentTree) {
+  const double inf = std::numeric_limits<double>::infinity();
+  query::Matrix m = {
+      {kOdd, {{1'700'000'000'000, 1.5}, {1'700'000'000'250, -0.0}, {-1500, NAN}}},
+      {storage::Labels({{"a", "b"}}), {{0, inf}, {1, -inf}, {999, 1e300}, {1000, 5e-324}}},
+      {storage::Labels(), {{2000, 123456789.125}}},
+  };
+  EXPECT_EQ(QueryResultBody(m, "5m+raw", {"answered from rollup tier 5m"}),
+            Reference(m, "5m+raw", {"answered from rollup tier 5m"}));
+  EXPECT_EQ(QueryResultBody(query::Matrix{}, "raw", {}), Reference(query::Matrix{}, "raw", {}));
+}
+
+TEST(QueryResultJsonTest, VectorScalarAndStringEqualTheDocumentTree) {
+  query::Vector v = {{kOdd, 1'700'000'000'001, 0.1}, {storage::Labels(), 5000, 42}};
+  EXPECT_EQ(QueryResultBody(v, std::nullopt, {}), Reference(v, std::nullopt, {}));
+  query::Value s = query::Scalar{1'700'000'000'000, 3.25};
+  EXPECT_EQ(QueryResultBody(s, std::nullopt, {}), Reference(s, std::nullopt, {}));
+  query::Value text = query::String{12'345, "a \"quoted\" string"};
+  EXPECT_EQ(QueryResultBody(text, std::nullopt, {}), Reference(text, std::nullopt, {}));
+}
+
+}  // namespace
+}  // namespace tidemark::web
