@@ -158,6 +158,11 @@ class Storage {
   base::Status AppendImpl(const WriteBatch& batch, AppendReport* report, bool defer_sync);
   // Validates the batch (counting rejections in `rep`), resolves series and encodes WAL records.
   void PrepareAppend(const WriteBatch& batch, AppendReport* rep, PreparedAppend* out);
+  // The series id of a labels entry, creating the series when it has samples in the window;
+  // 0 (its samples counted in `rep`) when its labels are invalid, it has none in the window, or
+  // it is a new series beyond max_series.
+  SeriesId ResolveLabels(const WriteBatch::Entry& entry, int64_t oldest, int64_t newest,
+                         AppendReport* rep);
   base::Status OpenComponents();
   void ReplayRecord(WalRecordType type, std::string_view payload);
   void MaintenanceLoop();
