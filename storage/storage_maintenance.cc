@@ -15,7 +15,7 @@ namespace {
 constexpr size_t kMaxPendingBytes = 4 << 20;  // flush partition batches at this size
 constexpr size_t kMaxChunkSamples = 1 << 16;  // split very long runs into several chunks
 // Head samples (16 bytes each, decoded) one seal batch takes out of their compressed chunks.
-constexpr size_t kMaxSealBatchBytes = 32 << 20;
+constexpr size_t kMaxSealBatchBytes = 8 << 20;
 
 // Appends (id, end) for every distinct bucket end of `run` (time-sorted).
 void AddMarksOf(std::span<const Sample> run, SeriesId id, int64_t res,
