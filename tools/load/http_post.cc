@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -10,7 +11,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <strings.h>
 
 namespace tidemark::tools {
 namespace {
@@ -22,7 +22,8 @@ bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -165,8 +166,8 @@ bool HttpPoster::ReadResponse(HttpResult* out) {
 
 HttpResult HttpPoster::Post(std::string_view body, std::string_view content_type) {
   std::string head = "POST " + target_.path + " HTTP/1.1\r\nHost: " + target_.host + ":" +
-                     std::to_string(target_.port) + "\r\nContent-Type: " +
-                     std::string(content_type) +
+                     std::to_string(target_.port) +
+                     "\r\nContent-Type: " + std::string(content_type) +
                      "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   HttpResult result;
   for (int attempt = 0; attempt < 2; ++attempt) {

@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int fd = ::open(o.file.c_str(), O_RDONLY);
-  struct stat st{};
+  struct stat st {};
   if (fd < 0 || ::fstat(fd, &st) != 0) {
     std::fprintf(stderr, "%s: %s\n", o.file.c_str(), std::strerror(errno));
     return 1;
