@@ -50,12 +50,13 @@ Response ErrorResponse(Dialect dialect, int status, const std::string& message) 
   return response;
 }
 
-// The body after Content-Encoding is undone, or an error response.
+// The body after Content-Encoding is undone (`*body`: the request's own bytes, or `*decoded`'s
+// when it was compressed), or an error response.
 bool ReadBody(const Request& request, const HttpIngestDeps& deps, Dialect dialect,
-              std::string* body, Response* error) {
+              std::string_view* body, std::string* decoded, Response* error) {
   const std::string_view encoding = request.Header("content-encoding");
   if (encoding.empty() || encoding == "identity") {
-    *body = request.body;
+    *body = request.body;  // not copied: a write body is megabytes
     return true;
   }
   if (encoding != "gzip" && encoding != "deflate") {
@@ -69,7 +70,8 @@ bool ReadBody(const Request& request, const HttpIngestDeps& deps, Dialect dialec
     *error = ErrorResponse(dialect, too_big ? 413 : 400, plain.status().message());
     return false;
   }
-  *body = std::move(plain).value();
+  *decoded = std::move(plain).value();
+  *body = *decoded;
   return true;
 }
 
@@ -145,9 +147,10 @@ Response HandleInfluxWrite(const Request& request, const HttpIngestDeps& deps, D
   if (dialect == Dialect::kInflux2 && request.QueryParam("bucket").empty()) {
     return ErrorResponse(dialect, 400, "missing bucket parameter");
   }
-  std::string body;
+  std::string_view body;
+  std::string decoded;
   Response error;
-  if (!ReadBody(request, deps, dialect, &body, &error)) return error;
+  if (!ReadBody(request, deps, dialect, &body, &decoded, &error)) return error;
   return HandleWrite(request, deps, dialect, [&](int64_t now, ingest::DecodeOutput* out) {
     ingest::DecodeLineProtocol(body, *precision, now, deps.limits, out, deps.series_cache);
   });
@@ -172,9 +175,10 @@ Response HandleRemoteWrite(const Request& request, const HttpIngestDeps& deps) {
 }
 
 Response HandlePrometheusImport(const Request& request, const HttpIngestDeps& deps) {
-  std::string body;
+  std::string_view body;
+  std::string decoded;
   Response error;
-  if (!ReadBody(request, deps, Dialect::kPrometheus, &body, &error)) return error;
+  if (!ReadBody(request, deps, Dialect::kPrometheus, &body, &decoded, &error)) return error;
   return HandleWrite(request, deps, Dialect::kPrometheus,
                      [&](int64_t now, ingest::DecodeOutput* out) {
                        ingest::DecodePrometheusText(body, now, deps.limits, out);

@@ -2,9 +2,11 @@
 // until SIGINT or SIGTERM (SIGHUP reloads the rule files), then stops gracefully and exits 0. Every
 // startup failure is one log line naming the cause and a non-zero exit: 1 for a bad config or
 // environment, 2 for bad flags.
+#include <malloc.h>
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "config/config.h"
@@ -84,6 +86,10 @@ int Serve(const tidemark::server::CliOptions& cli) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // glibc gives threads that allocate concurrently their own arenas (up to 8 per core), each
+  // keeping what it freed: on the ingest benchmark that was ~45 MB more peak RSS than with two,
+  // at no measurable CPU cost. MALLOC_ARENA_MAX in the environment still decides when set.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   auto cli = tidemark::server::ParseCommandLine(argc, argv);
   if (!cli.ok()) {
     tidemark::base::LogLine(LogLevel::kError, cli.status().message());

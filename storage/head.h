@@ -1,5 +1,6 @@
 // Head: the in-memory part of the store. Per series, Gorilla-compressed chunks (the last one open
-// for appends), an out-of-order buffer for samples at or before the newest timestamp, and a
+// for appends), an out-of-order buffer for samples at or before the newest timestamp (compressed
+// into extra chunks once it holds a chunk's worth), and a
 // "sealing" area holding samples being written to partitions (still readable until committed).
 // Last write wins on equal timestamps. Memory is accounted so Storage can refuse appends
 // (ResourceExhausted) instead of growing without limit.

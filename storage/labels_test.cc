@@ -121,6 +121,18 @@ TEST(WriteBatchTest, GroupsConsecutiveSeries) {
   EXPECT_EQ(b.entries()[0].samples.size(), 2u);
   EXPECT_EQ(b.entries()[1].samples.size(), 3u);
   EXPECT_EQ(b.num_samples(), 5u);
+  // Entries view one shared sample array; a copy views its own.
+  for (int i = 0; i < 1000; ++i) b.Add(SeriesRef(i % 7 + 1), i, i);
+  WriteBatch copy = b;
+  b.Clear();
+  ASSERT_EQ(copy.entries().size(), 1002u);
+  EXPECT_EQ(copy.entries()[1].samples[2].v, 6.0);
+  EXPECT_EQ(copy.entries()[1001].ref, SeriesRef(999 % 7 + 1));
+  EXPECT_EQ(copy.entries()[1001].samples.size(), 1u);
+  EXPECT_EQ(copy.entries()[1001].samples[0].t, 999);
+  b = copy;
+  copy.Clear();
+  EXPECT_EQ(b.entries()[500].samples[0].v, 498.0);
   b.Clear();
   EXPECT_TRUE(b.empty());
 }

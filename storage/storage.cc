@@ -96,43 +96,75 @@ struct Storage::PreparedAppend {
   std::string framed;                  // WAL records: series records, then one samples record
 };
 
+namespace {
+
+// One batch entry on its way into a group: the series it belongs to (its ref, or the id its
+// labels resolved to) and its index in the batch.
+struct EntrySeries {
+  SeriesId id;
+  uint32_t entry;
+};
+
+// Counts `samples` outside [oldest, newest] into `rep`; appends the rest to `kept`.
+void KeepInWindow(std::span<const Sample> samples, int64_t oldest, int64_t newest,
+                  AppendReport* rep, std::vector<Sample>* kept) {
+  for (const Sample& s : samples) {
+    if (s.t < oldest) {
+      ++rep->rejected_too_old;
+    } else if (s.t > newest) {
+      ++rep->rejected_too_new;
+    } else {
+      kept->push_back(s);
+    }
+  }
+}
+
+bool AnyInWindow(std::span<const Sample> samples, int64_t oldest, int64_t newest) {
+  return std::any_of(samples.begin(), samples.end(),
+                     [&](const Sample& s) { return s.t >= oldest && s.t <= newest; });
+}
+
+}  // namespace
+
 void Storage::PrepareAppend(const WriteBatch& batch, AppendReport* rep, PreparedAppend* out) {
   const int64_t now = clock_->NowMillis();
   const int64_t oldest = now - options_.retention_ms;
   const int64_t newest = now + options_.max_future_skew_ms;
-  std::vector<std::pair<SeriesId, size_t>> ends;  // series, end offset in `kept`
-  ends.reserve(batch.entries().size());
+  const auto& entries = batch.entries();
+  // Entries of one series are merged into one group (one WAL group, one head lock, one registry
+  // lookup), whatever their order in the batch: line protocol interleaves series line by line.
+  std::vector<EntrySeries> order;
+  order.reserve(entries.size());
+  for (uint32_t i = 0; i < entries.size(); ++i) {
+    const WriteBatch::Entry& entry = entries[i];
+    if (entry.ref != 0) {
+      order.push_back({entry.ref, i});  // checked once per series below
+    } else if (SeriesId id = ResolveLabels(entry, oldest, newest, rep); id != 0) {
+      order.push_back({id, i});
+    }
+  }
+  // Stable: a series' samples keep their batch order, so the last write still wins.
+  std::stable_sort(order.begin(), order.end(),
+                   [](const EntrySeries& a, const EntrySeries& b) { return a.id < b.id; });
   out->kept.reserve(batch.num_samples());
-  for (const auto& entry : batch.entries()) {
+  std::vector<std::pair<SeriesId, size_t>> ends;  // series, end offset in `kept`
+  for (size_t i = 0; i < order.size();) {
+    const SeriesId id = order[i].id;
+    size_t j = i;
+    while (j < order.size() && order[j].id == id) ++j;
     bool logged = false;
-    const Labels* labels = entry.ref != 0 ? registry_.GetWithLogged(entry.ref, &logged)
-                           : entry.labels.Validate().ok() ? &entry.labels
-                                                          : nullptr;
-    if (labels == nullptr) {
-      rep->rejected_invalid_labels += entry.samples.size();
-      continue;
-    }
-    size_t begin = out->kept.size();
-    for (const Sample& s : entry.samples) {
-      if (s.t < oldest) {
-        ++rep->rejected_too_old;
-      } else if (s.t > newest) {
-        ++rep->rejected_too_new;
+    const Labels* labels = registry_.GetWithLogged(id, &logged);
+    const size_t begin = out->kept.size();
+    for (size_t k = i; k < j; ++k) {
+      const auto& samples = entries[order[k].entry].samples;
+      if (labels == nullptr) {  // an unknown ref
+        rep->rejected_invalid_labels += samples.size();
       } else {
-        out->kept.push_back(s);
+        KeepInWindow(samples, oldest, newest, rep, &out->kept);
       }
     }
+    i = j;
     if (out->kept.size() == begin) continue;
-    SeriesId id = entry.ref;
-    if (id == 0) {
-      bool created = false;
-      id = registry_.GetOrCreateBounded(entry.labels, options_.max_series, &created, &logged);
-      if (id == 0) {  // a new series over the limit
-        rep->rejected_series_limit += out->kept.size() - begin;
-        out->kept.resize(begin);
-        continue;
-      }
-    }
     if (!logged) {
       AppendSeriesRecord(&out->framed, id, *labels);
       out->newly_logged.push_back(id);
@@ -150,6 +182,27 @@ void Storage::PrepareAppend(const WriteBatch& batch, AppendReport* rep, Prepared
   rejected_new_ += rep->rejected_too_new;
   rejected_labels_ += rep->rejected_invalid_labels;
   rejected_series_limit_ += rep->rejected_series_limit;
+}
+
+SeriesId Storage::ResolveLabels(const WriteBatch::Entry& entry, int64_t oldest, int64_t newest,
+                                AppendReport* rep) {
+  if (!entry.labels.Validate().ok()) {
+    rep->rejected_invalid_labels += entry.samples.size();
+    return 0;
+  }
+  if (!AnyInWindow(entry.samples, oldest, newest)) {  // no series is created for nothing
+    std::vector<Sample> none;
+    KeepInWindow(entry.samples, oldest, newest, rep, &none);
+    return 0;
+  }
+  bool created = false;
+  const SeriesId id = registry_.GetOrCreateBounded(entry.labels, options_.max_series, &created);
+  if (id == 0) {  // a new series over the limit: its in-window samples are refused for that
+    std::vector<Sample> refused;
+    KeepInWindow(entry.samples, oldest, newest, rep, &refused);
+    rep->rejected_series_limit += refused.size();
+  }
+  return id;
 }
 
 base::Status Storage::Append(const WriteBatch& batch, AppendReport* report) {

@@ -47,7 +47,8 @@ struct StorageOptions {
   // crash may lose that window.
   SyncPolicy wal_sync = SyncPolicy::kEveryBatch;
   int64_t wal_sync_interval_ms = 1000;
-  uint64_t wal_segment_bytes = 64ULL << 20;
+  // Checkpoints and replay read one segment at a time, so this also bounds their memory.
+  uint64_t wal_segment_bytes = 16ULL << 20;
   // Series beyond this many are not created: their samples are rejected (counted) while
   // existing series keep being accepted. 0: no limit.
   uint64_t max_series = 0;
@@ -175,13 +176,21 @@ class Storage {
   void NoteLateWrites(const PreparedAppend& prepared);
   // Validates the batch (counting rejections in `rep`), resolves series and encodes WAL records.
   void PrepareAppend(const WriteBatch& batch, AppendReport* rep, PreparedAppend* out);
+  // The series id of a labels entry, creating the series when it has samples in the window;
+  // 0 (its samples counted in `rep`) when its labels are invalid, it has none in the window, or
+  // it is a new series beyond max_series.
+  SeriesId ResolveLabels(const WriteBatch::Entry& entry, int64_t oldest, int64_t newest,
+                         AppendReport* rep);
   base::Status OpenComponents();
   void ReplayRecord(WalRecordType type, std::string_view payload);
   void MaintenanceLoop();
   base::Status SealLocked(int64_t cutoff);
-  // `marks` receives, per tier, the (series, bucket end) pairs the sealed samples fall into.
+  // Seals the samples with t < cutoff of ids[*next...] into partitions (synced), advancing
+  // `*next`, until about kMaxSealBatchBytes of samples are written. `sealed_ids` receives the
+  // series to CommitSeal, `marks` per tier the (series, bucket end) pairs the samples fall into.
   using TierMarks = std::vector<std::vector<std::pair<SeriesId, int64_t>>>;
-  base::Status WriteSealed(std::vector<SeriesId>* sealed_ids, int64_t cutoff, TierMarks* marks);
+  base::Status WriteSealed(std::span<const SeriesId> ids, size_t* next,
+                           std::vector<SeriesId>* sealed_ids, int64_t cutoff, TierMarks* marks);
   base::Status BuildRollupsLocked();
   base::Status OpenTiers();
   // Raw samples of `id` in [mint, maxt] from partitions and head (head wins on equal times).

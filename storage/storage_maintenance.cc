@@ -14,6 +14,8 @@ namespace tidemark::storage {
 namespace {
 constexpr size_t kMaxPendingBytes = 4 << 20;  // flush partition batches at this size
 constexpr size_t kMaxChunkSamples = 1 << 16;  // split very long runs into several chunks
+// Head samples (16 bytes each, decoded) one seal batch takes out of their compressed chunks.
+constexpr size_t kMaxSealBatchBytes = 8 << 20;
 
 // Appends (id, end) for every distinct bucket end of `run` (time-sorted).
 void AddMarksOf(std::span<const Sample> run, SeriesId id, int64_t res,
@@ -54,17 +56,23 @@ base::Status Storage::SealLocked(int64_t cutoff) {
     for (const auto& [id, labels] : unpersisted) ids.push_back(id);
     registry_.MarkPersisted(ids);
   }
-  std::vector<SeriesId> sealed_ids;
-  TierMarks marks(tiers_.size());
-  TM_RETURN_IF_ERROR(WriteSealed(&sealed_ids, cutoff, &marks));
-  // The marks must be durable before the checkpoint drops the WAL records: after a crash either
-  // the WAL reseals (and marks) the samples again or the marks are there.
-  const int64_t now = clock_->NowMillis();
-  for (size_t i = 0; i < tiers_.size(); ++i) {
-    TM_RETURN_IF_ERROR(tiers_[i]->AddMarks(marks[i], now).WithContext("seal"));
+  // Series are sealed a batch at a time, each batch committed (partition writes synced, tier
+  // marks durable, head sealing areas freed) before the next starts: the samples in flight are
+  // bounded by kMaxSealBatchBytes however much the head holds (a force flush seals all of it).
+  const std::vector<SeriesId> ids = head_.SeriesIds();
+  for (size_t next = 0; next < ids.size();) {
+    std::vector<SeriesId> sealed_ids;
+    TierMarks marks(tiers_.size());
+    TM_RETURN_IF_ERROR(WriteSealed(ids, &next, &sealed_ids, cutoff, &marks));
+    // The marks must be durable before the checkpoint drops the WAL records: after a crash either
+    // the WAL reseals (and marks) the samples again or the marks are there.
+    const int64_t now = clock_->NowMillis();
+    for (size_t i = 0; i < tiers_.size(); ++i) {
+      TM_RETURN_IF_ERROR(tiers_[i]->AddMarks(marks[i], now).WithContext("seal"));
+    }
+    seal_epoch_.fetch_add(1);  // before the head drops what partitions now hold
+    for (SeriesId id : sealed_ids) head_.CommitSeal(id);
   }
-  seal_epoch_.fetch_add(1);  // before the head drops what partitions now hold
-  for (SeriesId id : sealed_ids) head_.CommitSeal(id);
   ++seal_rounds_;
   if (cutoff > last_seal_cutoff_) last_seal_cutoff_ = cutoff;  // only written under the lock
   // Everything with t < cutoff from the closed segments is now in partitions; keep the rest.
@@ -86,7 +94,8 @@ base::Status Storage::SealLocked(int64_t cutoff) {
       });
 }
 
-base::Status Storage::WriteSealed(std::vector<SeriesId>* sealed_ids, int64_t cutoff,
+base::Status Storage::WriteSealed(std::span<const SeriesId> ids, size_t* next,
+                                  std::vector<SeriesId>* sealed_ids, int64_t cutoff,
                                   TierMarks* marks) {
   const int64_t horizon = clock_->NowMillis() - options_.retention_ms;
   std::map<int64_t, std::vector<StoredChunk>> pending;  // by partition start
@@ -106,11 +115,14 @@ base::Status Storage::WriteSealed(std::vector<SeriesId>* sealed_ids, int64_t cut
     return base::Status::Ok();
   };
   std::vector<Sample> samples;
-  for (SeriesId id : head_.SeriesIds()) {
+  size_t batch_bytes = 0;
+  while (*next < ids.size() && batch_bytes < kMaxSealBatchBytes) {
+    const SeriesId id = ids[(*next)++];
     samples.clear();
     head_.BeginSeal(id, cutoff, &samples);
     if (samples.empty()) continue;
     sealed_ids->push_back(id);
+    batch_bytes += samples.size() * sizeof(Sample);
     size_t i = 0;
     while (i < samples.size()) {
       int64_t start = partitions_->PartitionStart(samples[i].t);

@@ -329,6 +329,39 @@ TEST(StorageTest, AppendBySeriesRef) {
   EXPECT_EQ(*store->GetSeriesRef(a), *ref);
 }
 
+// Line protocol interleaves series line by line, by labels and by ref; Append groups a batch's
+// entries per series and must keep their order within a series (the last write wins).
+TEST(StorageTest, InterleavedEntriesOfOneSeriesKeepBatchOrder) {
+  MemStore store;
+  ASSERT_TRUE(store.Open().ok());
+  Labels a = Series("temp", "a");
+  Labels c = Series("temp", "c");
+  auto ref = store->GetSeriesRef(a);
+  ASSERT_TRUE(ref.ok());
+  WriteBatch b;
+  b.Add(a, kStart, 1);
+  b.Add(c, kStart, 10);
+  b.Add(*ref, kStart, 2);            // same series and time by ref: wins over 1
+  b.Add(c, kStart - 40 * kDay, 11);  // too old
+  b.Add(a, kStart + 1000, 3);
+  b.Add(SeriesRef{999}, kStart, 5);  // unknown ref
+  b.Add(c, kStart + 1000, 12);
+  b.Add(*ref, kStart + 1000, 4);  // wins over 3
+  b.Add(a, kStart + 500, 6);      // older than the newest: out of order, still stored
+  AppendReport rep;
+  ASSERT_TRUE(store->Append(b, &rep).ok());
+  EXPECT_EQ(rep.accepted, 7u);
+  EXPECT_EQ(rep.rejected_too_old, 1u);
+  EXPECT_EQ(rep.rejected_invalid_labels, 1u);
+  const std::vector<Sample> want_a = {{kStart, 2}, {kStart + 500, 6}, {kStart + 1000, 4}};
+  const std::vector<Sample> want_c = {{kStart, 10}, {kStart + 1000, 12}};
+  ExpectSamples(want_a, Only(store.get(), a));
+  ExpectSamples(want_c, Only(store.get(), c));
+  ASSERT_TRUE(store.Open().ok());  // the WAL replays the same answer
+  ExpectSamples(want_a, Only(store.get(), a));
+  ExpectSamples(want_c, Only(store.get(), c));
+}
+
 TEST(StorageTest, ConcurrentAppendersAndReaders) {
   MemStore store;
   ASSERT_TRUE(store.Open().ok());

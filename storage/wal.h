@@ -32,7 +32,7 @@ enum class SyncPolicy {
 struct WalOptions {
   SyncPolicy sync_policy = SyncPolicy::kEveryBatch;
   int64_t sync_interval_ms = 1000;
-  uint64_t segment_bytes = 64ULL << 20;
+  uint64_t segment_bytes = 16ULL << 20;  // replay and checkpoints hold one segment in memory
 };
 
 struct WalStats {

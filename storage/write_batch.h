@@ -26,53 +26,88 @@ class WriteBatch {
   struct Entry {
     Labels labels;  // empty when `ref` is set
     SeriesRef ref = 0;
-    std::vector<Sample> samples;
+    // This entry's samples, a view into the batch's one sample array: valid while the batch
+    // lives and is not changed.
+    std::span<const Sample> samples;
+    size_t offset = 0;  // where `samples` starts in that array
   };
+
+  WriteBatch() = default;
+  // Moves keep the sample array (and so every entry's view); copies re-point the views.
+  WriteBatch(WriteBatch&&) noexcept = default;
+  WriteBatch& operator=(WriteBatch&&) noexcept = default;
+  WriteBatch(const WriteBatch& other) : entries_(other.entries_), samples_(other.samples_) {
+    Repoint();
+  }
+  WriteBatch& operator=(const WriteBatch& other) {
+    if (this != &other) {
+      entries_ = other.entries_;
+      samples_ = other.samples_;
+      Repoint();
+    }
+    return *this;
+  }
 
   // Adds a sample; consecutive adds for equal labels share one entry.
   void Add(const Labels& labels, int64_t t, double v) {
-    EntryFor(labels).samples.push_back({t, v});
-    ++num_samples_;
+    const Sample s{t, v};
+    Push(EntryFor(labels), {&s, 1});
   }
   void Add(const Labels& labels, std::span<const Sample> samples) {
-    auto& e = EntryFor(labels);
-    e.samples.insert(e.samples.end(), samples.begin(), samples.end());
-    num_samples_ += samples.size();
+    Push(EntryFor(labels), samples);
   }
 
   // Same, addressing the series by ref.
   void Add(SeriesRef ref, int64_t t, double v) {
-    EntryFor(ref).samples.push_back({t, v});
-    ++num_samples_;
+    const Sample s{t, v};
+    Push(EntryFor(ref), {&s, 1});
   }
-  void Add(SeriesRef ref, std::span<const Sample> samples) {
-    auto& e = EntryFor(ref);
-    e.samples.insert(e.samples.end(), samples.begin(), samples.end());
-    num_samples_ += samples.size();
-  }
+  void Add(SeriesRef ref, std::span<const Sample> samples) { Push(EntryFor(ref), samples); }
 
   const std::vector<Entry>& entries() const { return entries_; }
-  size_t num_samples() const { return num_samples_; }
-  bool empty() const { return num_samples_ == 0; }
+  size_t num_samples() const { return samples_.size(); }
+  bool empty() const { return samples_.empty(); }
   void Clear() {
     entries_.clear();
-    num_samples_ = 0;
+    samples_.clear();
   }
 
  private:
+  // One array for all samples (not a vector per entry): a batch of one sample per series, as line
+  // protocol produces, costs no allocation per sample. Only the last entry grows, so its samples
+  // are always the array's tail.
   Entry& EntryFor(const Labels& labels) {
     if (entries_.empty() || entries_.back().ref != 0 || entries_.back().labels != labels) {
-      entries_.push_back({labels, 0, {}});
+      entries_.push_back({labels, 0, {}, samples_.size()});
     }
     return entries_.back();
   }
   Entry& EntryFor(SeriesRef ref) {
-    if (entries_.empty() || entries_.back().ref != ref) entries_.push_back({Labels(), ref, {}});
+    if (entries_.empty() || entries_.back().ref != ref) {
+      entries_.push_back({Labels(), ref, {}, samples_.size()});
+    }
     return entries_.back();
+  }
+  void Push(Entry& e, std::span<const Sample> samples) {
+    const Sample* before = samples_.data();
+    samples_.insert(samples_.end(), samples.begin(), samples.end());
+    if (samples_.data() != before) {
+      Repoint();
+    } else {
+      e.samples = {samples_.data() + e.offset, e.samples.size() + samples.size()};
+    }
+  }
+  // After the array moved: every view points into the new one.
+  void Repoint() {
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      Entry& e = entries_[i];
+      const size_t end = i + 1 < entries_.size() ? entries_[i + 1].offset : samples_.size();
+      e.samples = {samples_.data() + e.offset, end - e.offset};
+    }
   }
 
   std::vector<Entry> entries_;
-  size_t num_samples_ = 0;
+  std::vector<Sample> samples_;
 };
 
 }  // namespace tidemark::storage

@@ -1,5 +1,5 @@
 # Shared by the benchmark scripts (sourced, from the repository root): installs VictoriaMetrics if
-# missing, builds the Release server, makes the IoT fleet dataset, and small helpers.
+# missing, builds the Release server and the load client, makes the IoT fleet dataset, and small helpers.
 # Reads DEVICES, HOURS and WORK; sets DATA to the dataset path.
 
 bash scripts/setup.sh
@@ -9,7 +9,7 @@ if ! command -v victoria-metrics >/dev/null; then
 fi
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DTIDEMARK_BUILD_TESTS=OFF \
   -DTIDEMARK_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build build/release --target tidemark >/dev/null
+cmake --build build/release --target tidemark tidemark-load-lines >/dev/null
 
 mkdir -p "$WORK"
 DATA="$WORK/iot_fleet_${DEVICES}x${HOURS}h.lp"

@@ -2,8 +2,10 @@
 # Ingest benchmark: loads the IoT fleet dataset (iot_fleet.py; 1,000 devices x 5 sensors every
 # 10 s over 24 h = 43.2 M samples) over HTTP line protocol into Tidemark and into VictoriaMetrics
 # (Debian's victoria-metrics) on loopback, one after the other in the same run, with the same
-# client and concurrency (load_lines.py). Prints samples/s, server CPU-seconds per million
-# samples, peak RSS and on-disk bytes per sample for both, and Tidemark/VictoriaMetrics ratios.
+# client and concurrency (tools/load: a C++ keep-alive client, so the client is not what caps
+# either server; its CPU use is printed). Prints samples/s, server CPU-seconds per million
+# samples, peak RSS (after the load, and after the final flush) and on-disk bytes per sample for
+# both, and Tidemark/VictoriaMetrics ratios.
 #
 # Env: DEVICES (1000), HOURS (24), WORKERS (4), LINES_PER_REQUEST (10000), BENCH_DIR (build/bench)
 set -euo pipefail
@@ -21,10 +23,18 @@ peak_rss_mib() { awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
 # run NAME PID WRITE_URL DATA_DIR FLUSH_URL -> prints "name samples_per_s cpu_per_M rss bytes_per_sample"
 measure() {
   local name=$1 pid=$2 url=$3 dir=$4 flush=$5
-  local cpu0 cpu1 result lines seconds failures rss bytes
+  local cpu0 cpu1 result lines seconds failures rss load_rss bytes
   cpu0=$(cpu_seconds "$pid")
-  result=$(python3 scripts/bench/load_lines.py "$DATA" "$url" --lines "$LINES" --workers "$WORKERS")
+  # RSS timeline (seconds since start, MiB) for finding where memory peaks.
+  (while kill -0 "$pid" 2>/dev/null; do
+    awk -v t="$SECONDS" '/VmRSS/ {printf "%d %.1f\n", t, $2 / 1024}' "/proc/$pid/status"
+    sleep 1
+  done) >"$WORK/$name.rss" 2>/dev/null &
+  result=$(build/release/tools/load/tidemark-load-lines "$DATA" "$url" --lines "$LINES" \
+    --workers "$WORKERS")
   cpu1=$(cpu_seconds "$pid")
+  load_rss=$(peak_rss_mib "$pid")
+  echo "$name: $result" >&2
   failures=$(echo "$result" | python3 -c 'import json,sys; print(json.load(sys.stdin)["failures"])')
   [ "$failures" = "0" ] || { echo "$name: write failures: $result" >&2; }
   lines=$(echo "$result" | python3 -c 'import json,sys; print(json.load(sys.stdin)["lines"])')
@@ -35,12 +45,12 @@ measure() {
   kill -TERM "$pid"
   while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
   bytes=$(du -sb "$dir" | cut -f1)
-  python3 - "$name" "$lines" "$seconds" "$cpu0" "$cpu1" "$rss" "$bytes" <<'PY'
+  python3 - "$name" "$lines" "$seconds" "$cpu0" "$cpu1" "$rss" "$bytes" "$load_rss" <<'PY'
 import sys
-name, lines, seconds, cpu0, cpu1, rss, disk = sys.argv[1:]
+name, lines, seconds, cpu0, cpu1, rss, disk, load_rss = sys.argv[1:]
 samples = int(lines) * 5
 print(f"{name} {samples / float(seconds):.0f} {(float(cpu1) - float(cpu0)) / (samples / 1e6):.3f} "
-      f"{float(rss):.1f} {int(disk) / samples:.3f} {samples}")
+      f"{float(rss):.1f} {int(disk) / samples:.3f} {samples} {float(load_rss):.1f}")
 PY
 }
 
@@ -64,9 +74,11 @@ tm=$(measure tidemark "$TM_PID" "http://127.0.0.1:$TM_PORT/write?db=bench" \
 python3 - "$tm" "$vm" <<'PY'
 import sys
 rows = [r.split() for r in sys.argv[1:]]
-print(f"{'server':16} {'samples/s':>12} {'cpu-s/M':>9} {'peak RSS MiB':>13} {'bytes/sample':>13}  samples")
+print(f"{'server':16} {'samples/s':>12} {'cpu-s/M':>9} {'peak RSS MiB':>13} {'bytes/sample':>13}"
+      f"  {'samples':>9} {'RSS@load':>9}")
 for r in rows:
-    print(f"{r[0]:16} {float(r[1]):12.0f} {float(r[2]):9.3f} {float(r[3]):13.1f} {float(r[4]):13.3f}  {r[5]}")
+    print(f"{r[0]:16} {float(r[1]):12.0f} {float(r[2]):9.3f} {float(r[3]):13.1f} {float(r[4]):13.3f}"
+          f"  {r[5]:>9} {float(r[6]):9.1f}")
 tm, vm = rows
 print(f"{'ratio tm/vm':16} {float(tm[1]) / float(vm[1]):12.2f} {float(tm[2]) / float(vm[2]):9.2f} "
       f"{float(tm[3]) / float(vm[3]):13.2f} {float(tm[4]) / float(vm[4]):13.2f}")

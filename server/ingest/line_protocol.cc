@@ -55,7 +55,10 @@ class LineParser {
 };
 
 std::string LineParser::Token(std::string_view stops, std::string_view escapable) {
-  std::string token;
+  // Fast path: up to the first stop or backslash in one copy; escapes (rare) go char by char.
+  const size_t start = pos_;
+  while (!AtEnd() && Peek() != '\\' && stops.find(Peek()) == std::string_view::npos) ++pos_;
+  std::string token(line_.substr(start, pos_ - start));
   while (!AtEnd()) {
     const char c = Peek();
     if (c == '\\' && pos_ + 1 < line_.size() &&
@@ -304,7 +307,9 @@ bool TryKnownSeries(std::string_view line, Precision precision, int64_t now_ms,
                     SeriesResolver* resolver, DecodeOutput* out) {
   const std::string_view series_key = SeriesKey(line);
   if (series_key.size() >= line.size()) return false;
-  ParsedLine parsed;
+  thread_local ParsedLine parsed;  // reused: its field vector and key strings keep their memory
+  parsed.fields.clear();
+  parsed.timestamp.reset();
   LineError error;
   if (!LineParser(line).ParseFieldsAndTimestamp(series_key.size(), &parsed, &error)) return false;
   thread_local std::vector<std::string_view> fields;
