@@ -8,29 +8,33 @@
 #include <atomic>
 
 #include "storage/base/log.h"
+#include "storage/rollup_block.h"
 #include "storage/varint.h"
 
 namespace tidemark::storage {
 
 namespace {
 
-constexpr char kBucketTag = 'b';
+constexpr char kBlockTag = 'B';
 constexpr char kMarkTag = 'd';
 constexpr size_t kKeySize = 17;
 
-std::string Key(char tag, SeriesId id, int64_t end) {
+// `t`: the bucket end of a mark, the block start of a block.
+std::string Key(char tag, SeriesId id, int64_t t) {
   std::string k(1, tag);
   PutBigEndian64(&k, id);
-  PutBigEndian64(&k, OrderedFromSigned(end));
+  PutBigEndian64(&k, OrderedFromSigned(t));
   return k;
 }
 
-bool ParseKey(std::string_view key, char tag, SeriesId* id, int64_t* end) {
+bool ParseKey(std::string_view key, char tag, SeriesId* id, int64_t* t) {
   if (key.size() != kKeySize || key[0] != tag) return false;
   *id = DecodeBigEndian64(key.data() + 1);
-  *end = SignedFromOrdered(DecodeBigEndian64(key.data() + 9));
+  *t = SignedFromOrdered(DecodeBigEndian64(key.data() + 9));
   return true;
 }
+
+auto EndLess = [](const RollupBucket& x, int64_t e) { return x.end < e; };
 
 std::string_view View(const leveldb::Slice& s) { return {s.data(), s.size()}; }
 
@@ -76,7 +80,8 @@ RollupTier::RollupTier(leveldb::Env* env, std::string dir, RollupTierOptions opt
     : env_(env),
       dir_(std::move(dir)),
       name_(ResolutionName(options.resolution_ms)),
-      options_(options) {
+      options_(options),
+      span_(RollupBlockSpan(options.resolution_ms)) {
   if (options_.partition_ms <= 0) options_.partition_ms = 2016 * options_.resolution_ms;
 }
 
@@ -114,8 +119,12 @@ base::Result<std::unique_ptr<RollupTier>> RollupTier::Open(leveldb::Env* env,
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       SeriesId id;
       int64_t end;
-      if (ParseKey(View(it->key()), kBucketTag, &id, &end)) {
-        ++(*part)->buckets_[id];
+      uint64_t n;
+      if (ParseKey(View(it->key()), kBlockTag, &id, &end)) {
+        if (!RollupBlockSize(View(it->value()), &n)) {
+          return base::Status::Corruption("bad rollup block in " + (*part)->path_);
+        }
+        (*part)->buckets_[id] += static_cast<uint32_t>(n);
       } else if (ParseKey(View(it->key()), kMarkTag, &id, &end)) {
         uint64_t at = it->value().size() == 8 ? DecodeFixed64(it->value().data()) : 0;
         tier->pending_[{id, end}] = static_cast<int64_t>(at);
@@ -205,8 +214,9 @@ base::Status RollupTier::ClearMarks(SeriesId id, const std::vector<int64_t>& end
   return WriteMarks(id, ends, nullptr);
 }
 
-// One atomic batch per partition: the marks go, and (when `built` is given) each marked bucket is
-// replaced by its rebuilt version or deleted when it has no samples any more.
+// One atomic batch per partition: the marks go, and (when `built` is given) every block holding a
+// marked bucket is rewritten with the rebuilt buckets in place of the marked ones (a marked bucket
+// without samples any more just leaves the block; an empty block is deleted).
 base::Status RollupTier::WriteMarks(SeriesId id, const std::vector<int64_t>& ends,
                                     const std::vector<RollupBucket>* built) {
   size_t i = 0;
@@ -215,25 +225,20 @@ base::Status RollupTier::WriteMarks(SeriesId id, const std::vector<int64_t>& end
     auto part = GetOrCreate(ends[i]);
     if (!part.ok()) return part.status();
     leveldb::WriteBatch batch;
-    int delta = 0;
+    int64_t delta = 0;
     size_t j = i;
-    for (; j < ends.size() && PartitionStartOfEnd(ends[j]) == start; ++j) {
-      const int64_t end = ends[j];
-      batch.Delete(Key(kMarkTag, id, end));
-      if (built == nullptr) continue;
-      const std::string key = Key(kBucketTag, id, end);
-      std::string old;
-      leveldb::Status gs = (*part)->db_->Get(leveldb::ReadOptions(), key, &old);
-      if (!gs.ok() && !gs.IsNotFound()) return FromLevelDb(gs, "read " + (*part)->path_);
-      auto b = std::lower_bound(built->begin(), built->end(), end,
-                                [](const RollupBucket& x, int64_t e) { return x.end < e; });
-      if (b != built->end() && b->end == end && b->count > 0) {
-        batch.Put(key, EncodeBucket(*b));
-        delta += gs.IsNotFound() ? 1 : 0;
-      } else {
-        batch.Delete(key);
-        delta -= gs.ok() ? 1 : 0;
+    while (j < ends.size() && PartitionStartOfEnd(ends[j]) == start) {
+      const int64_t block = RollupBlockStart(ends[j], span_);
+      size_t k = j;
+      while (k < ends.size() && PartitionStartOfEnd(ends[k]) == start &&
+             RollupBlockStart(ends[k], span_) == block) {
+        batch.Delete(Key(kMarkTag, id, ends[k++]));
       }
+      if (built != nullptr) {
+        TM_RETURN_IF_ERROR(
+            RewriteBlock(**part, id, block, {ends.data() + j, k - j}, *built, &batch, &delta));
+      }
+      j = k;
     }
     leveldb::WriteOptions wo;
     wo.sync = true;
@@ -250,6 +255,40 @@ base::Status RollupTier::WriteMarks(SeriesId id, const std::vector<int64_t>& end
   return base::Status::Ok();
 }
 
+// Read-modify-write of one block: its stored buckets except those at `ends`, plus the buckets of
+// `built` at `ends`. Adds the change in stored buckets to `*delta`.
+base::Status RollupTier::RewriteBlock(const Part& part, SeriesId id, int64_t block,
+                                      std::span<const int64_t> ends,
+                                      const std::vector<RollupBucket>& built,
+                                      leveldb::WriteBatch* batch, int64_t* delta) const {
+  const std::string key = Key(kBlockTag, id, block);
+  std::string old;
+  leveldb::Status gs = part.db_->Get(leveldb::ReadOptions(), key, &old);
+  if (!gs.ok() && !gs.IsNotFound()) return FromLevelDb(gs, "read " + part.path_);
+  std::vector<RollupBucket> stored;
+  if (gs.ok() && !DecodeRollupBlock(old, block, resolution(), INT64_MIN, INT64_MAX, &stored)) {
+    return base::Status::Corruption("bad rollup block in " + part.path_);
+  }
+  *delta -= static_cast<int64_t>(stored.size());
+  std::vector<RollupBucket> merged;
+  for (const RollupBucket& b : stored) {
+    if (!std::binary_search(ends.begin(), ends.end(), b.end)) merged.push_back(b);
+  }
+  for (int64_t end : ends) {
+    auto b = std::lower_bound(built.begin(), built.end(), end, EndLess);
+    if (b != built.end() && b->end == end && b->count > 0) merged.push_back(*b);
+  }
+  std::sort(merged.begin(), merged.end(),
+            [](const RollupBucket& a, const RollupBucket& b) { return a.end < b.end; });
+  *delta += static_cast<int64_t>(merged.size());
+  if (merged.empty()) {
+    batch->Delete(key);
+  } else {
+    batch->Put(key, EncodeRollupBlock(merged, block, resolution()));
+  }
+  return base::Status::Ok();
+}
+
 base::Status RollupTier::Read(SeriesId id, int64_t min_end, int64_t max_end,
                               std::vector<RollupBucket>* out) const {
   std::vector<std::shared_ptr<Part>> parts;
@@ -259,18 +298,19 @@ base::Status RollupTier::Read(SeriesId id, int64_t min_end, int64_t max_end,
       if (p->end_ >= min_end && p->start_ < max_end) parts.push_back(p);
     }
   }
-  const std::string first = Key(kBucketTag, id, min_end);
+  // One seek per partition; the blocks of a series follow each other in key order.
+  const std::string first = Key(kBlockTag, id, RollupBlockStart(min_end, span_));
   for (const auto& p : parts) {
     std::unique_ptr<leveldb::Iterator> it(p->db_->NewIterator(leveldb::ReadOptions()));
     for (it->Seek(first); it->Valid(); it->Next()) {
       SeriesId kid;
-      int64_t end;
-      if (!ParseKey(View(it->key()), kBucketTag, &kid, &end) || kid != id || end > max_end) break;
-      RollupBucket b;
-      if (!DecodeBucket(View(it->value()), end, &b)) {
-        return base::Status::Corruption("bad rollup bucket in " + p->path_);
+      int64_t block;
+      if (!ParseKey(View(it->key()), kBlockTag, &kid, &block) || kid != id || block >= max_end) {
+        break;
       }
-      out->push_back(b);
+      if (!DecodeRollupBlock(View(it->value()), block, resolution(), min_end, max_end, out)) {
+        return base::Status::Corruption("bad rollup block in " + p->path_);
+      }
     }
     TM_RETURN_IF_ERROR(FromLevelDb(it->status(), "read " + p->path_));
   }
