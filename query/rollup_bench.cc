@@ -5,12 +5,15 @@
 // compact) happens once, before the first benchmark, and is not timed.
 //
 //   BENCH_DEVICES (default 100 = 500 series) and BENCH_DAYS (default 30) size the dataset.
+//   BENCH_STORE=<dir> keeps the loaded store in <dir> and reuses it on the next run (same
+//   devices and days, same build of the storage format), for profiling the queries alone.
 //   build/release/query/query_rollup_bench --benchmark_min_time=1x
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "query/engine.h"
@@ -47,12 +50,19 @@ struct Fleet {
   int devices = 0, days = 0;
   uint64_t samples = 0;
 
+  bool keep = false;
+
   Fleet() {
     devices = EnvInt("BENCH_DEVICES", 100);
     days = EnvInt("BENCH_DAYS", 30);
-    dir = std::filesystem::temp_directory_path() /
-          ("tidemark_rollup_bench_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
+    const char* kept = std::getenv("BENCH_STORE");
+    keep = kept != nullptr && *kept != '\0';
+    dir = keep ? std::filesystem::path(kept)
+               : std::filesystem::temp_directory_path() /
+                     ("tidemark_rollup_bench_" + std::to_string(::getpid()));
+    const std::filesystem::path loaded = dir / "loaded";
+    const bool reuse = keep && std::filesystem::exists(loaded);
+    if (!reuse) std::filesystem::remove_all(dir);
     storage::StorageOptions o;
     o.clock = &clock;
     o.maintenance_interval_ms = 0;
@@ -65,12 +75,18 @@ struct Fleet {
       std::abort();
     }
     store = std::move(*opened);
+    if (reuse) {
+      clock.Set(kStart + days * kDay);
+      samples = static_cast<uint64_t>(devices) * 5 * 8640 * days;
+      return;
+    }
     for (int d = 0; d < days; ++d) LoadDay(d);
     Check(store->Compact());
+    if (keep) std::ofstream(loaded) << devices << " devices, " << days << " days\n";
   }
   ~Fleet() {
     store.reset();
-    std::filesystem::remove_all(dir);
+    if (!keep) std::filesystem::remove_all(dir);
   }
   static void Check(const base::Status& s) {
     if (s.ok()) return;

@@ -20,25 +20,9 @@ constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1
 constexpr double kMaxScaled = 4e18;
 
 constexpr int kFloatColumns = 6;
-double* FloatField(RollupBucket* b, int c) {
-  switch (c) {
-    case 0:
-      return &b->sum;
-    case 1:
-      return &b->min;
-    case 2:
-      return &b->max;
-    case 3:
-      return &b->first;
-    case 4:
-      return &b->last;
-    default:
-      return &b->increase;
-  }
-}
-double FloatOf(const RollupBucket& b, int c) {
-  return *FloatField(const_cast<RollupBucket*>(&b), c);
-}
+constexpr double RollupBucket::*kFloatField[kFloatColumns] = {
+    &RollupBucket::sum,   &RollupBucket::min,  &RollupBucket::max,
+    &RollupBucket::first, &RollupBucket::last, &RollupBucket::increase};
 
 // Sequential reader over a block; every Get fails (and stays failed) past the end.
 class Reader {
@@ -70,9 +54,10 @@ class Reader {
     const uint64_t bytes = (static_cast<uint64_t>(n) * width + 7) / 8;
     if (static_cast<uint64_t>(end_ - p_) < bytes) return Fail() != 0;
     const uint64_t mask = width == 64 ? ~0ULL : (1ULL << width) - 1;
+    if (width == 0) std::fill(out, out + n, 0);  // common: exact decimals, regular buckets
     const uint8_t* q = p_;
     const uint8_t* q_end = p_ + bytes;
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < n && width > 0; ++i) {
       const uint64_t bit = static_cast<uint64_t>(i) * width;
       const int shift = static_cast<int>(bit & 7);
       const uint8_t* at = q + (bit >> 3);
@@ -251,6 +236,7 @@ void PutFloatColumn(std::string* out, const std::vector<double>& v, int sample_s
 
 // `scratch` holds 2 n values.
 bool GetFloatColumn(Reader* r, RollupBucket* b, size_t n, int c, uint64_t* scratch) {
+  double RollupBucket::*const field = kFloatField[c];
   const uint8_t mode = r->Byte();
   if (mode == kXorMode) {
     uint64_t prev = 0;
@@ -259,7 +245,7 @@ bool GetFloatColumn(Reader* r, RollupBucket* b, size_t n, int c, uint64_t* scrat
       const int lz = ctl >> 4, tz = ctl & 0xf;
       if (lz + tz > 8) return false;
       prev ^= r->Bytes(8 - lz - tz) << (8 * tz % 64);
-      *FloatField(&b[i], c) = BitsDouble(prev);
+      b[i].*field = BitsDouble(prev);
     }
     return r->ok();
   }
@@ -269,7 +255,7 @@ bool GetFloatColumn(Reader* r, RollupBucket* b, size_t n, int c, uint64_t* scrat
   if (!GetDeltaColumn(r, n, scratch, scaled) || !r->Packed(n, scratch)) return false;
   for (size_t i = 0; i < n; ++i) {
     const double approx = static_cast<double>(scaled[i]) / p;
-    *FloatField(&b[i], c) = BitsDouble(DoubleBits(approx) + ZigZagDecode(scratch[i]));
+    b[i].*field = BitsDouble(DoubleBits(approx) + ZigZagDecode(scratch[i]));
   }
   return true;
 }
@@ -308,7 +294,7 @@ std::string EncodeRollupBlock(std::span<const RollupBucket> buckets, int64_t blo
   for (const auto* col : {&holes, &counts, &to_first, &to_last}) PutDeltaColumn(&out, *col);
   std::vector<double> column[kFloatColumns];
   for (int c = 0; c < kFloatColumns; ++c) {
-    for (const RollupBucket& b : buckets) column[c].push_back(FloatOf(b, c));
+    for (const RollupBucket& b : buckets) column[c].push_back(b.*kFloatField[c]);
   }
   int sample_scale = -1;
   for (int c = 1; c <= 4; ++c) sample_scale = std::max(sample_scale, MaxScale(column[c]));
@@ -332,8 +318,11 @@ bool DecodeRollupBlock(std::string_view block, int64_t block_start, int64_t res,
   const size_t base = out->size();
   out->resize(base + n);
   RollupBucket* b = out->data() + base;
-  std::vector<uint64_t> scratch(2 * n);
-  std::vector<int64_t> col(n);
+  // Column buffers, reused: a read decodes blocks back to back.
+  thread_local std::vector<uint64_t> scratch;
+  thread_local std::vector<int64_t> col;
+  if (scratch.size() < 2 * n) scratch.resize(2 * n);
+  if (col.size() < n) col.resize(n);
   bool ok = GetDeltaColumn(&r, n, scratch.data(), col.data());
   for (size_t i = 0; i < n && ok; ++i) {
     const uint64_t idx = static_cast<uint64_t>(col[i]) + i + 1;
