@@ -3,6 +3,7 @@
 #include "storage/rollup.h"
 
 #include <gtest/gtest.h>
+#include <leveldb/db.h>
 
 #include <algorithm>
 #include <atomic>
@@ -432,6 +433,20 @@ TEST(RollupCrashTest, BuildStoppedAfterAnyBlockRewriteResumesWithoutGapsOrDouble
       EXPECT_EQ(TierStats(st, res).buckets, n) << budget << " " << res;
     }
   }
+}
+
+TEST(RollupOptionsTest, TiersOfTheLayoutBeforeBlocksAreRefused) {
+  MemStore store;
+  store.options().tiers = {{k5m, 10 * kDay, kDay}};
+  leveldb::Options o;  // a tier partition as the layout before blocks wrote it
+  o.env = store.options().leveldb_env;
+  o.create_if_missing = true;
+  leveldb::DB* db = nullptr;
+  ASSERT_TRUE(leveldb::DB::Open(o, "/db/rollups/5m/p0", &db).ok());
+  ASSERT_TRUE(db->Put(leveldb::WriteOptions(), 'b' + std::string(16, '\x80'), "x").ok());
+  delete db;
+  base::Status s = store.Open();
+  EXPECT_EQ(s.code(), base::StatusCode::kFailedPrecondition) << s.ToString();
 }
 
 TEST(RollupOptionsTest, ResolutionMustDivideThePartitionLength) {

@@ -16,6 +16,7 @@ namespace tidemark::storage {
 namespace {
 
 constexpr char kBlockTag = 'B';
+constexpr char kOldBucketTag = 'b';  // the layout before blocks, refused at open
 constexpr char kMarkTag = 'd';
 constexpr size_t kKeySize = 17;
 
@@ -125,6 +126,11 @@ base::Result<std::unique_ptr<RollupTier>> RollupTier::Open(leveldb::Env* env,
           return base::Status::Corruption("bad rollup block in " + (*part)->path_);
         }
         (*part)->buckets_[id] += static_cast<uint32_t>(n);
+      } else if (ParseKey(View(it->key()), kOldBucketTag, &id, &end)) {
+        return base::Status::FailedPrecondition(
+            "rollup partition " + (*part)->path_ +
+            " has the layout of one entry per bucket, which this version does not read; start "
+            "from a fresh data directory (storage/docs/rollups.md)");
       } else if (ParseKey(View(it->key()), kMarkTag, &id, &end)) {
         uint64_t at = it->value().size() == 8 ? DecodeFixed64(it->value().data()) : 0;
         tier->pending_[{id, end}] = static_cast<int64_t>(at);
