@@ -13,16 +13,46 @@ namespace tidemark::storage {
 namespace {
 
 constexpr uint8_t kVersion = 1;
-constexpr uint8_t kXorMode = 0;  // float column modes; 1 + s is "decimal scale s"
+// Float column modes: XOR; 1 + s: decimal scale s, deltas in the column; kPredicted | (1 + s):
+// decimal scale s, differences to a prediction from the columns before (see Predict).
+constexpr uint8_t kXorMode = 0;
+constexpr uint8_t kPredicted = 0x40;
 constexpr int64_t kDay = 86'400'000;
 constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
 // |v * 10^s| below this converts to int64 safely.
 constexpr double kMaxScaled = 4e18;
 
+// In this order, so that each column's prediction uses columns already decoded.
 constexpr int kFloatColumns = 6;
 constexpr double RollupBucket::*kFloatField[kFloatColumns] = {
-    &RollupBucket::sum,   &RollupBucket::min,  &RollupBucket::max,
-    &RollupBucket::first, &RollupBucket::last, &RollupBucket::increase};
+    &RollupBucket::sum, &RollupBucket::last, &RollupBucket::first,
+    &RollupBucket::min, &RollupBucket::max,  &RollupBucket::increase};
+enum Column { kSum, kLast, kFirst, kMin, kMax, kIncrease };
+
+// llround(v * 10^s), or 0 where that does not fit.
+int64_t Scaled(double v, int s) {
+  const double m = v * kPow10[s];
+  return std::fabs(m) < kMaxScaled ? std::llround(m) : 0;
+}
+
+// Column c of bucket i at scale s, guessed from the columns before it: a bucket's first value is
+// near the previous bucket's last, its min and max near its first and last, and a counter's
+// increase is last - first. Exact for counters without resets and constant gauges.
+int64_t Predict(const RollupBucket* b, size_t i, int c, int s) {
+  switch (c) {
+    case kFirst:
+      return i == 0 ? 0 : Scaled(b[i - 1].last, s);
+    case kMin:
+      return Scaled(b[i].first, s);
+    case kMax:
+      return Scaled(b[i].last, s);
+    case kIncrease:
+      return WrapSub(Scaled(b[i].last, s), Scaled(b[i].first, s));
+    default:
+      return 0;
+  }
+}
+bool Predictable(int c) { return c >= kFirst; }
 
 // Sequential reader over a block; every Get fails (and stays failed) past the end.
 class Reader {
@@ -193,22 +223,29 @@ void PutXorColumn(std::string* out, const std::vector<double>& v) {
   }
 }
 
-// Scale s: the deltas of llround(v * 10^s), then per value the distance in bits between v and
-// the decimal it was rounded to. Exact for every finite value; small for values with at most s
-// decimals (distance 0) and for sums of them (a few units in the last place).
-bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s) {
+// Scale s: the scaled integers n_i = llround(v * 10^s), as deltas in the column or (with
+// `buckets`) as differences to Predict, then per value the distance in bits between v and the
+// decimal n_i / 10^s. Exact for every finite value; small for values with at most s decimals
+// (distance 0) and for sums of them (a few units in the last place).
+bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s,
+                      const RollupBucket* buckets, int c) {
   std::vector<int64_t> scaled;
-  std::vector<uint64_t> residuals;
-  for (double d : v) {
-    const double m = d * kPow10[s];
+  std::vector<uint64_t> residuals, predicted;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const double m = v[i] * kPow10[s];
     if (!(std::fabs(m) < kMaxScaled)) return false;  // also NaN and Inf
     const int64_t n = std::llround(m);
     const double approx = static_cast<double>(n) / kPow10[s];
     scaled.push_back(n);
-    residuals.push_back(ZigZagEncode(static_cast<int64_t>(DoubleBits(d) - DoubleBits(approx))));
+    residuals.push_back(ZigZagEncode(static_cast<int64_t>(DoubleBits(v[i]) - DoubleBits(approx))));
+    if (buckets) predicted.push_back(ZigZagEncode(WrapSub(n, Predict(buckets, i, c, s))));
   }
-  out->push_back(static_cast<char>(1 + s));
-  PutDeltaColumn(out, scaled);
+  out->push_back(static_cast<char>((buckets ? kPredicted : 0) | (1 + s)));
+  if (buckets) {
+    PutPacked(out, predicted);
+  } else {
+    PutDeltaColumn(out, scaled);
+  }
   PutPacked(out, residuals);
   return true;
 }
@@ -222,13 +259,17 @@ int MaxScale(const std::vector<double>& v) {
 
 // The smallest of the XOR form and the decimal forms at the column's own scale and at the scale
 // of the samples (a column of sums rarely has a short decimal form of its own).
-void PutFloatColumn(std::string* out, const std::vector<double>& v, int sample_scale) {
+void PutFloatColumn(std::string* out, const std::vector<double>& v, int sample_scale,
+                    std::span<const RollupBucket> buckets, int c) {
   std::string best;
   PutXorColumn(&best, v);
   for (int s : {MaxScale(v), sample_scale}) {
-    std::string candidate;
-    if (s >= 0 && PutDecimalColumn(&candidate, v, s) && candidate.size() < best.size()) {
-      best = std::move(candidate);
+    for (const RollupBucket* ref : {static_cast<const RollupBucket*>(nullptr), buckets.data()}) {
+      if (s < 0 || (ref != nullptr && !Predictable(c))) continue;
+      std::string candidate;
+      if (PutDecimalColumn(&candidate, v, s, ref, c) && candidate.size() < best.size()) {
+        best = std::move(candidate);
+      }
     }
   }
   out->append(best);
@@ -249,10 +290,20 @@ bool GetFloatColumn(Reader* r, RollupBucket* b, size_t n, int c, uint64_t* scrat
     }
     return r->ok();
   }
-  if (mode > kMaxDecimalScale + 1) return false;
-  const double p = kPow10[mode - 1];
+  const bool predicted = (mode & kPredicted) != 0;
+  const int s = (mode & ~kPredicted) - 1;
+  if (s < 0 || s > kMaxDecimalScale || (predicted && !Predictable(c))) return false;
+  const double p = kPow10[s];
   int64_t* scaled = reinterpret_cast<int64_t*>(scratch + n);
-  if (!GetDeltaColumn(r, n, scratch, scaled) || !r->Packed(n, scratch)) return false;
+  if (predicted) {
+    if (!r->Packed(n, scratch)) return false;
+    for (size_t i = 0; i < n; ++i) {
+      scaled[i] = WrapAdd(Predict(b, i, c, s), ZigZagDecode(scratch[i]));
+    }
+  } else if (!GetDeltaColumn(r, n, scratch, scaled)) {
+    return false;
+  }
+  if (!r->Packed(n, scratch)) return false;
   for (size_t i = 0; i < n; ++i) {
     const double approx = static_cast<double>(scaled[i]) / p;
     b[i].*field = BitsDouble(DoubleBits(approx) + ZigZagDecode(scratch[i]));
@@ -297,8 +348,10 @@ std::string EncodeRollupBlock(std::span<const RollupBucket> buckets, int64_t blo
     for (const RollupBucket& b : buckets) column[c].push_back(b.*kFloatField[c]);
   }
   int sample_scale = -1;
-  for (int c = 1; c <= 4; ++c) sample_scale = std::max(sample_scale, MaxScale(column[c]));
-  for (int c = 0; c < kFloatColumns; ++c) PutFloatColumn(&out, column[c], sample_scale);
+  for (int c = kLast; c <= kMax; ++c) sample_scale = std::max(sample_scale, MaxScale(column[c]));
+  for (int c = 0; c < kFloatColumns; ++c) {
+    PutFloatColumn(&out, column[c], sample_scale, buckets, c);
+  }
   return out;
 }
 
