@@ -105,6 +105,7 @@ TEST(RollupBlockTest, EdgeValuesRoundTripBitForBit) {
     std::vector<RollupBucket> col = BucketsOf({1.5, 2.5, 3.5, 4.5}, kStart, 20'000);
     col[1].sum = v;
     col[0].increase = v;
+    col[0].last = v;  // the reference of the next first and of this max
     col[1].count = std::numeric_limits<uint64_t>::max();
     col[0].first_t = INT64_MIN;
     RoundTrip(col, kStart, 20'000);
@@ -124,6 +125,15 @@ TEST(RollupBlockTest, CountersWithResetsAndNoisySumsRoundTrip) {
   for (const auto& b : buckets) reset = reset || b.increase != b.last - b.first;
   EXPECT_TRUE(reset);
   RoundTrip(buckets, kStart, k5m);
+  // Without resets min and max are first and last and cost next to nothing.
+  std::vector<double> steady;
+  for (int i = 0; i < 8640; ++i) steady.push_back(1000 + 0.005 * i);
+  auto counter = BucketsOf(steady, kStart, k5m);
+  std::vector<RollupBucket> bare = counter;
+  for (auto& b : bare) b.min = b.max = 0;
+  EXPECT_LT(EncodeRollupBlock(counter, kStart, k5m).size(),
+            EncodeRollupBlock(bare, kStart, k5m).size() + 24);
+  RoundTrip(counter, kStart, k5m);
 }
 
 TEST(RollupBlockTest, SingleBucketAndHolesRoundTrip) {
