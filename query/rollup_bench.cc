@@ -162,22 +162,30 @@ BENCHMARK(BM_AvgBySiteSelector)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_AvgBySiteOverTime)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RateBySite)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
-// Bytes on disk per sample: raw per stored sample, tiers per bucket and per raw sample covered.
+// Bytes per sample. Raw: the partition directories after compaction, per stored sample. Each
+// tier per bucket and per raw sample it covers, three ways: `block` the encoded blocks alone,
+// `table` LevelDB's table files (after snappy, with rewritten versions not yet compacted away),
+// `dir` everything in the tier's directories (tables, unflushed logs, manifests).
 void BM_TierBytes(benchmark::State& state) {
   Fleet& f = TheFleet();
   for (auto _ : state) benchmark::DoNotOptimize(f.store->Stats());
   const storage::StorageStats st = f.store->Stats();
   const uint64_t raw_bytes = DirBytes(f.dir / "partitions" / "raw");
-  state.counters["raw_samples"] = static_cast<double>(f.samples);
-  state.counters["raw_bytes_per_sample"] =
-      static_cast<double>(raw_bytes) / static_cast<double>(f.samples);
+  const double samples = static_cast<double>(f.samples);
+  state.counters["raw_samples"] = samples;
+  state.counters["raw_bytes_per_sample"] = static_cast<double>(raw_bytes) / samples;
   for (const auto& t : st.tiers) {
-    const uint64_t bytes = DirBytes(f.dir / "rollups" / t.name);
-    state.counters[t.name + "_buckets"] = static_cast<double>(t.buckets);
-    state.counters[t.name + "_bytes_per_bucket"] =
-        static_cast<double>(bytes) / static_cast<double>(t.buckets);
-    state.counters[t.name + "_bytes_per_raw_sample"] =
-        static_cast<double>(bytes) / static_cast<double>(f.samples);
+    const double buckets = static_cast<double>(t.buckets);
+    state.counters[t.name + "_buckets"] = buckets;
+    const std::pair<const char*, uint64_t> sizes[] = {
+        {"block", t.block_bytes},
+        {"table", t.bytes},
+        {"dir", DirBytes(f.dir / "rollups" / t.name)}};
+    for (const auto& [what, bytes] : sizes) {
+      const std::string key = t.name + "_" + what;
+      state.counters[key + "_per_bucket"] = static_cast<double>(bytes) / buckets;
+      state.counters[key + "_per_raw_sample"] = static_cast<double>(bytes) / samples;
+    }
   }
 }
 BENCHMARK(BM_TierBytes)->Iterations(1);

@@ -353,6 +353,13 @@ TEST_F(TierTest, LateBucketsRewriteTheirBlockAndKeepTheNeighbours) {
     }
     EXPECT_EQ(changed, 2u) << res;
   }
+  // The encoded size kept up to date by the rewrites equals what a restart counts.
+  const uint64_t block_bytes = TierStats(st, k5m).block_bytes;
+  EXPECT_GT(block_bytes, 0u);
+  EXPECT_LT(block_bytes, 10 * TierStats(st, k5m).buckets);
+  ASSERT_TRUE(store_.Open().ok());
+  EXPECT_EQ(TierStats(store_->Stats(), k5m).block_bytes, block_bytes);
+  EXPECT_EQ(TierStats(store_->Stats(), kHour).block_bytes, TierStats(st, kHour).block_bytes);
 }
 
 // Fails every LevelDB file append after the first `budget` (a disk that fills up mid-build).

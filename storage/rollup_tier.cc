@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <tuple>
 
 #include "storage/base/log.h"
 #include "storage/rollup_block.h"
@@ -16,8 +17,9 @@ namespace tidemark::storage {
 namespace {
 
 constexpr char kBlockTag = 'B';
+constexpr char kMarkTag = 'm';
 constexpr char kOldBucketTag = 'b';  // the layout before blocks, refused at open
-constexpr char kMarkTag = 'd';
+constexpr char kOldMarkTag = 'd';
 constexpr size_t kKeySize = 17;
 
 // `t`: the bucket end of a mark, the block start of a block.
@@ -36,6 +38,36 @@ bool ParseKey(std::string_view key, char tag, SeriesId* id, int64_t* t) {
 }
 
 auto EndLess = [](const RollupBucket& x, int64_t e) { return x.end < e; };
+
+// The value of a mark entry: fixed64 LE time of the oldest mark, varint count, then the bucket
+// indexes (end - block) / res, ascending, as varint deltas.
+std::string EncodeMarks(int64_t at, int64_t block, int64_t res,
+                        const std::map<int64_t, int64_t>& ends) {
+  std::string out;
+  PutFixed64(&out, static_cast<uint64_t>(at));
+  PutVarint(&out, ends.size());
+  int64_t prev = 0;
+  for (const auto& [end, marked_at] : ends) {
+    const int64_t idx = (end - block) / res;
+    PutVarint(&out, static_cast<uint64_t>(idx - prev));
+    prev = idx;
+  }
+  return out;
+}
+
+bool DecodeMarks(std::string_view in, int64_t block, int64_t res, int64_t* at,
+                 std::vector<int64_t>* ends) {
+  uint64_t bits, n, idx = 0;
+  if (!GetFixed64(&in, &bits) || !GetVarint(&in, &n) || n > kMaxRollupBlockBuckets) return false;
+  *at = static_cast<int64_t>(bits);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t d;
+    if (!GetVarint(&in, &d)) return false;
+    idx += d;
+    ends->push_back(WrapAdd(block, static_cast<int64_t>(idx * static_cast<uint64_t>(res))));
+  }
+  return in.empty();
+}
 
 std::string_view View(const leveldb::Slice& s) { return {s.data(), s.size()}; }
 
@@ -75,6 +107,7 @@ class RollupTier::Part {
   leveldb::DB* db_;
   std::atomic<bool> dropped_{false};
   std::map<SeriesId, uint32_t> buckets_;  // guarded by the tier's mu_
+  uint64_t block_bytes_ = 0;              // guarded by the tier's mu_
 };
 
 RollupTier::RollupTier(leveldb::Env* env, std::string dir, RollupTierOptions options)
@@ -126,14 +159,20 @@ base::Result<std::unique_ptr<RollupTier>> RollupTier::Open(leveldb::Env* env,
           return base::Status::Corruption("bad rollup block in " + (*part)->path_);
         }
         (*part)->buckets_[id] += static_cast<uint32_t>(n);
-      } else if (ParseKey(View(it->key()), kOldBucketTag, &id, &end)) {
+        (*part)->block_bytes_ += it->value().size();
+      } else if (ParseKey(View(it->key()), kMarkTag, &id, &end)) {
+        int64_t at;
+        std::vector<int64_t> ends;
+        if (!DecodeMarks(View(it->value()), end, tier->resolution(), &at, &ends)) {
+          return base::Status::Corruption("bad rollup marks in " + (*part)->path_);
+        }
+        for (int64_t e : ends) tier->pending_[{id, e}] = at;
+      } else if (ParseKey(View(it->key()), kOldBucketTag, &id, &end) ||
+                 ParseKey(View(it->key()), kOldMarkTag, &id, &end)) {
         return base::Status::FailedPrecondition(
             "rollup partition " + (*part)->path_ +
             " has the layout of one entry per bucket, which this version does not read; start "
             "from a fresh data directory (storage/docs/rollups.md)");
-      } else if (ParseKey(View(it->key()), kMarkTag, &id, &end)) {
-        uint64_t at = it->value().size() == 8 ? DecodeFixed64(it->value().data()) : 0;
-        tier->pending_[{id, end}] = static_cast<int64_t>(at);
       }
     }
     if (!it->status().ok()) return FromLevelDb(it->status(), "scan " + (*part)->path_);
@@ -171,11 +210,15 @@ std::shared_ptr<RollupTier::Part> RollupTier::Find(int64_t end) const {
 
 base::Status RollupTier::AddMarks(const std::vector<std::pair<SeriesId, int64_t>>& marks,
                                   int64_t now_ms) {
-  std::map<int64_t, leveldb::WriteBatch> batches;  // by partition start
-  std::string at;
-  PutFixed64(&at, static_cast<uint64_t>(now_ms));
+  // One mark entry per series, block and partition: (start, id, block) -> bucket ends.
+  std::map<std::tuple<int64_t, SeriesId, int64_t>, std::vector<int64_t>> groups;
   for (const auto& [id, end] : marks) {
-    batches[PartitionStartOfEnd(end)].Put(Key(kMarkTag, id, end), at);
+    groups[{PartitionStartOfEnd(end), id, RollupBlockStart(end, span_)}].push_back(end);
+  }
+  std::map<int64_t, leveldb::WriteBatch> batches;  // by partition start
+  for (const auto& [key, ends] : groups) {
+    const auto& [start, id, block] = key;
+    batches[start].Put(Key(kMarkTag, id, block), MarksAfter(id, block, start, {}, ends, now_ms));
   }
   for (auto& [start, batch] : batches) {
     auto part = GetOrCreate(start + 1);
@@ -187,6 +230,28 @@ base::Status RollupTier::AddMarks(const std::vector<std::pair<SeriesId, int64_t>
   std::lock_guard l(mu_);
   for (const auto& m : marks) pending_.emplace(m, now_ms);  // an older date stays
   return base::Status::Ok();
+}
+
+// The pending marks of (id, block) in the partition at `start`, less `drop`, plus `add` (dated
+// now_ms), as the value of their mark entry; empty when none remain.
+std::string RollupTier::MarksAfter(SeriesId id, int64_t block, int64_t start,
+                                   std::span<const int64_t> drop, std::span<const int64_t> add,
+                                   int64_t now_ms) const {
+  std::map<int64_t, int64_t> ends;  // end -> marked at
+  {
+    std::lock_guard l(mu_);
+    for (auto it = pending_.lower_bound({id, block + 1});
+         it != pending_.end() && it->first.first == id && it->first.second <= block + span_; ++it) {
+      if (PartitionStartOfEnd(it->first.second) == start)
+        ends.emplace(it->first.second, it->second);
+    }
+  }
+  for (int64_t e : drop) ends.erase(e);
+  for (int64_t e : add) ends.emplace(e, now_ms);
+  if (ends.empty()) return {};
+  int64_t oldest = INT64_MAX;
+  for (const auto& [end, at] : ends) oldest = std::min(oldest, at);
+  return EncodeMarks(oldest, block, resolution(), ends);
 }
 
 std::map<SeriesId, std::vector<int64_t>> RollupTier::Pending() const {
@@ -231,18 +296,24 @@ base::Status RollupTier::WriteMarks(SeriesId id, const std::vector<int64_t>& end
     auto part = GetOrCreate(ends[i]);
     if (!part.ok()) return part.status();
     leveldb::WriteBatch batch;
-    int64_t delta = 0;
+    int64_t delta = 0, bytes_delta = 0;
     size_t j = i;
     while (j < ends.size() && PartitionStartOfEnd(ends[j]) == start) {
       const int64_t block = RollupBlockStart(ends[j], span_);
       size_t k = j;
       while (k < ends.size() && PartitionStartOfEnd(ends[k]) == start &&
              RollupBlockStart(ends[k], span_) == block) {
-        batch.Delete(Key(kMarkTag, id, ends[k++]));
+        ++k;
+      }
+      const std::string marks = MarksAfter(id, block, start, {ends.data() + j, k - j}, {}, 0);
+      if (marks.empty()) {
+        batch.Delete(Key(kMarkTag, id, block));
+      } else {
+        batch.Put(Key(kMarkTag, id, block), marks);
       }
       if (built != nullptr) {
-        TM_RETURN_IF_ERROR(
-            RewriteBlock(**part, id, block, {ends.data() + j, k - j}, *built, &batch, &delta));
+        TM_RETURN_IF_ERROR(RewriteBlock(**part, id, block, {ends.data() + j, k - j}, *built, &batch,
+                                        &delta, &bytes_delta));
       }
       j = k;
     }
@@ -256,6 +327,7 @@ base::Status RollupTier::WriteMarks(SeriesId id, const std::vector<int64_t>& end
     uint32_t& n = (*part)->buckets_[id];
     n = static_cast<uint32_t>(static_cast<int64_t>(n) + delta);
     if (n == 0) (*part)->buckets_.erase(id);
+    (*part)->block_bytes_ += bytes_delta;
     i = j;
   }
   return base::Status::Ok();
@@ -266,7 +338,8 @@ base::Status RollupTier::WriteMarks(SeriesId id, const std::vector<int64_t>& end
 base::Status RollupTier::RewriteBlock(const Part& part, SeriesId id, int64_t block,
                                       std::span<const int64_t> ends,
                                       const std::vector<RollupBucket>& built,
-                                      leveldb::WriteBatch* batch, int64_t* delta) const {
+                                      leveldb::WriteBatch* batch, int64_t* delta,
+                                      int64_t* bytes_delta) const {
   const std::string key = Key(kBlockTag, id, block);
   std::string old;
   leveldb::Status gs = part.db_->Get(leveldb::ReadOptions(), key, &old);
@@ -287,10 +360,13 @@ base::Status RollupTier::RewriteBlock(const Part& part, SeriesId id, int64_t blo
   std::sort(merged.begin(), merged.end(),
             [](const RollupBucket& a, const RollupBucket& b) { return a.end < b.end; });
   *delta += static_cast<int64_t>(merged.size());
+  *bytes_delta -= static_cast<int64_t>(gs.ok() ? old.size() : 0);
   if (merged.empty()) {
     batch->Delete(key);
   } else {
-    batch->Put(key, EncodeRollupBlock(merged, block, resolution()));
+    const std::string encoded = EncodeRollupBlock(merged, block, resolution());
+    *bytes_delta += static_cast<int64_t>(encoded.size());
+    batch->Put(key, encoded);
   }
   return base::Status::Ok();
 }
@@ -363,6 +439,7 @@ RollupTierStats RollupTier::Stats(int64_t now_ms) const {
     uint64_t size = 0;
     p->db_->GetApproximateSizes(&all, 1, &size);
     st.bytes += size;
+    st.block_bytes += p->block_bytes_;
   }
   st.series = series.size();
   st.pending_buckets = pending_.size();

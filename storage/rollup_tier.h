@@ -51,6 +51,7 @@ struct RollupTierStats {
   uint64_t series = 0;           // series with at least one stored bucket
   uint64_t buckets = 0;          // stored buckets
   uint64_t bytes = 0;            // approximate LevelDB size of the tier
+  uint64_t block_bytes = 0;      // encoded blocks, before LevelDB's compression and overheads
   uint64_t pending_buckets = 0;  // dirty marks not yet rebuilt
   int64_t lag_ms = 0;            // age of the oldest pending mark; 0 when none
   uint64_t buckets_built = 0;    // since open
@@ -100,9 +101,11 @@ class RollupTier {
   std::shared_ptr<Part> Find(int64_t end) const;
   base::Status WriteMarks(SeriesId id, const std::vector<int64_t>& ends,
                           const std::vector<RollupBucket>* built);
+  std::string MarksAfter(SeriesId id, int64_t block, int64_t start, std::span<const int64_t> drop,
+                         std::span<const int64_t> add, int64_t now_ms) const;
   base::Status RewriteBlock(const Part& part, SeriesId id, int64_t block,
                             std::span<const int64_t> ends, const std::vector<RollupBucket>& built,
-                            leveldb::WriteBatch* batch, int64_t* delta) const;
+                            leveldb::WriteBatch* batch, int64_t* delta, int64_t* bytes_delta) const;
 
   leveldb::Env* env_;
   const std::string dir_;
