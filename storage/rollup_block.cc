@@ -29,10 +29,20 @@ constexpr double RollupBucket::*kFloatField[kFloatColumns] = {
     &RollupBucket::min, &RollupBucket::max,  &RollupBucket::increase};
 enum Column { kSum, kLast, kFirst, kMin, kMax, kIncrease };
 
+// std::llround for |m| < 2^63, without the library call (it showed in profiles of decoding):
+// the truncation is exact, and so is the fraction m - trunc(m).
+int64_t RoundHalfAway(double m) {
+  int64_t r = static_cast<int64_t>(m);
+  const double frac = m - static_cast<double>(r);
+  if (frac >= 0.5) ++r;
+  if (frac <= -0.5) --r;
+  return r;
+}
+
 // llround(v * 10^s), or 0 where that does not fit.
 int64_t Scaled(double v, int s) {
   const double m = v * kPow10[s];
-  return std::fabs(m) < kMaxScaled ? std::llround(m) : 0;
+  return std::fabs(m) < kMaxScaled ? RoundHalfAway(m) : 0;
 }
 
 // Column c of bucket i at scale s, guessed from the columns before it: a bucket's first value is
@@ -234,7 +244,7 @@ bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s,
   for (size_t i = 0; i < v.size(); ++i) {
     const double m = v[i] * kPow10[s];
     if (!(std::fabs(m) < kMaxScaled)) return false;  // also NaN and Inf
-    const int64_t n = std::llround(m);
+    const int64_t n = RoundHalfAway(m);
     const double approx = static_cast<double>(n) / kPow10[s];
     scaled.push_back(n);
     residuals.push_back(ZigZagEncode(static_cast<int64_t>(DoubleBits(v[i]) - DoubleBits(approx))));

@@ -67,6 +67,29 @@ TEST(RollupBlockTest, SpansAreADayAWeekOr288Buckets) {
   EXPECT_EQ(RollupBlockStart(-kDay + 1, kDay), -kDay);
 }
 
+// Predictions round scaled values with llround; blocks written with either must decode alike.
+TEST(RollupBlockTest, PredictionsOfHalfwayValuesRoundTrip) {
+  std::vector<double> v;
+  for (double x : {0.5, -0.5, 1.5, -2.5, 0.49999999999999994, -0.49999999999999994, 2.675,
+                   4503599627370495.5, -4503599627370495.5, 9007199254740993.0, 1e17}) {
+    v.push_back(x);
+  }
+  std::vector<RollupBucket> in;
+  for (size_t i = 0; i < v.size(); ++i) {
+    RollupBucket b;
+    b.end = kStart + static_cast<int64_t>(i + 1) * k5m;
+    b.count = 2;
+    b.first_t = b.end - 10;
+    b.last_t = b.end;
+    b.first = b.min = v[i];
+    b.last = b.max = v[(i + 1) % v.size()];
+    b.sum = b.first + b.last;
+    b.increase = b.last - b.first;
+    in.push_back(b);
+  }
+  RoundTrip(in, kStart, k5m);
+}
+
 TEST(RollupBlockTest, EdgeValuesRoundTripBitForBit) {
   const double inf = std::numeric_limits<double>::infinity();
   const double edge[] = {NAN,
