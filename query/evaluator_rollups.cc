@@ -76,11 +76,15 @@ std::optional<double> Apply(RollupFn fn, const RollupBucket& w, int64_t start, i
   return std::nullopt;
 }
 
-// The window [start, end] folded from `buckets` (ascending by end).
-RollupBucket Fold(const std::vector<RollupBucket>& buckets, int64_t start, int64_t end) {
+// The window [start, end] folded from `buckets` (ascending by end). `*from` is where the search
+// for the first bucket starts and is left there for the next window; windows must come in
+// ascending order of start.
+RollupBucket Fold(const std::vector<RollupBucket>& buckets, int64_t start, int64_t end,
+                  std::vector<RollupBucket>::const_iterator* from) {
   RollupBucket acc;
-  auto it = std::lower_bound(buckets.begin(), buckets.end(), start,
-                             [](const RollupBucket& b, int64_t t) { return b.end < t; });
+  auto it = *from;
+  while (it != buckets.end() && it->end < start) ++it;
+  *from = it;
   if (it != buckets.end() && it->end == start) {
     if (it->last_t == start) {  // the sample on the closed left edge of the window
       storage::AddToBucket(&acc, {it->last_t, it->last});
@@ -125,9 +129,10 @@ bool Evaluator::TryRollupRangeFunction(const Expr& e, const Steps& s, Matrix* ou
     const auto& buckets = set->buckets();
     AcquireSamples(buckets.size());
     Series series{e.func->keeps_name ? set->labels() : DropMetricName(set->labels()), {}};
+    auto from = buckets.begin();
     for (size_t i = 0; i < s.Count(); ++i) {
       const int64_t end = s.At(i) - offset;
-      const RollupBucket w = Fold(buckets, end - range, end);
+      const RollupBucket w = Fold(buckets, end - range, end, &from);
       if (w.count == 0) continue;
       if (auto v = Apply(fn, w, end - range, end, range)) series.points.push_back({s.At(i), *v});
     }

@@ -5,12 +5,15 @@
 // compact) happens once, before the first benchmark, and is not timed.
 //
 //   BENCH_DEVICES (default 100 = 500 series) and BENCH_DAYS (default 30) size the dataset.
+//   BENCH_STORE=<dir> keeps the loaded store in <dir> and reuses it on the next run (same
+//   devices and days, same build of the storage format), for profiling the queries alone.
 //   build/release/query/query_rollup_bench --benchmark_min_time=1x
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "query/engine.h"
@@ -47,12 +50,19 @@ struct Fleet {
   int devices = 0, days = 0;
   uint64_t samples = 0;
 
+  bool keep = false;
+
   Fleet() {
     devices = EnvInt("BENCH_DEVICES", 100);
     days = EnvInt("BENCH_DAYS", 30);
-    dir = std::filesystem::temp_directory_path() /
-          ("tidemark_rollup_bench_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
+    const char* kept = std::getenv("BENCH_STORE");
+    keep = kept != nullptr && *kept != '\0';
+    dir = keep ? std::filesystem::path(kept)
+               : std::filesystem::temp_directory_path() /
+                     ("tidemark_rollup_bench_" + std::to_string(::getpid()));
+    const std::filesystem::path loaded = dir / "loaded";
+    const bool reuse = keep && std::filesystem::exists(loaded);
+    if (!reuse) std::filesystem::remove_all(dir);
     storage::StorageOptions o;
     o.clock = &clock;
     o.maintenance_interval_ms = 0;
@@ -65,12 +75,18 @@ struct Fleet {
       std::abort();
     }
     store = std::move(*opened);
+    if (reuse) {
+      clock.Set(kStart + days * kDay);
+      samples = static_cast<uint64_t>(devices) * 5 * 8640 * days;
+      return;
+    }
     for (int d = 0; d < days; ++d) LoadDay(d);
     Check(store->Compact());
+    if (keep) std::ofstream(loaded) << devices << " devices, " << days << " days\n";
   }
   ~Fleet() {
     store.reset();
-    std::filesystem::remove_all(dir);
+    if (!keep) std::filesystem::remove_all(dir);
   }
   static void Check(const base::Status& s) {
     if (s.ok()) return;
@@ -146,22 +162,30 @@ BENCHMARK(BM_AvgBySiteSelector)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_AvgBySiteOverTime)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_RateBySite)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
-// Bytes on disk per sample: raw per stored sample, tiers per bucket and per raw sample covered.
+// Bytes per sample. Raw: the partition directories after compaction, per stored sample. Each
+// tier per bucket and per raw sample it covers, three ways: `block` the encoded blocks alone,
+// `table` LevelDB's table files (after snappy, with rewritten versions not yet compacted away),
+// `dir` everything in the tier's directories (tables, unflushed logs, manifests).
 void BM_TierBytes(benchmark::State& state) {
   Fleet& f = TheFleet();
   for (auto _ : state) benchmark::DoNotOptimize(f.store->Stats());
   const storage::StorageStats st = f.store->Stats();
   const uint64_t raw_bytes = DirBytes(f.dir / "partitions" / "raw");
-  state.counters["raw_samples"] = static_cast<double>(f.samples);
-  state.counters["raw_bytes_per_sample"] =
-      static_cast<double>(raw_bytes) / static_cast<double>(f.samples);
+  const double samples = static_cast<double>(f.samples);
+  state.counters["raw_samples"] = samples;
+  state.counters["raw_bytes_per_sample"] = static_cast<double>(raw_bytes) / samples;
   for (const auto& t : st.tiers) {
-    const uint64_t bytes = DirBytes(f.dir / "rollups" / t.name);
-    state.counters[t.name + "_buckets"] = static_cast<double>(t.buckets);
-    state.counters[t.name + "_bytes_per_bucket"] =
-        static_cast<double>(bytes) / static_cast<double>(t.buckets);
-    state.counters[t.name + "_bytes_per_raw_sample"] =
-        static_cast<double>(bytes) / static_cast<double>(f.samples);
+    const double buckets = static_cast<double>(t.buckets);
+    state.counters[t.name + "_buckets"] = buckets;
+    const std::pair<const char*, uint64_t> sizes[] = {
+        {"block", t.block_bytes},
+        {"table", t.bytes},
+        {"dir", DirBytes(f.dir / "rollups" / t.name)}};
+    for (const auto& [what, bytes] : sizes) {
+      const std::string key = t.name + "_" + what;
+      state.counters[key + "_per_bucket"] = static_cast<double>(bytes) / buckets;
+      state.counters[key + "_per_raw_sample"] = static_cast<double>(bytes) / samples;
+    }
   }
 }
 BENCHMARK(BM_TierBytes)->Iterations(1);

@@ -2,7 +2,6 @@
 
 #include <bit>
 
-#include "storage/sealed_chunk.h"
 #include "storage/varint.h"
 
 namespace tidemark::storage {
@@ -71,70 +70,6 @@ std::vector<RollupBucket> BuildBuckets(std::span<const Sample> samples, int64_t 
     AddToBucket(&out.back(), s);
   }
   return out;
-}
-
-namespace {
-
-constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
-
-// A value with few decimals (most sensor readings and their sums) as its scale + 1 and the
-// zigzag varint of value * 10^scale; anything else (NaN, Inf, -0.0, long fractions) as 0 and the
-// IEEE-754 bits. Decoding divides by the same power of ten, which DecimalScaleOf has checked to
-// give back the value bit-for-bit.
-void PutValue(std::string* out, double v) {
-  const int scale = DecimalScaleOf(v);
-  if (scale < 0) {
-    out->push_back(0);
-    PutFixed64(out, DoubleBits(v));
-    return;
-  }
-  out->push_back(static_cast<char>(scale + 1));
-  PutSignedVarint(out, std::llround(v * kPow10[scale]));
-}
-
-bool GetValue(std::string_view* in, double* v) {
-  if (in->empty()) return false;
-  const int tag = static_cast<uint8_t>(in->front());
-  in->remove_prefix(1);
-  if (tag == 0) {
-    uint64_t bits;
-    if (!GetFixed64(in, &bits)) return false;
-    *v = BitsDouble(bits);
-    return true;
-  }
-  int64_t scaled;
-  if (tag > kMaxDecimalScale + 1 || !GetSignedVarint(in, &scaled)) return false;
-  *v = static_cast<double>(scaled) / kPow10[tag - 1];
-  return true;
-}
-
-}  // namespace
-
-// count varint, then end - first_t and end - last_t as varints (both >= 0), then sum, min, max,
-// first, last and increase, each as PutValue writes it.
-std::string EncodeBucket(const RollupBucket& b) {
-  std::string out;
-  PutVarint(&out, b.count);
-  PutVarint(&out, static_cast<uint64_t>(WrapSub(b.end, b.first_t)));
-  PutVarint(&out, static_cast<uint64_t>(WrapSub(b.end, b.last_t)));
-  for (double v : {b.sum, b.min, b.max, b.first, b.last, b.increase}) PutValue(&out, v);
-  return out;
-}
-
-bool DecodeBucket(std::string_view in, int64_t end, RollupBucket* b) {
-  uint64_t count, to_first, to_last;
-  if (!GetVarint(&in, &count) || !GetVarint(&in, &to_first) || !GetVarint(&in, &to_last)) {
-    return false;
-  }
-  b->end = end;
-  b->count = count;
-  b->first_t = WrapSub(end, static_cast<int64_t>(to_first));
-  b->last_t = WrapSub(end, static_cast<int64_t>(to_last));
-  double* fields[] = {&b->sum, &b->min, &b->max, &b->first, &b->last, &b->increase};
-  for (double* f : fields) {
-    if (!GetValue(&in, f)) return false;
-  }
-  return in.empty();
 }
 
 bool SameBucket(const RollupBucket& a, const RollupBucket& b) {

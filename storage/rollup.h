@@ -4,7 +4,7 @@
 //
 // Every field composes exactly across consecutive buckets (count, sum, min, max, first, last and
 // the counter increase with resets), so `*_over_time`, rate and increase over windows that are
-// multiples of R are answered as from raw data. Format: storage/docs/rollups.md.
+// multiples of R are answered as from raw data. Stored in blocks: storage/rollup_block.h.
 //
 // Pure functions and value types; thread-safe.
 #pragma once
@@ -47,10 +47,6 @@ void AddToBucket(RollupBucket* b, const Sample& s);
 
 // Folds `next` (later in time) into `acc`; `acc` with count 0 becomes `next`.
 void MergeBuckets(RollupBucket* acc, const RollupBucket& next);
-
-// Value encoding of a stored bucket (its end is in the key).
-std::string EncodeBucket(const RollupBucket& b);
-bool DecodeBucket(std::string_view in, int64_t end, RollupBucket* b);
 
 // Exact equality of every field (NaN equals NaN), for tests and idempotency checks.
 bool SameBucket(const RollupBucket& a, const RollupBucket& b);

@@ -6,30 +6,67 @@
 
 #include <algorithm>
 #include <atomic>
+#include <tuple>
 
 #include "storage/base/log.h"
+#include "storage/rollup_block.h"
 #include "storage/varint.h"
 
 namespace tidemark::storage {
 
 namespace {
 
-constexpr char kBucketTag = 'b';
-constexpr char kMarkTag = 'd';
+constexpr char kBlockTag = 'B';
+constexpr char kMarkTag = 'm';
+constexpr char kOldBucketTag = 'b';  // the layout before blocks, refused at open
+constexpr char kOldMarkTag = 'd';
 constexpr size_t kKeySize = 17;
 
-std::string Key(char tag, SeriesId id, int64_t end) {
+// `t`: the bucket end of a mark, the block start of a block.
+std::string Key(char tag, SeriesId id, int64_t t) {
   std::string k(1, tag);
   PutBigEndian64(&k, id);
-  PutBigEndian64(&k, OrderedFromSigned(end));
+  PutBigEndian64(&k, OrderedFromSigned(t));
   return k;
 }
 
-bool ParseKey(std::string_view key, char tag, SeriesId* id, int64_t* end) {
+bool ParseKey(std::string_view key, char tag, SeriesId* id, int64_t* t) {
   if (key.size() != kKeySize || key[0] != tag) return false;
   *id = DecodeBigEndian64(key.data() + 1);
-  *end = SignedFromOrdered(DecodeBigEndian64(key.data() + 9));
+  *t = SignedFromOrdered(DecodeBigEndian64(key.data() + 9));
   return true;
+}
+
+auto EndLess = [](const RollupBucket& x, int64_t e) { return x.end < e; };
+
+// The value of a mark entry: fixed64 LE time of the oldest mark, varint count, then the bucket
+// indexes (end - block) / res, ascending, as varint deltas.
+std::string EncodeMarks(int64_t at, int64_t block, int64_t res,
+                        const std::map<int64_t, int64_t>& ends) {
+  std::string out;
+  PutFixed64(&out, static_cast<uint64_t>(at));
+  PutVarint(&out, ends.size());
+  int64_t prev = 0;
+  for (const auto& [end, marked_at] : ends) {
+    const int64_t idx = (end - block) / res;
+    PutVarint(&out, static_cast<uint64_t>(idx - prev));
+    prev = idx;
+  }
+  return out;
+}
+
+bool DecodeMarks(std::string_view in, int64_t block, int64_t res, int64_t* at,
+                 std::vector<int64_t>* ends) {
+  uint64_t bits, n, idx = 0;
+  if (!GetFixed64(&in, &bits) || !GetVarint(&in, &n) || n > kMaxRollupBlockBuckets) return false;
+  *at = static_cast<int64_t>(bits);
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t d;
+    if (!GetVarint(&in, &d)) return false;
+    idx += d;
+    ends->push_back(WrapAdd(block, static_cast<int64_t>(idx * static_cast<uint64_t>(res))));
+  }
+  return in.empty();
 }
 
 std::string_view View(const leveldb::Slice& s) { return {s.data(), s.size()}; }
@@ -70,13 +107,15 @@ class RollupTier::Part {
   leveldb::DB* db_;
   std::atomic<bool> dropped_{false};
   std::map<SeriesId, uint32_t> buckets_;  // guarded by the tier's mu_
+  uint64_t block_bytes_ = 0;              // guarded by the tier's mu_
 };
 
 RollupTier::RollupTier(leveldb::Env* env, std::string dir, RollupTierOptions options)
     : env_(env),
       dir_(std::move(dir)),
       name_(ResolutionName(options.resolution_ms)),
-      options_(options) {
+      options_(options),
+      span_(RollupBlockSpan(options.resolution_ms)) {
   if (options_.partition_ms <= 0) options_.partition_ms = 2016 * options_.resolution_ms;
 }
 
@@ -114,11 +153,26 @@ base::Result<std::unique_ptr<RollupTier>> RollupTier::Open(leveldb::Env* env,
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       SeriesId id;
       int64_t end;
-      if (ParseKey(View(it->key()), kBucketTag, &id, &end)) {
-        ++(*part)->buckets_[id];
+      uint64_t n;
+      if (ParseKey(View(it->key()), kBlockTag, &id, &end)) {
+        if (!RollupBlockSize(View(it->value()), &n)) {
+          return base::Status::Corruption("bad rollup block in " + (*part)->path_);
+        }
+        (*part)->buckets_[id] += static_cast<uint32_t>(n);
+        (*part)->block_bytes_ += it->value().size();
       } else if (ParseKey(View(it->key()), kMarkTag, &id, &end)) {
-        uint64_t at = it->value().size() == 8 ? DecodeFixed64(it->value().data()) : 0;
-        tier->pending_[{id, end}] = static_cast<int64_t>(at);
+        int64_t at;
+        std::vector<int64_t> ends;
+        if (!DecodeMarks(View(it->value()), end, tier->resolution(), &at, &ends)) {
+          return base::Status::Corruption("bad rollup marks in " + (*part)->path_);
+        }
+        for (int64_t e : ends) tier->pending_[{id, e}] = at;
+      } else if (ParseKey(View(it->key()), kOldBucketTag, &id, &end) ||
+                 ParseKey(View(it->key()), kOldMarkTag, &id, &end)) {
+        return base::Status::FailedPrecondition(
+            "rollup partition " + (*part)->path_ +
+            " has the layout of one entry per bucket, which this version does not read; start "
+            "from a fresh data directory (storage/docs/rollups.md)");
       }
     }
     if (!it->status().ok()) return FromLevelDb(it->status(), "scan " + (*part)->path_);
@@ -156,11 +210,15 @@ std::shared_ptr<RollupTier::Part> RollupTier::Find(int64_t end) const {
 
 base::Status RollupTier::AddMarks(const std::vector<std::pair<SeriesId, int64_t>>& marks,
                                   int64_t now_ms) {
-  std::map<int64_t, leveldb::WriteBatch> batches;  // by partition start
-  std::string at;
-  PutFixed64(&at, static_cast<uint64_t>(now_ms));
+  // One mark entry per series, block and partition: (start, id, block) -> bucket ends.
+  std::map<std::tuple<int64_t, SeriesId, int64_t>, std::vector<int64_t>> groups;
   for (const auto& [id, end] : marks) {
-    batches[PartitionStartOfEnd(end)].Put(Key(kMarkTag, id, end), at);
+    groups[{PartitionStartOfEnd(end), id, RollupBlockStart(end, span_)}].push_back(end);
+  }
+  std::map<int64_t, leveldb::WriteBatch> batches;  // by partition start
+  for (const auto& [key, ends] : groups) {
+    const auto& [start, id, block] = key;
+    batches[start].Put(Key(kMarkTag, id, block), MarksAfter(id, block, start, {}, ends, now_ms));
   }
   for (auto& [start, batch] : batches) {
     auto part = GetOrCreate(start + 1);
@@ -172,6 +230,28 @@ base::Status RollupTier::AddMarks(const std::vector<std::pair<SeriesId, int64_t>
   std::lock_guard l(mu_);
   for (const auto& m : marks) pending_.emplace(m, now_ms);  // an older date stays
   return base::Status::Ok();
+}
+
+// The pending marks of (id, block) in the partition at `start`, less `drop`, plus `add` (dated
+// now_ms), as the value of their mark entry; empty when none remain.
+std::string RollupTier::MarksAfter(SeriesId id, int64_t block, int64_t start,
+                                   std::span<const int64_t> drop, std::span<const int64_t> add,
+                                   int64_t now_ms) const {
+  std::map<int64_t, int64_t> ends;  // end -> marked at
+  {
+    std::lock_guard l(mu_);
+    for (auto it = pending_.lower_bound({id, block + 1});
+         it != pending_.end() && it->first.first == id && it->first.second <= block + span_; ++it) {
+      if (PartitionStartOfEnd(it->first.second) == start)
+        ends.emplace(it->first.second, it->second);
+    }
+  }
+  for (int64_t e : drop) ends.erase(e);
+  for (int64_t e : add) ends.emplace(e, now_ms);
+  if (ends.empty()) return {};
+  int64_t oldest = INT64_MAX;
+  for (const auto& [end, at] : ends) oldest = std::min(oldest, at);
+  return EncodeMarks(oldest, block, resolution(), ends);
 }
 
 std::map<SeriesId, std::vector<int64_t>> RollupTier::Pending() const {
@@ -205,8 +285,9 @@ base::Status RollupTier::ClearMarks(SeriesId id, const std::vector<int64_t>& end
   return WriteMarks(id, ends, nullptr);
 }
 
-// One atomic batch per partition: the marks go, and (when `built` is given) each marked bucket is
-// replaced by its rebuilt version or deleted when it has no samples any more.
+// One atomic batch per partition: the marks go, and (when `built` is given) every block holding a
+// marked bucket is rewritten with the rebuilt buckets in place of the marked ones (a marked bucket
+// without samples any more just leaves the block; an empty block is deleted).
 base::Status RollupTier::WriteMarks(SeriesId id, const std::vector<int64_t>& ends,
                                     const std::vector<RollupBucket>* built) {
   size_t i = 0;
@@ -215,25 +296,26 @@ base::Status RollupTier::WriteMarks(SeriesId id, const std::vector<int64_t>& end
     auto part = GetOrCreate(ends[i]);
     if (!part.ok()) return part.status();
     leveldb::WriteBatch batch;
-    int delta = 0;
+    int64_t delta = 0, bytes_delta = 0;
     size_t j = i;
-    for (; j < ends.size() && PartitionStartOfEnd(ends[j]) == start; ++j) {
-      const int64_t end = ends[j];
-      batch.Delete(Key(kMarkTag, id, end));
-      if (built == nullptr) continue;
-      const std::string key = Key(kBucketTag, id, end);
-      std::string old;
-      leveldb::Status gs = (*part)->db_->Get(leveldb::ReadOptions(), key, &old);
-      if (!gs.ok() && !gs.IsNotFound()) return FromLevelDb(gs, "read " + (*part)->path_);
-      auto b = std::lower_bound(built->begin(), built->end(), end,
-                                [](const RollupBucket& x, int64_t e) { return x.end < e; });
-      if (b != built->end() && b->end == end && b->count > 0) {
-        batch.Put(key, EncodeBucket(*b));
-        delta += gs.IsNotFound() ? 1 : 0;
-      } else {
-        batch.Delete(key);
-        delta -= gs.ok() ? 1 : 0;
+    while (j < ends.size() && PartitionStartOfEnd(ends[j]) == start) {
+      const int64_t block = RollupBlockStart(ends[j], span_);
+      size_t k = j;
+      while (k < ends.size() && PartitionStartOfEnd(ends[k]) == start &&
+             RollupBlockStart(ends[k], span_) == block) {
+        ++k;
       }
+      const std::string marks = MarksAfter(id, block, start, {ends.data() + j, k - j}, {}, 0);
+      if (marks.empty()) {
+        batch.Delete(Key(kMarkTag, id, block));
+      } else {
+        batch.Put(Key(kMarkTag, id, block), marks);
+      }
+      if (built != nullptr) {
+        TM_RETURN_IF_ERROR(RewriteBlock(**part, id, block, {ends.data() + j, k - j}, *built, &batch,
+                                        &delta, &bytes_delta));
+      }
+      j = k;
     }
     leveldb::WriteOptions wo;
     wo.sync = true;
@@ -245,7 +327,46 @@ base::Status RollupTier::WriteMarks(SeriesId id, const std::vector<int64_t>& end
     uint32_t& n = (*part)->buckets_[id];
     n = static_cast<uint32_t>(static_cast<int64_t>(n) + delta);
     if (n == 0) (*part)->buckets_.erase(id);
+    (*part)->block_bytes_ += bytes_delta;
     i = j;
+  }
+  return base::Status::Ok();
+}
+
+// Read-modify-write of one block: its stored buckets except those at `ends`, plus the buckets of
+// `built` at `ends`. Adds the change in stored buckets to `*delta`.
+base::Status RollupTier::RewriteBlock(const Part& part, SeriesId id, int64_t block,
+                                      std::span<const int64_t> ends,
+                                      const std::vector<RollupBucket>& built,
+                                      leveldb::WriteBatch* batch, int64_t* delta,
+                                      int64_t* bytes_delta) const {
+  const std::string key = Key(kBlockTag, id, block);
+  std::string old;
+  leveldb::Status gs = part.db_->Get(leveldb::ReadOptions(), key, &old);
+  if (!gs.ok() && !gs.IsNotFound()) return FromLevelDb(gs, "read " + part.path_);
+  std::vector<RollupBucket> stored;
+  if (gs.ok() && !DecodeRollupBlock(old, block, resolution(), INT64_MIN, INT64_MAX, &stored)) {
+    return base::Status::Corruption("bad rollup block in " + part.path_);
+  }
+  *delta -= static_cast<int64_t>(stored.size());
+  std::vector<RollupBucket> merged;
+  for (const RollupBucket& b : stored) {
+    if (!std::binary_search(ends.begin(), ends.end(), b.end)) merged.push_back(b);
+  }
+  for (int64_t end : ends) {
+    auto b = std::lower_bound(built.begin(), built.end(), end, EndLess);
+    if (b != built.end() && b->end == end && b->count > 0) merged.push_back(*b);
+  }
+  std::sort(merged.begin(), merged.end(),
+            [](const RollupBucket& a, const RollupBucket& b) { return a.end < b.end; });
+  *delta += static_cast<int64_t>(merged.size());
+  *bytes_delta -= static_cast<int64_t>(gs.ok() ? old.size() : 0);
+  if (merged.empty()) {
+    batch->Delete(key);
+  } else {
+    const std::string encoded = EncodeRollupBlock(merged, block, resolution());
+    *bytes_delta += static_cast<int64_t>(encoded.size());
+    batch->Put(key, encoded);
   }
   return base::Status::Ok();
 }
@@ -259,18 +380,19 @@ base::Status RollupTier::Read(SeriesId id, int64_t min_end, int64_t max_end,
       if (p->end_ >= min_end && p->start_ < max_end) parts.push_back(p);
     }
   }
-  const std::string first = Key(kBucketTag, id, min_end);
+  // One seek per partition; the blocks of a series follow each other in key order.
+  const std::string first = Key(kBlockTag, id, RollupBlockStart(min_end, span_));
   for (const auto& p : parts) {
     std::unique_ptr<leveldb::Iterator> it(p->db_->NewIterator(leveldb::ReadOptions()));
     for (it->Seek(first); it->Valid(); it->Next()) {
       SeriesId kid;
-      int64_t end;
-      if (!ParseKey(View(it->key()), kBucketTag, &kid, &end) || kid != id || end > max_end) break;
-      RollupBucket b;
-      if (!DecodeBucket(View(it->value()), end, &b)) {
-        return base::Status::Corruption("bad rollup bucket in " + p->path_);
+      int64_t block;
+      if (!ParseKey(View(it->key()), kBlockTag, &kid, &block) || kid != id || block >= max_end) {
+        break;
       }
-      out->push_back(b);
+      if (!DecodeRollupBlock(View(it->value()), block, resolution(), min_end, max_end, out)) {
+        return base::Status::Corruption("bad rollup block in " + p->path_);
+      }
     }
     TM_RETURN_IF_ERROR(FromLevelDb(it->status(), "read " + p->path_));
   }
@@ -317,6 +439,7 @@ RollupTierStats RollupTier::Stats(int64_t now_ms) const {
     uint64_t size = 0;
     p->db_->GetApproximateSizes(&all, 1, &size);
     st.bytes += size;
+    st.block_bytes += p->block_bytes_;
   }
   st.series = series.size();
   st.pending_buckets = pending_.size();

@@ -6,6 +6,9 @@
 // leaves either the mark (the bucket is rebuilt, idempotently) or the finished bucket.
 // Format: storage/docs/rollups.md.
 //
+// Buckets are stored in blocks (storage/rollup_block.h), one LevelDB entry per series and block
+// span; rebuilding a bucket rewrites its block.
+//
 // Thread-safe: reads run concurrently with writes; the writers (AddMarks, Store, ApplyRetention)
 // are serialized by the caller (Storage's maintenance lock).
 #pragma once
@@ -15,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +30,7 @@
 namespace leveldb {
 class DB;
 class Env;
+class WriteBatch;
 }  // namespace leveldb
 
 namespace tidemark::storage {
@@ -46,6 +51,7 @@ struct RollupTierStats {
   uint64_t series = 0;           // series with at least one stored bucket
   uint64_t buckets = 0;          // stored buckets
   uint64_t bytes = 0;            // approximate LevelDB size of the tier
+  uint64_t block_bytes = 0;      // encoded blocks, before LevelDB's compression and overheads
   uint64_t pending_buckets = 0;  // dirty marks not yet rebuilt
   int64_t lag_ms = 0;            // age of the oldest pending mark; 0 when none
   uint64_t buckets_built = 0;    // since open
@@ -95,11 +101,17 @@ class RollupTier {
   std::shared_ptr<Part> Find(int64_t end) const;
   base::Status WriteMarks(SeriesId id, const std::vector<int64_t>& ends,
                           const std::vector<RollupBucket>* built);
+  std::string MarksAfter(SeriesId id, int64_t block, int64_t start, std::span<const int64_t> drop,
+                         std::span<const int64_t> add, int64_t now_ms) const;
+  base::Status RewriteBlock(const Part& part, SeriesId id, int64_t block,
+                            std::span<const int64_t> ends, const std::vector<RollupBucket>& built,
+                            leveldb::WriteBatch* batch, int64_t* delta, int64_t* bytes_delta) const;
 
   leveldb::Env* env_;
   const std::string dir_;
   const std::string name_;
   RollupTierOptions options_;
+  const int64_t span_;  // bucket time per block (storage/rollup_block.h)
   mutable std::mutex mu_;
   std::map<int64_t, std::shared_ptr<Part>> parts_;           // by start
   std::map<std::pair<SeriesId, int64_t>, int64_t> pending_;  // (id, end) -> marked at

@@ -80,24 +80,22 @@ base::Status Storage::ReadRollups(size_t k, SeriesId id, int64_t min_end, int64_
   const int64_t res = tier.resolution();
   std::vector<Sample> head;
   head_.Read(id, min_end - res + 1, max_end, &head);
-  std::set<int64_t> dirty;
-  for (const Sample& s : head) dirty.insert(BucketEnd(s.t, res));
-  for (int64_t end : tier.PendingIn(id, min_end, max_end)) dirty.insert(end);
-  std::vector<RollupBucket> stored;
-  TM_RETURN_IF_ERROR(tier.Read(id, min_end, max_end, &stored));
-  const int64_t raw_horizon = clock_->NowMillis() - options_.retention_ms;
-  std::vector<RollupBucket> built;
-  if (!dirty.empty()) {
-    std::vector<Sample> raw;
-    TM_RETURN_IF_ERROR(ReadRaw(id, *dirty.begin() - res + 1, *dirty.rbegin(), &raw));
-    built = BuildBuckets(raw, res);
-  }
-  // Where raw data has expired the stored bucket is the best answer there is.
-  auto rebuilt = [&](int64_t end) { return dirty.count(end) > 0 && end - res >= raw_horizon; };
+  std::vector<int64_t> dirty = tier.PendingIn(id, min_end, max_end);
+  for (const Sample& s : head) dirty.push_back(BucketEnd(s.t, res));
   out->clear();
-  for (const RollupBucket& b : stored) {
-    if (!rebuilt(b.end)) out->push_back(b);
-  }
+  TM_RETURN_IF_ERROR(tier.Read(id, min_end, max_end, out));
+  if (dirty.empty()) return base::Status::Ok();  // the common case: stored buckets are current
+  std::sort(dirty.begin(), dirty.end());
+  dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
+  std::vector<Sample> raw;
+  TM_RETURN_IF_ERROR(ReadRaw(id, dirty.front() - res + 1, dirty.back(), &raw));
+  std::vector<RollupBucket> built = BuildBuckets(raw, res);
+  // Where raw data has expired the stored bucket is the best answer there is.
+  const int64_t raw_horizon = clock_->NowMillis() - options_.retention_ms;
+  auto rebuilt = [&](int64_t end) {
+    return end - res >= raw_horizon && std::binary_search(dirty.begin(), dirty.end(), end);
+  };
+  std::erase_if(*out, [&](const RollupBucket& b) { return rebuilt(b.end); });
   for (const RollupBucket& b : built) {
     if (rebuilt(b.end)) out->push_back(b);
   }

@@ -1,0 +1,226 @@
+// Tests of the rollup block encoding: bit-exact round trips of edge values, holes, single and
+// full blocks, range trimming, malformed input and the size on IoT-shaped buckets.
+#include "storage/rollup_block.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "storage/iot_dataset.h"
+#include "storage/varint.h"
+
+namespace tidemark::storage {
+namespace {
+
+constexpr int64_t k5m = 5 * 60'000;
+constexpr int64_t kHour = 3'600'000;
+constexpr int64_t kDay = 24 * kHour;
+constexpr int64_t kStart = 1'761'955'200'000;  // a day boundary
+
+// Every field bit for bit (SameBucket treats -0.0 and 0.0 as equal).
+void ExpectIdentical(const RollupBucket& a, const RollupBucket& b) {
+  EXPECT_EQ(a.end, b.end);
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_EQ(a.first_t, b.first_t);
+  EXPECT_EQ(a.last_t, b.last_t);
+  const double want[] = {a.sum, a.min, a.max, a.first, a.last, a.increase};
+  const double got[] = {b.sum, b.min, b.max, b.first, b.last, b.increase};
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(DoubleBits(want[i]), DoubleBits(got[i])) << "end " << a.end << " field " << i;
+  }
+}
+
+std::vector<RollupBucket> RoundTrip(const std::vector<RollupBucket>& in, int64_t block_start,
+                                    int64_t res) {
+  const std::string enc = EncodeRollupBlock(in, block_start, res);
+  uint64_t n = 0;
+  EXPECT_TRUE(RollupBlockSize(enc, &n));
+  EXPECT_EQ(n, in.size());
+  std::vector<RollupBucket> out;
+  EXPECT_TRUE(DecodeRollupBlock(enc, block_start, res, INT64_MIN, INT64_MAX, &out));
+  EXPECT_EQ(out.size(), in.size());
+  for (size_t i = 0; i < std::min(in.size(), out.size()); ++i) ExpectIdentical(in[i], out[i]);
+  return out;
+}
+
+// Buckets of a 10 s series of `values` (index i at block_start + 10 s * (i + 1)).
+std::vector<RollupBucket> BucketsOf(const std::vector<double>& values, int64_t block_start,
+                                    int64_t res) {
+  std::vector<Sample> xs;
+  for (size_t i = 0; i < values.size(); ++i) {
+    xs.push_back({block_start + 10'000 * static_cast<int64_t>(i + 1), values[i]});
+  }
+  return BuildBuckets(xs, res);
+}
+
+TEST(RollupBlockTest, SpansAreADayAWeekOr288Buckets) {
+  EXPECT_EQ(RollupBlockSpan(k5m), kDay);
+  EXPECT_EQ(RollupBlockSpan(60'000), kDay);
+  EXPECT_EQ(RollupBlockSpan(kHour), 7 * kDay);
+  EXPECT_EQ(RollupBlockSpan(kDay), 288 * kDay);
+  EXPECT_EQ(RollupBlockSpan(10'000), 288 * 10'000);
+  // A bucket belongs to the block of end - 1, like its samples.
+  EXPECT_EQ(RollupBlockStart(kDay, kDay), 0);
+  EXPECT_EQ(RollupBlockStart(kDay + k5m, kDay), kDay);
+  EXPECT_EQ(RollupBlockStart(0, kDay), -kDay);
+  EXPECT_EQ(RollupBlockStart(-kDay + 1, kDay), -kDay);
+}
+
+// Predictions round scaled values with llround; blocks written with either must decode alike.
+TEST(RollupBlockTest, PredictionsOfHalfwayValuesRoundTrip) {
+  std::vector<double> v;
+  for (double x : {0.5, -0.5, 1.5, -2.5, 0.49999999999999994, -0.49999999999999994, 2.675,
+                   4503599627370495.5, -4503599627370495.5, 9007199254740993.0, 1e17}) {
+    v.push_back(x);
+  }
+  std::vector<RollupBucket> in;
+  for (size_t i = 0; i < v.size(); ++i) {
+    RollupBucket b;
+    b.end = kStart + static_cast<int64_t>(i + 1) * k5m;
+    b.count = 2;
+    b.first_t = b.end - 10;
+    b.last_t = b.end;
+    b.first = b.min = v[i];
+    b.last = b.max = v[(i + 1) % v.size()];
+    b.sum = b.first + b.last;
+    b.increase = b.last - b.first;
+    in.push_back(b);
+  }
+  RoundTrip(in, kStart, k5m);
+}
+
+TEST(RollupBlockTest, EdgeValuesRoundTripBitForBit) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double edge[] = {NAN,
+                         -NAN,
+                         BitsDouble(0x7ff0000000000002ULL),  // Prometheus' stale marker
+                         inf,
+                         -inf,
+                         -0.0,
+                         0.0,
+                         std::numeric_limits<double>::max(),
+                         std::numeric_limits<double>::lowest(),
+                         std::numeric_limits<double>::denorm_min(),
+                         std::numeric_limits<double>::min(),
+                         1e300,
+                         -1e-300,
+                         0.1 + 0.2,
+                         123.456,
+                         -7.25,
+                         9.2e18,
+                         1e15 + 0.5};
+  std::vector<RollupBucket> in;
+  int64_t end = kStart;
+  for (double v : edge) {
+    RollupBucket b;
+    end += k5m;
+    b.end = end;
+    b.count = 1;
+    b.first_t = b.last_t = end - 7;
+    b.sum = b.min = b.max = b.first = b.last = b.increase = v;
+    in.push_back(b);
+  }
+  // Every column mixes edge values with ordinary ones: the XOR form carries them.
+  RoundTrip(in, kStart, k5m);
+  // The same values one column at a time beside short decimals.
+  for (double v : edge) {
+    std::vector<RollupBucket> col = BucketsOf({1.5, 2.5, 3.5, 4.5}, kStart, 20'000);
+    col[1].sum = v;
+    col[0].increase = v;
+    col[0].last = v;  // the reference of the next first and of this max
+    col[1].count = std::numeric_limits<uint64_t>::max();
+    col[0].first_t = INT64_MIN;
+    RoundTrip(col, kStart, 20'000);
+  }
+}
+
+TEST(RollupBlockTest, CountersWithResetsAndNoisySumsRoundTrip) {
+  std::vector<double> v;
+  double c = 1000.125;
+  for (int i = 0; i < 8640; ++i) {
+    c = (i % 997 == 996) ? 0.5 : c + 0.001 * (i % 13) + 0.1;  // sums gather rounding noise
+    v.push_back(c);
+  }
+  auto buckets = BucketsOf(v, kStart, k5m);
+  ASSERT_EQ(buckets.size(), 288u);  // a full 5m block
+  bool reset = false;
+  for (const auto& b : buckets) reset = reset || b.increase != b.last - b.first;
+  EXPECT_TRUE(reset);
+  RoundTrip(buckets, kStart, k5m);
+  // Without resets min and max are first and last and cost next to nothing.
+  std::vector<double> steady;
+  for (int i = 0; i < 8640; ++i) steady.push_back(1000 + 0.005 * i);
+  auto counter = BucketsOf(steady, kStart, k5m);
+  std::vector<RollupBucket> bare = counter;
+  for (auto& b : bare) b.min = b.max = 0;
+  EXPECT_LT(EncodeRollupBlock(counter, kStart, k5m).size(),
+            EncodeRollupBlock(bare, kStart, k5m).size() + 24);
+  RoundTrip(counter, kStart, k5m);
+}
+
+TEST(RollupBlockTest, SingleBucketAndHolesRoundTrip) {
+  RoundTrip(BucketsOf({42}, kStart, k5m), kStart, k5m);
+  // The last bucket of a day block ends on the next day boundary.
+  RollupBucket last;
+  last.end = kStart + kDay;
+  last.count = 3;
+  last.first_t = kStart + kDay - k5m + 1;
+  last.last_t = kStart + kDay;
+  last.sum = 3;
+  last.min = last.max = last.first = last.last = 1;
+  RoundTrip({last}, kStart, k5m);
+  // Buckets 1, 2, 50, 51 and 288 of a day: holes of one and of many buckets.
+  auto all = BucketsOf(std::vector<double>(8640, 20.5), kStart, k5m);
+  std::vector<RollupBucket> holes = {all[0], all[1], all[49], all[50], all[287]};
+  holes[2].min = -3.25;
+  RoundTrip(holes, kStart, k5m);
+}
+
+TEST(RollupBlockTest, DecodeKeepsOnlyTheAskedRangeAndAppends) {
+  auto buckets = BucketsOf(std::vector<double>(360, 1.5), kStart, k5m);  // 12 buckets
+  const std::string enc = EncodeRollupBlock(buckets, kStart, k5m);
+  std::vector<RollupBucket> out(1);  // decoding appends
+  ASSERT_TRUE(DecodeRollupBlock(enc, kStart, k5m, kStart + 3 * k5m, kStart + 5 * k5m, &out));
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[1].end, kStart + 3 * k5m);
+  EXPECT_EQ(out[3].end, kStart + 5 * k5m);
+  ASSERT_TRUE(DecodeRollupBlock(enc, kStart, k5m, kStart + kDay, INT64_MAX, &out));
+  EXPECT_EQ(out.size(), 4u);
+}
+
+TEST(RollupBlockTest, MalformedBlocksAreRejectedAndLeaveTheOutputAlone) {
+  auto buckets = BucketsOf({1, 2, 3, 1e300, NAN}, kStart, 20'000);
+  const std::string enc = EncodeRollupBlock(buckets, kStart, 20'000);
+  std::vector<RollupBucket> out(2);
+  for (size_t cut = 0; cut < enc.size(); ++cut) {
+    EXPECT_FALSE(DecodeRollupBlock(enc.substr(0, cut), kStart, 20'000, INT64_MIN, INT64_MAX, &out))
+        << cut;
+  }
+  EXPECT_FALSE(DecodeRollupBlock(enc + "x", kStart, 20'000, INT64_MIN, INT64_MAX, &out));
+  std::string bad_version = enc;
+  bad_version[0] = 9;
+  EXPECT_FALSE(DecodeRollupBlock(bad_version, kStart, 20'000, INT64_MIN, INT64_MAX, &out));
+  EXPECT_EQ(out.size(), 2u);
+}
+
+// Regular IoT data packs into a few bytes per bucket (an entry per bucket took ~22 bytes).
+TEST(RollupBlockTest, IotBucketsTakeAFewBytesEach) {
+  auto device = testing::MakeIotDevice(3, kStart + 10'000, 8640);  // (kStart, kStart + 1 day]
+  size_t bytes = 0, buckets = 0;
+  for (const auto& series : device) {
+    auto b = BuildBuckets(series.samples, k5m);
+    ASSERT_EQ(b.size(), 288u);
+    RoundTrip(b, kStart, k5m);
+    const size_t size = EncodeRollupBlock(b, kStart, k5m).size();
+    std::cout << series.labels.Get("__name__") << ": " << size << " bytes\n";
+    bytes += size;
+    buckets += b.size();
+  }
+  const double per_bucket = static_cast<double>(bytes) / static_cast<double>(buckets);
+  std::cout << "5m IoT block: " << per_bucket << " bytes per bucket\n";
+  EXPECT_LT(per_bucket, 10.0);
+}
+
+}  // namespace
+}  // namespace tidemark::storage
