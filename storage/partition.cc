@@ -103,8 +103,31 @@ base::Result<std::shared_ptr<Partition>> Partition::Open(leveldb::Env* env,
       new Partition(env, std::move(cache), std::move(path), start, end, db, next_seq));
 }
 
+void Partition::Pin() const {
+  std::unique_lock l(pin_mu_);
+  pin_cv_.wait(l, [this] { return !reopening_; });
+  ++pins_;
+}
+
+void Partition::Unpin() const {
+  std::lock_guard l(pin_mu_);
+  if (--pins_ == 0) pin_cv_.notify_all();
+}
+
 base::Status Partition::ReopenIfBrokenLocked() {
   if (!broken_) return base::Status::Ok();
+  std::unique_lock pins(pin_mu_);
+  reopening_ = true;
+  pin_cv_.wait(pins, [this] { return pins_ == 0; });
+  pins.unlock();
+  struct Reopened {  // lets readers pin again however the reopen ends
+    const Partition* p;
+    ~Reopened() {
+      std::lock_guard l(p->pin_mu_);
+      p->reopening_ = false;
+      p->pin_cv_.notify_all();
+    }
+  } reopened{this};
   std::unique_lock l(db_mu_);
   delete db_;
   db_ = nullptr;
@@ -191,13 +214,18 @@ base::Status Partition::Read(SeriesId id, int64_t mint, int64_t maxt,
 }
 
 PartitionReader::PartitionReader(std::shared_ptr<const Partition> partition)
-    : partition_(std::move(partition)), lock_(partition_->db_mu_) {
+    : partition_(std::move(partition)) {
+  partition_->Pin();
+  std::shared_lock l(partition_->db_mu_);
   if (partition_->db_ != nullptr) {
     it_.reset(partition_->db_->NewIterator(leveldb::ReadOptions()));
   }
 }
 
-PartitionReader::~PartitionReader() = default;
+PartitionReader::~PartitionReader() {
+  it_.reset();  // before the database may be reopened
+  partition_->Unpin();
+}
 
 base::Status PartitionReader::ReadSamples(SeriesId id, int64_t mint, int64_t maxt,
                                           std::vector<Sample>* out) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -92,9 +93,18 @@ class Partition {
   const std::string path_;
   const int64_t start_, end_;
   // LevelDB refuses all writes after a failed sync; the partition then reopens its database
-  // before the next write. db_mu_ guards the pointer against that swap.
+  // before the next write. db_mu_ guards the pointer against that swap during short calls;
+  // PartitionReaders, which live for a whole query and may end on another thread than they
+  // began (read-ahead workers, streamed exports), pin it instead: the swap waits until no pin is
+  // held and admits no new pin meanwhile.
   mutable std::shared_mutex db_mu_;
   leveldb::DB* db_;
+  mutable std::mutex pin_mu_;
+  mutable std::condition_variable pin_cv_;
+  mutable int pins_ = 0;            // guarded by pin_mu_
+  mutable bool reopening_ = false;  // guarded by pin_mu_
+  void Pin() const;
+  void Unpin() const;
   std::mutex write_mu_;  // serializes writers so sequence numbers follow commit order
   uint64_t next_seq_;
   bool broken_ = false;  // guarded by write_mu_
@@ -119,8 +129,7 @@ class PartitionReader {
   base::Status ReadSamples(SeriesId id, int64_t mint, int64_t maxt, std::vector<Sample>* out);
 
  private:
-  std::shared_ptr<const Partition> partition_;
-  std::shared_lock<std::shared_mutex> lock_;  // on partition_->db_mu_
+  std::shared_ptr<const Partition> partition_;  // pinned while this reader lives
   std::unique_ptr<leveldb::Iterator> it_;
 };
 
