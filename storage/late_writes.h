@@ -11,6 +11,7 @@
 // that saw the old generation cannot have missed the samples without seeing the bump later.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <bitset>
@@ -26,8 +27,20 @@ class LateWriteTracker {
   explicit LateWriteTracker(int64_t settle_ms) : settle_ms_(settle_ms) {}
 
   int64_t settle_ms() const { return settle_ms_; }
-  // Samples stamped at or before this are settled: appending one now counts as a late write.
-  int64_t Horizon(int64_t now_ms) const { return now_ms - settle_ms_; }
+  // The horizon a cache may keep results up to: samples stamped at or before it are settled.
+  // Remembered, so that a wall clock stepped back later cannot make writes under it look on time.
+  int64_t SettledHorizon(int64_t now_ms) {
+    const int64_t horizon = now_ms - settle_ms_;
+    int64_t seen = handed_out_.load(std::memory_order_relaxed);
+    while (seen < horizon && !handed_out_.compare_exchange_weak(seen, horizon)) {
+    }
+    return horizon;
+  }
+  // Appending a sample stamped at or before this counts as a late write: the current horizon,
+  // or any later one already handed out to a cache.
+  int64_t LateHorizon(int64_t now_ms) const {
+    return std::max(now_ms - settle_ms_, handed_out_.load(std::memory_order_acquire));
+  }
 
   // Records a late write to series of the metrics `names` ("" for series without a name): one
   // bump per bucket touched, however many series share it.
@@ -60,6 +73,7 @@ class LateWriteTracker {
   }
 
   const int64_t settle_ms_;
+  std::atomic<int64_t> handed_out_{INT64_MIN};
   std::atomic<uint64_t> global_{0};
   std::array<std::atomic<uint64_t>, kBuckets> buckets_{};
 };

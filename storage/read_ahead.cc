@@ -20,7 +20,10 @@ void ReadAhead::Run() {
     std::vector<Sample> buffer;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || k < taken_ + kWindow; });
+      // The series the consumer needs next is always read, however much waits.
+      cv_.wait(lock, [&] {
+        return stop_ || k == taken_ || (k < taken_ + kWindow && buffered_ < kMaxAheadSamples);
+      });
       if (stop_) return;
       buffer.swap(slot.samples);  // the slot is free: its previous series was taken
     }
@@ -30,6 +33,7 @@ void ReadAhead::Run() {
     {
       std::lock_guard lock(mu_);
       slot.samples.swap(buffer);
+      buffered_ += slot.samples.size();
       slot.status = std::move(status);
       slot.ready = true;
     }
@@ -43,6 +47,7 @@ base::Status ReadAhead::Take(size_t index, std::vector<Sample>* out) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [&] { return slot.ready; });
   out->swap(slot.samples);
+  buffered_ -= out->size();
   base::Status status = std::move(slot.status);
   slot.ready = false;
   ++taken_;

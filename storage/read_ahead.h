@@ -1,7 +1,8 @@
 // ReadAhead: reads the odd-numbered series of a selection on a second thread, at most kWindow
 // series ahead of the consumer, while the consumer reads the even-numbered ones itself: decoding
 // a selection of thousands of series (zstd, delta streams) then uses two cores, as
-// VictoriaMetrics' parallel search does. Memory stays bounded by the window.
+// VictoriaMetrics' parallel search does. Memory stays bounded: at most kWindow series and, beyond
+// the one the consumer waits for, kMaxAheadSamples samples are buffered ahead.
 //
 // The consumer must Take every odd index in increasing order (it may stop at any point and
 // destroy the object, which stops and joins the thread). Take is for one consumer thread.
@@ -37,6 +38,8 @@ class ReadAhead {
 
  private:
   static constexpr size_t kWindow = 16;
+  // Samples counted against a query's limit only once taken: keep what waits below ~64 MB.
+  static constexpr size_t kMaxAheadSamples = size_t{4} << 20;
   struct Slot {
     std::vector<Sample> samples;
     base::Status status;
@@ -50,6 +53,7 @@ class ReadAhead {
   std::condition_variable cv_;
   std::array<Slot, kWindow> slots_;  // odd index i lives in slots_[(i / 2) % kWindow]
   size_t taken_ = 0;                 // odd indexes taken so far
+  size_t buffered_ = 0;              // samples of ready slots not yet taken
   bool stop_ = false;
   std::thread thread_;  // last: starts after everything it uses is initialized
 };

@@ -249,7 +249,7 @@ base::Status Storage::AppendImpl(const WriteBatch& batch, AppendReport* report, 
 
 void Storage::NoteLateWrites(const PreparedAppend& prepared) {
   constexpr size_t kMaxNamed = 32;  // beyond this many late series, bump every metric
-  const int64_t horizon = late_writes_.Horizon(clock_->NowMillis());
+  const int64_t horizon = late_writes_.LateHorizon(clock_->NowMillis());
   std::vector<std::string_view> names;
   for (const auto& g : prepared.groups) {
     const bool late = std::any_of(g.samples.begin(), g.samples.end(),

@@ -144,7 +144,7 @@ class Storage {
   // SettledHorizon() are settled, and appending one later bumps LateWriteGeneration of its
   // metric name and the global one (metric_name ""). A cache that read the generations before
   // computing an answer over settled steps may serve it while they are unchanged.
-  int64_t SettledHorizon() const { return late_writes_.Horizon(clock_->NowMillis()); }
+  int64_t SettledHorizon() const { return late_writes_.SettledHorizon(clock_->NowMillis()); }
   uint64_t LateWriteGeneration(std::string_view metric_name) const {
     return late_writes_.Generation(metric_name);
   }
@@ -202,7 +202,7 @@ class Storage {
   StorageOptions options_;
   const std::string dir_;
   base::Clock* clock_;
-  LateWriteTracker late_writes_;
+  mutable LateWriteTracker late_writes_;  // thread-safe; SettledHorizon records what it handed out
 
   SeriesRegistry registry_;
   Head head_;

@@ -1,9 +1,14 @@
-// The querier's read path: one partition iterator per query renewed across seals, and the
-// late-write generations that query result caches depend on.
+// The querier's read path: one partition iterator per query renewed across seals, reading ahead
+// on a second thread within bounds, and the late-write generations that query result caches
+// depend on.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
+#include "storage/read_ahead.h"
 #include "storage/storage_test_util.h"
 
 namespace tidemark::storage {
@@ -82,6 +87,29 @@ TEST(StorageQuerierTest, LargeSelectionsReadAheadInOrder) {
   }
 }
 
+// The worker stops reading ahead once kMaxAheadSamples wait untaken, yet always reads the series
+// the consumer needs next.
+TEST(ReadAheadTest, BuffersAtMostTheSampleBoundAhead) {
+  constexpr size_t kPerSeries = size_t{1} << 21;  // two reads fill the 4 Mi-sample bound
+  std::atomic<int> reads{0};
+  ReadAhead ahead(41, [&](size_t, std::vector<Sample>* out) {
+    out->resize(kPerSeries);
+    ++reads;
+    return base::Status::Ok();
+  });
+  for (int i = 0; i < 500 && reads.load() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room for a read too many
+  EXPECT_EQ(reads.load(), 2);
+  std::vector<Sample> got;
+  for (size_t i = 1; i < 41; i += 2) {
+    ASSERT_TRUE(ahead.Take(i, &got).ok()) << i;
+    EXPECT_EQ(got.size(), kPerSeries) << i;
+  }
+  EXPECT_EQ(reads.load(), 20);
+}
+
 TEST(StorageQuerierTest, SamplesIteratorSeeks) {
   MemStore store;
   ASSERT_TRUE(store.Open().ok());
@@ -136,6 +164,21 @@ TEST(StorageQuerierTest, LateWritesBumpTheirMetricsGeneration) {
   rejected.Add(Named("temp", "a"), now - 60 * kDay, 3);
   ASSERT_TRUE(store->Append(rejected).ok());
   EXPECT_EQ(store->LateWriteGeneration("temp"), temp1);
+}
+
+TEST(StorageQuerierTest, AClockSteppedBackDoesNotHideLateWrites) {
+  MemStore store;
+  store.options().late_write_settle_ms = 5 * 60'000;
+  ASSERT_TRUE(store.Open().ok());
+  const int64_t now = kStart + kDay;
+  store.clock().Set(now);
+  const int64_t cached_up_to = store->SettledHorizon();  // a cache keeps steps up to here
+  store.clock().Set(now - 8 * 60'000);                   // then NTP steps the clock back 8 minutes
+  const uint64_t temp0 = store->LateWriteGeneration("temp");
+  WriteBatch b;  // under the horizon already handed out, though newer than today's
+  b.Add(Named("temp", "a"), cached_up_to - 1000, 1);
+  ASSERT_TRUE(store->Append(b).ok());
+  EXPECT_GT(store->LateWriteGeneration("temp"), temp0);
 }
 
 }  // namespace
