@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -130,6 +131,9 @@ void Worker(Shared* shared) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A write to a connection the server closed must fail with EPIPE (the client then reconnects
+  // and resends), not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
   Options o;
   HttpTarget target;
   if (!ParseArgs(argc, argv, &o) || !tidemark::tools::ParseHttpUrl(o.url, &target)) {
