@@ -127,8 +127,8 @@ TEST(StorageChunkSpanTest, SealingWritesOneChunkPerSpanWindow) {
   ASSERT_TRUE(store->Seal(kStart + 12 * kHour).ok());
   // [1h, 11h) meets the windows starting at 0, 2, 4, 6, 8 and 10 h.
   EXPECT_EQ(store->Stats().sealed_chunks, 6u);
-  auto all = testing::ReadAll(store.get(), kStart, kStart + kDay,
-                              {Matcher::Equal("__name__", "temp")});
+  auto all =
+      testing::ReadAll(store.get(), kStart, kStart + kDay, {Matcher::Equal("__name__", "temp")});
   ASSERT_EQ(all.size(), 1u);
   ASSERT_EQ(all[0].second.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(all[0].second[i].t, want[i].t);

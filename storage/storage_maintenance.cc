@@ -156,7 +156,7 @@ base::Status Storage::Compact() {
     bool cold = p->end() <= cold_before;
     // Cold partitions are rewritten once, so spend more CPU there (zstd 9 is ~11% smaller than 3
     // on the IoT benchmark shape, at about twice the encode time), and merge each series into one
-    // chunk: span-bounded chunks cost ~20% more bytes (a key and a zstd frame each), worth it only
+    // chunk: 2 h chunks cost ~40% more raw bytes (a key and a zstd frame each), worth it only
     // where short-range queries go, the recent partitions (storage/docs/partitions.md).
     auto n = p->Compact(/*merge_all=*/cold, /*zstd_level=*/cold ? 9 : 3,
                         /*span_ms=*/cold ? 0 : options_.chunk_span_ms);
