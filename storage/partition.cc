@@ -276,8 +276,15 @@ base::Status DecodeMergedLastWins(std::vector<StoredChunk>* chunks, std::vector<
   return base::Status::Ok();
 }
 
+int64_t ChunkSpanEnd(int64_t t, int64_t span) {
+  if (span <= 0) return INT64_MAX;
+  int64_t q = t / span;
+  if (t % span < 0) --q;  // floor for negative times
+  return q >= INT64_MAX / span ? INT64_MAX : (q + 1) * span;
+}
+
 base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, bool merge_all,
-                                      int zstd_level, bool* rewritten) {
+                                      int zstd_level, int64_t span_ms, bool* rewritten) {
   *rewritten = false;
   if (chunks->size() < 2) return base::Status::Ok();
   if (!ChunksOverlap(*chunks) && !merge_all) return base::Status::Ok();
@@ -286,13 +293,13 @@ base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, bool mer
   uint64_t seq = next_seq_;
   leveldb::WriteBatch batch;
   for (const auto& c : *chunks) batch.Delete(ChunkKey(c.id, c.min_t, c.seq));
-  if (!merged.empty()) {
-    SealOptions opt;
-    opt.zstd_level = zstd_level;
-    StoredChunk out{chunks->front().id, merged.front().t, merged.back().t, seq,
-                    EncodeSealedChunk(merged, opt)};
+  SealOptions opt;
+  opt.zstd_level = zstd_level;
+  ForEachChunkRun(merged, span_ms, kMaxChunkSamples, [&](std::span<const Sample> run) {
+    StoredChunk out{chunks->front().id, run.front().t, run.back().t, seq,
+                    EncodeSealedChunk(run, opt)};
     batch.Put(ChunkKey(out.id, out.min_t, seq), ChunkValue(out));
-  }
+  });
   std::string seq_value;
   PutFixed64(&seq_value, seq + 1);
   batch.Put(std::string(kSeqKey), seq_value);
@@ -308,7 +315,7 @@ base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, bool mer
   return base::Status::Ok();
 }
 
-base::Result<size_t> Partition::Compact(bool merge_all, int zstd_level) {
+base::Result<size_t> Partition::Compact(bool merge_all, int zstd_level, int64_t span_ms) {
   std::lock_guard l(write_mu_);
   TM_RETURN_IF_ERROR(ReopenIfBrokenLocked());
   std::shared_lock dl(db_mu_);
@@ -319,7 +326,7 @@ base::Result<size_t> Partition::Compact(bool merge_all, int zstd_level) {
   std::vector<StoredChunk> group;
   auto flush = [&]() -> base::Status {
     bool rewritten = false;
-    TM_RETURN_IF_ERROR(CompactSeries(&group, merge_all, zstd_level, &rewritten));
+    TM_RETURN_IF_ERROR(CompactSeries(&group, merge_all, zstd_level, span_ms, &rewritten));
     rewritten_series += rewritten ? 1 : 0;
     group.clear();
     return base::Status::Ok();
@@ -336,6 +343,11 @@ base::Result<size_t> Partition::Compact(bool merge_all, int zstd_level) {
   }
   TM_RETURN_IF_ERROR(FromLevelDb(it->status(), "scan partition " + path_));
   TM_RETURN_IF_ERROR(flush());
+  it.reset();
+  // A merge-all compaction rewrites (nearly) every chunk of a cold partition, once: compact the
+  // LevelDB files now so the superseded chunks stop taking disk space, rather than whenever
+  // LevelDB's own compaction gets to them (a cold partition sees no more writes to trigger it).
+  if (merge_all && rewritten_series > 0) db_->CompactRange(nullptr, nullptr);
   return rewritten_series;
 }
 

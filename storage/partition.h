@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,29 @@ bool ChunksOverlap(const std::vector<StoredChunk>& chunks);
 // so at an equal timestamp the later write wins. `merged` receives the samples in time order.
 base::Status DecodeMergedLastWins(std::vector<StoredChunk>* chunks, std::vector<Sample>* merged);
 
+// Longest chunk written, in samples, whatever its span (bounds a chunk's decode buffer).
+inline constexpr size_t kMaxChunkSamples = 1 << 16;
+
+// End (exclusive) of the chunk span window holding `t`: windows are [k*span, (k+1)*span) on the
+// epoch, so a window never crosses a partition boundary when span divides the partition length.
+// span <= 0: unbounded (INT64_MAX).
+int64_t ChunkSpanEnd(int64_t t, int64_t span);
+
+// Calls fn(run) for consecutive runs of time-sorted `samples`, each run inside one chunk span
+// window (ChunkSpanEnd) and at most `max_samples` long. Why bounded: a query over a short window
+// decodes (and zstd-inflates) only the chunks it overlaps (storage/docs/partitions.md).
+template <typename Fn>
+void ForEachChunkRun(std::span<const Sample> samples, int64_t span, size_t max_samples, Fn fn) {
+  size_t i = 0;
+  while (i < samples.size()) {
+    const int64_t end = ChunkSpanEnd(samples[i].t, span);
+    size_t j = i + 1;
+    while (j < samples.size() && samples[j].t < end && j - i < max_samples) ++j;
+    fn(samples.subspan(i, j - i));
+    i = j;
+  }
+}
+
 class Partition {
  public:
   // `cache` (may be null) is a block cache shared by the partitions of a set.
@@ -64,10 +88,11 @@ class Partition {
   base::Status Write(std::vector<StoredChunk> chunks, bool sync);
   // Chunks of `id` overlapping [mint, maxt], in key order.
   base::Status Read(SeriesId id, int64_t mint, int64_t maxt, std::vector<StoredChunk>* out) const;
-  // Per series, merges chunks into one when they overlap in time (or always when `merge_all`),
-  // last write winning; the new chunks use zstd at `zstd_level`. Returns how many series were
+  // Per series, merges chunks when they overlap in time (or always when `merge_all`), last write
+  // winning, and writes the result back as chunks bounded by `span_ms` windows (ForEachChunkRun;
+  // <= 0: one chunk); the new chunks use zstd at `zstd_level`. Returns how many series were
   // rewritten.
-  base::Result<size_t> Compact(bool merge_all, int zstd_level = 3);
+  base::Result<size_t> Compact(bool merge_all, int zstd_level = 3, int64_t span_ms = 0);
 
   // Deletes the files when the last reference is released.
   void MarkDropped() { dropped_ = true; }
@@ -85,7 +110,7 @@ class Partition {
         next_seq_(next_seq) {}
   // Both require write_mu_; CompactSeries also a shared db_mu_.
   base::Status CompactSeries(std::vector<StoredChunk>* chunks, bool merge_all, int zstd_level,
-                             bool* rewritten);
+                             int64_t span_ms, bool* rewritten);
   base::Status ReopenIfBrokenLocked();
 
   leveldb::Env* env_;

@@ -22,6 +22,9 @@ base::Result<std::unique_ptr<Storage>> Storage::Open(const StorageOptions& optio
       options.head_chunk_samples < 2) {
     return base::Status::InvalidArgument("storage options: durations and chunk size must be > 0");
   }
+  if (options.chunk_span_ms > 0 && options.partition_ms % options.chunk_span_ms != 0) {
+    return base::Status::InvalidArgument("storage options: chunk_span_ms must divide partition_ms");
+  }
   std::unique_ptr<Storage> s(new Storage(options, dir));
   base::Status st = s->OpenComponents();
   if (!st.ok()) return st.WithContext("open storage " + dir);

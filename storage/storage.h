@@ -58,6 +58,11 @@ struct StorageOptions {
   // Head data older than the start of the previous seal block is sealed into partitions.
   int64_t seal_block_ms = 2 * 3'600'000;
   int64_t partition_ms = 86'400'000;
+  // Sealed chunks, and chunks compacted in partitions not yet cold, hold at most this span of a
+  // series, on windows aligned to multiples of it, so a query over a short recent range decodes
+  // little; cold partitions are compacted into one chunk per series (storage/docs/partitions.md).
+  // Must divide partition_ms; <= 0: a chunk may span its whole partition.
+  int64_t chunk_span_ms = 2 * 3'600'000;
   // Background maintenance (seal, compact, retention) period; 0 disables the thread, and then
   // only calls to RunMaintenance (or Seal) move data out of the head and shorten the WAL.
   int64_t maintenance_interval_ms = 60'000;

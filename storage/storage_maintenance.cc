@@ -13,7 +13,6 @@ namespace tidemark::storage {
 
 namespace {
 constexpr size_t kMaxPendingBytes = 4 << 20;  // flush partition batches at this size
-constexpr size_t kMaxChunkSamples = 1 << 16;  // split very long runs into several chunks
 // Head samples (16 bytes each, decoded) one seal batch takes out of their compressed chunks.
 constexpr size_t kMaxSealBatchBytes = 8 << 20;
 
@@ -123,25 +122,23 @@ base::Status Storage::WriteSealed(std::span<const SeriesId> ids, size_t* next,
     if (samples.empty()) continue;
     sealed_ids->push_back(id);
     batch_bytes += samples.size() * sizeof(Sample);
-    size_t i = 0;
-    while (i < samples.size()) {
-      int64_t start = partitions_->PartitionStart(samples[i].t);
-      int64_t end = start + options_.partition_ms;
-      size_t j = i;
-      while (j < samples.size() && samples[j].t < end && j - i < kMaxChunkSamples) ++j;
-      if (end > horizon) {  // partitions already past retention are not written
-        std::span<const Sample> run(samples.data() + i, j - i);
-        StoredChunk c{id, run.front().t, run.back().t, 0, EncodeSealedChunk(run)};
-        pending_bytes[start] += c.data.size();
-        pending[start].push_back(std::move(c));
-        sealed_samples_ += run.size();
-        for (size_t k = 0; k < tiers_.size(); ++k)
-          AddMarksOf(run, id, tiers_[k]->resolution(), &(*marks)[k]);
-        touched.insert(start);
-        if (pending_bytes[start] >= kMaxPendingBytes) TM_RETURN_IF_ERROR(flush(start, false));
-      }
-      i = j;
-    }
+    // The span divides the partition length, so no run crosses a partition boundary.
+    base::Status status;
+    ForEachChunkRun(samples, options_.chunk_span_ms, kMaxChunkSamples,
+                    [&](std::span<const Sample> run) {
+                      if (!status.ok()) return;
+                      const int64_t start = partitions_->PartitionStart(run.front().t);
+                      if (start + options_.partition_ms <= horizon) return;  // past retention
+                      StoredChunk c{id, run.front().t, run.back().t, 0, EncodeSealedChunk(run)};
+                      pending_bytes[start] += c.data.size();
+                      pending[start].push_back(std::move(c));
+                      sealed_samples_ += run.size();
+                      for (size_t k = 0; k < tiers_.size(); ++k)
+                        AddMarksOf(run, id, tiers_[k]->resolution(), &(*marks)[k]);
+                      touched.insert(start);
+                      if (pending_bytes[start] >= kMaxPendingBytes) status = flush(start, false);
+                    });
+    TM_RETURN_IF_ERROR(status);
   }
   for (int64_t start : touched) {
     TM_RETURN_IF_ERROR(flush(start, /*sync=*/true));
@@ -158,8 +155,11 @@ base::Status Storage::Compact() {
     if (!dirty_partitions_.count(p->start())) continue;
     bool cold = p->end() <= cold_before;
     // Cold partitions are rewritten once, so spend more CPU there (zstd 9 is ~11% smaller than 3
-    // on the IoT benchmark shape, at about twice the encode time).
-    auto n = p->Compact(/*merge_all=*/cold, /*zstd_level=*/cold ? 9 : 3);
+    // on the IoT benchmark shape, at about twice the encode time), and merge each series into one
+    // chunk: 2 h chunks cost ~40% more raw bytes (a key and a zstd frame each), worth it only
+    // where short-range queries go, the recent partitions (storage/docs/partitions.md).
+    auto n = p->Compact(/*merge_all=*/cold, /*zstd_level=*/cold ? 9 : 3,
+                        /*span_ms=*/cold ? 0 : options_.chunk_span_ms);
     if (!n.ok()) return n.status().WithContext("compact");
     compacted_series_ += *n;
     if (cold) dirty_partitions_.erase(p->start());

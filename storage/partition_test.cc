@@ -1,0 +1,146 @@
+// Chunk span bounds: sealing and compaction write chunks that each lie in one span window, so a
+// short query decodes only the chunks it overlaps, and the samples read back are unchanged.
+#include "storage/partition.h"
+
+#include <gtest/gtest.h>
+#include <leveldb/env.h>
+#include <leveldb/helpers/memenv.h>
+
+#include <map>
+
+#include "storage/sealed_chunk.h"
+#include "storage/storage_test_util.h"
+
+namespace tidemark::storage {
+namespace {
+
+using testing::kDay;
+using testing::kHour;
+using testing::kStart;
+
+// Collects the runs ForEachChunkRun cuts `samples` into.
+std::vector<std::vector<Sample>> Runs(const std::vector<Sample>& samples, int64_t span,
+                                      size_t max_samples) {
+  std::vector<std::vector<Sample>> out;
+  ForEachChunkRun(samples, span, max_samples,
+                  [&](std::span<const Sample> run) { out.emplace_back(run.begin(), run.end()); });
+  return out;
+}
+
+TEST(ChunkSpanTest, RunsStayInsideAlignedWindowsAndTheSampleCap) {
+  EXPECT_EQ(ChunkSpanEnd(0, 10), 10);
+  EXPECT_EQ(ChunkSpanEnd(9, 10), 10);
+  EXPECT_EQ(ChunkSpanEnd(10, 10), 20);
+  EXPECT_EQ(ChunkSpanEnd(-1, 10), 0);
+  EXPECT_EQ(ChunkSpanEnd(-10, 10), 0);
+  EXPECT_EQ(ChunkSpanEnd(5, 0), INT64_MAX);
+
+  std::vector<Sample> xs;
+  for (int64_t t = -15; t < 35; t += 5) xs.push_back({t, static_cast<double>(t)});
+  auto runs = Runs(xs, 10, 100);
+  ASSERT_EQ(runs.size(), 6u);  // windows [-20,-10) [-10,0) [0,10) [10,20) [20,30) [30,40)
+  size_t total = 0;
+  for (const auto& run : runs) {
+    ASSERT_FALSE(run.empty());
+    EXPECT_LT(run.back().t, ChunkSpanEnd(run.front().t, 10));
+    total += run.size();
+  }
+  EXPECT_EQ(total, xs.size());
+  EXPECT_EQ(runs[0].front().t, -15);  // alone in [-20,-10)
+  EXPECT_EQ(runs[0].size(), 1u);
+
+  auto capped = Runs(xs, 0, 3);  // no span: only the cap splits
+  ASSERT_EQ(capped.size(), 4u);
+  EXPECT_EQ(capped[0].size(), 3u);
+  EXPECT_EQ(capped[3].size(), 1u);
+}
+
+class PartitionSpanTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_.reset(leveldb::NewMemEnv(leveldb::Env::Default()));
+    auto p = Partition::Open(env_.get(), nullptr, "/p", kStart, kStart + kDay);
+    ASSERT_TRUE(p.ok()) << p.status().ToString();
+    part_ = *p;
+  }
+  StoredChunk Chunk(const std::vector<Sample>& xs) {
+    return {7, xs.front().t, xs.back().t, 0, EncodeSealedChunk(xs)};
+  }
+
+  std::unique_ptr<leveldb::Env> env_;
+  std::shared_ptr<Partition> part_;
+};
+
+TEST_F(PartitionSpanTest, CompactionSplitsMergedSeriesIntoSpanWindows) {
+  // One chunk over 10 h (as written before spans were bounded) and late overlapping corrections.
+  std::map<int64_t, double> want;
+  std::vector<Sample> day, late;
+  for (int64_t t = kStart; t < kStart + 10 * kHour; t += 60'000) {
+    day.push_back({t, 1.0});
+    want[t] = 1.0;
+  }
+  for (int64_t t = kStart + 3 * kHour; t < kStart + 5 * kHour; t += 90'000) {
+    late.push_back({t, 2.0});
+    want[t] = 2.0;
+  }
+  ASSERT_TRUE(part_->Write({Chunk(day)}, true).ok());
+  ASSERT_TRUE(part_->Write({Chunk(late)}, true).ok());
+
+  auto n = part_->Compact(/*merge_all=*/true, 3, /*span_ms=*/2 * kHour);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 1u);
+  std::vector<StoredChunk> chunks;
+  ASSERT_TRUE(part_->Read(7, INT64_MIN, INT64_MAX, &chunks).ok());
+  ASSERT_EQ(chunks.size(), 5u);  // 10 h in 2 h windows
+  EXPECT_FALSE(ChunksOverlap(chunks));
+  for (const auto& c : chunks) {
+    EXPECT_LT(c.max_t, ChunkSpanEnd(c.min_t, 2 * kHour)) << c.min_t;
+  }
+  std::vector<Sample> got;
+  ASSERT_TRUE(DecodeMergedLastWins(&chunks, &got).ok());
+  ASSERT_EQ(got.size(), want.size());
+  size_t i = 0;
+  for (const auto& [t, v] : want) {
+    EXPECT_EQ(got[i].t, t);
+    EXPECT_EQ(got[i].v, v) << t;
+    ++i;
+  }
+  // A one-hour read now touches one chunk instead of the whole series.
+  chunks.clear();
+  ASSERT_TRUE(part_->Read(7, kStart + 6 * kHour + 1, kStart + 7 * kHour, &chunks).ok());
+  EXPECT_EQ(chunks.size(), 1u);
+}
+
+TEST(StorageChunkSpanTest, SealingWritesOneChunkPerSpanWindow) {
+  testing::MemStore store;
+  store.options().chunk_span_ms = 2 * kHour;
+  ASSERT_TRUE(store.Open().ok());
+  store.clock().Set(kStart + 12 * kHour);
+  Labels a({{"__name__", "temp"}, {"room", "x"}});
+  WriteBatch b;
+  std::vector<Sample> want;
+  for (int64_t t = kStart + kHour; t < kStart + 11 * kHour; t += 10'000) {
+    b.Add(a, t, static_cast<double>(t % 1000));
+    want.push_back({t, static_cast<double>(t % 1000)});
+  }
+  ASSERT_TRUE(store->Append(b).ok());
+  ASSERT_TRUE(store->Seal(kStart + 12 * kHour).ok());
+  // [1h, 11h) meets the windows starting at 0, 2, 4, 6, 8 and 10 h.
+  EXPECT_EQ(store->Stats().sealed_chunks, 6u);
+  auto all =
+      testing::ReadAll(store.get(), kStart, kStart + kDay, {Matcher::Equal("__name__", "temp")});
+  ASSERT_EQ(all.size(), 1u);
+  ASSERT_EQ(all[0].second.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(all[0].second[i].t, want[i].t);
+}
+
+TEST(StorageChunkSpanTest, SpanMustDivideThePartition) {
+  testing::MemStore store;
+  store.options().chunk_span_ms = 5 * kHour;
+  EXPECT_FALSE(store.Open().ok());
+  store.options().chunk_span_ms = 0;  // unbounded is allowed
+  EXPECT_TRUE(store.Open().ok());
+}
+
+}  // namespace
+}  // namespace tidemark::storage
