@@ -21,11 +21,13 @@ inline constexpr int64_t kHour = 3'600'000;
 inline constexpr int64_t kDay = 24 * kHour;
 inline constexpr int64_t kStart = 1'763'769'600'000;  // 2025-11-22T00:00:00Z
 
-// Wraps a leveldb::Env; while `fail` is set, every write and sync of any file fails (disk full).
+// Wraps a leveldb::Env; while `fail` is set, every write and sync of any file fails (disk full),
+// and every file append beyond the next `appends_left` fails (a disk that fills up mid-way).
 class FailingLevelDbEnv final : public leveldb::EnvWrapper {
  public:
   explicit FailingLevelDbEnv(leveldb::Env* target) : leveldb::EnvWrapper(target) {}
   std::atomic<bool> fail{false};
+  std::atomic<int64_t> appends_left{INT64_MAX};
 
   leveldb::Status NewWritableFile(const std::string& f, leveldb::WritableFile** r) override {
     return Wrap(target()->NewWritableFile(f, r), r);
@@ -37,22 +39,23 @@ class FailingLevelDbEnv final : public leveldb::EnvWrapper {
  private:
   class File final : public leveldb::WritableFile {
    public:
-    File(leveldb::WritableFile* base, std::atomic<bool>* fail) : base_(base), fail_(fail) {}
+    File(leveldb::WritableFile* base, FailingLevelDbEnv* env) : base_(base), env_(env) {}
     ~File() override { delete base_; }
     leveldb::Status Append(const leveldb::Slice& d) override {
-      return *fail_ ? Err() : base_->Append(d);
+      if (env_->fail || env_->appends_left.fetch_sub(1) <= 0) return Err();
+      return base_->Append(d);
     }
     leveldb::Status Close() override { return base_->Close(); }
-    leveldb::Status Flush() override { return *fail_ ? Err() : base_->Flush(); }
-    leveldb::Status Sync() override { return *fail_ ? Err() : base_->Sync(); }
+    leveldb::Status Flush() override { return env_->fail ? Err() : base_->Flush(); }
+    leveldb::Status Sync() override { return env_->fail ? Err() : base_->Sync(); }
 
    private:
     static leveldb::Status Err() { return leveldb::Status::IOError("injected: disk full"); }
     leveldb::WritableFile* base_;
-    std::atomic<bool>* fail_;
+    FailingLevelDbEnv* env_;
   };
   leveldb::Status Wrap(leveldb::Status s, leveldb::WritableFile** r) {
-    if (s.ok()) *r = new File(*r, &fail);
+    if (s.ok()) *r = new File(*r, this);
     return s;
   }
 };
@@ -94,6 +97,8 @@ class MemStore {
   FaultInjectionEnv& env() { return env_; }
   // Makes every LevelDB write (registry, partitions) fail while set.
   void SetLevelDbWritesFail(bool fail) { failing_env_.fail = fail; }
+  // Every LevelDB file append after the next `n` fails (INT64_MAX: none).
+  void SetLevelDbAppendsLeft(int64_t n) { failing_env_.appends_left = n; }
 
  private:
   base::FakeClock clock_;
