@@ -181,6 +181,11 @@ class Evaluator {
   };
   OpenedRollups OpenRollups(const std::vector<storage::Matcher>& matchers, int64_t mint,
                             int64_t maxt, std::initializer_list<int64_t> aligned);
+  // Turns every series of `set` into points with `points_of(buckets, &series)`, counting its
+  // buckets against the sample limit while they are held; series left without points are dropped.
+  using RollupPointsFn = std::function<void(const std::vector<storage::RollupBucket>&, Series*)>;
+  Matrix CollectRollups(storage::RollupSeriesSet* set, bool keep_name,
+                        const RollupPointsFn& points_of);
   RangeInput EvalSubquery(const Expr& sq, const Steps& s);
   Value ToInstantValue(const Expr& expr, const Steps& steps);
   Value ToRangeValue(const Expr& expr, const Steps& steps);

@@ -110,6 +110,23 @@ Evaluator::OpenedRollups Evaluator::OpenRollups(const std::vector<storage::Match
   return opened;
 }
 
+Matrix Evaluator::CollectRollups(storage::RollupSeriesSet* set, bool keep_name,
+                                 const RollupPointsFn& points_of) {
+  Matrix result;
+  while (set->Next()) {
+    CheckInterrupt();
+    const auto& buckets = set->buckets();
+    AcquireSamples(buckets.size());
+    Series series{keep_name ? set->labels() : DropMetricName(set->labels()), {}};
+    points_of(buckets, &series);
+    ReleaseSamples(buckets.size());
+    AcquireSamples(series.points.size());
+    if (!series.points.empty()) result.push_back(std::move(series));
+  }
+  ThrowIfStorageError(set->status());
+  return result;
+}
+
 bool Evaluator::TryRollupRangeFunction(const Expr& e, const Steps& s, Matrix* out) {
   RollupFn fn;
   if (!opts_.use_rollups || !RollupFnOf(e.func->name, &fn) || e.args.size() != 1) return false;
@@ -122,25 +139,18 @@ bool Evaluator::TryRollupRangeFunction(const Expr& e, const Steps& s, Matrix* ou
   OpenedRollups opened =
       OpenRollups(vs.matchers, first_end - range, last_end, {range, s.interval, first_end});
   if (opened.set == nullptr) return false;
-  storage::RollupSeriesSet* set = opened.set.get();
-  Matrix result;
-  while (set->Next()) {
-    CheckInterrupt();
-    const auto& buckets = set->buckets();
-    AcquireSamples(buckets.size());
-    Series series{e.func->keeps_name ? set->labels() : DropMetricName(set->labels()), {}};
-    auto from = buckets.begin();
-    for (size_t i = 0; i < s.Count(); ++i) {
-      const int64_t end = s.At(i) - offset;
-      const RollupBucket w = Fold(buckets, end - range, end, &from);
-      if (w.count == 0) continue;
-      if (auto v = Apply(fn, w, end - range, end, range)) series.points.push_back({s.At(i), *v});
-    }
-    ReleaseSamples(buckets.size());
-    AcquireSamples(series.points.size());
-    if (!series.points.empty()) result.push_back(std::move(series));
-  }
-  ThrowIfStorageError(set->status());
+  Matrix result = CollectRollups(opened.set.get(), e.func->keeps_name,
+                                 [&](const auto& buckets, Series* series) {
+                                   auto from = buckets.begin();
+                                   for (size_t i = 0; i < s.Count(); ++i) {
+                                     const int64_t end = s.At(i) - offset;
+                                     const RollupBucket w = Fold(buckets, end - range, end, &from);
+                                     if (w.count == 0) continue;
+                                     if (auto v = Apply(fn, w, end - range, end, range)) {
+                                       series->points.push_back({s.At(i), *v});
+                                     }
+                                   }
+                                 });
   *out = MergeSameLabels(std::move(result));
   return true;
 }
@@ -152,27 +162,18 @@ bool Evaluator::TryRollupSelector(const Expr& vs, const Steps& s, Matrix* out) {
   OpenedRollups opened =
       OpenRollups(vs.matchers, first_ref - opts_.lookback_ms, last_ref, {s.interval, first_ref});
   if (opened.set == nullptr) return false;
-  storage::RollupSeriesSet* set = opened.set.get();
-  Matrix result;
-  while (set->Next()) {
-    CheckInterrupt();
-    const auto& buckets = set->buckets();
-    AcquireSamples(buckets.size());
-    Series series{set->labels(), {}};
-    auto it = buckets.begin();  // first bucket ending after the step
-    for (size_t i = 0; i < s.Count(); ++i) {
-      const int64_t ref = s.At(i) - vs.offset_ms;
-      while (it != buckets.end() && it->end <= ref) ++it;
-      if (it == buckets.begin()) continue;
-      const RollupBucket& b = *std::prev(it);
-      if (b.last_t < ref - opts_.lookback_ms) continue;
-      series.points.push_back({s.At(i), b.last});
-    }
-    ReleaseSamples(buckets.size());
-    AcquireSamples(series.points.size());
-    if (!series.points.empty()) result.push_back(std::move(series));
-  }
-  ThrowIfStorageError(set->status());
+  Matrix result = CollectRollups(opened.set.get(), /*keep_name=*/true,
+                                 [&](const auto& buckets, Series* series) {
+                                   auto it = buckets.begin();  // first bucket ending after the step
+                                   for (size_t i = 0; i < s.Count(); ++i) {
+                                     const int64_t ref = s.At(i) - vs.offset_ms;
+                                     while (it != buckets.end() && it->end <= ref) ++it;
+                                     if (it == buckets.begin()) continue;
+                                     const RollupBucket& b = *std::prev(it);
+                                     if (b.last_t < ref - opts_.lookback_ms) continue;
+                                     series->points.push_back({s.At(i), b.last});
+                                   }
+                                 });
   *out = std::move(result);
   return true;
 }
