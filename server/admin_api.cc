@@ -15,9 +15,13 @@ nlohmann::json TiersJson(const storage::StorageStats& s) {
                      {"series", t.series},
                      {"buckets", t.buckets},
                      {"bytes", t.bytes},
+                     {"blockBytes", t.block_bytes},
+                     {"blockBytes", t.block_bytes},
                      {"pendingBuckets", t.pending_buckets},
                      {"lagSeconds", static_cast<double>(t.lag_ms) / 1000},
                      {"bucketsBuilt", t.buckets_built},
+                     {"compactions", t.compactions},
+                     {"compactions", t.compactions},
                      {"partitionsDropped", t.partitions_dropped}});
   }
   nlohmann::json raw = {{"tier", "raw"},
@@ -36,7 +40,7 @@ void RegisterAdminRoutes(web::Router& router, storage::Storage* storage, base::C
                // are merged by compaction, so an early seal costs nothing in correctness.
                base::Status status = storage->Seal(clock->NowMillis() + 1);
                if (status.ok()) status = storage->BuildRollups();
-               if (status.ok()) status = storage->Compact();
+               if (status.ok()) status = storage->Compact(/*final=*/true);
                if (!status.ok()) {
                  TM_LOG(kError) << "force_flush: " << status.ToString();
                  return web::ApiError("internal", status.message());

@@ -362,6 +362,43 @@ TEST_F(TierTest, LateBucketsRewriteTheirBlockAndKeepTheNeighbours) {
   EXPECT_EQ(TierStats(store_->Stats(), kHour).block_bytes, TierStats(st, kHour).block_bytes);
 }
 
+TEST_F(TierTest, RewrittenBlocksAreCompactedOnceTheyOutweighTheLiveOnes) {
+  const int64_t from = kStart - 6 * kHour;
+  constexpr int kSeries = 300;
+  WriteBatch load;
+  for (int i = 0; i < kSeries; ++i) {
+    load.Add(Named("temp", "d" + std::to_string(i)), Gauge(from, kStart, 10'000));
+  }
+  ASSERT_TRUE(store_->Append(load).ok());
+  SealThrough(kStart);
+  // The first build writes each block once: nothing is superseded but the cleared marks, too
+  // little for maintenance, but an explicit flush compacts.
+  EXPECT_EQ(TierStats(store_->Stats(), k5m).compactions, 0u);
+  ASSERT_TRUE(store_->Compact(/*final=*/true).ok());
+  EXPECT_EQ(TierStats(store_->Stats(), k5m).compactions, 1u);
+  ASSERT_TRUE(store_->Compact(/*final=*/true).ok());  // nothing written since
+  EXPECT_EQ(TierStats(store_->Stats(), k5m).compactions, 1u);
+  // Every round marks one bucket per series, so each rebuild rewrites every day block.
+  for (int round = 0; round < 8; ++round) {
+    WriteBatch late;
+    for (int i = 0; i < kSeries; ++i) {
+      late.Add(Named("temp", "d" + std::to_string(i)), from + round * k5m + 1'000, round);
+    }
+    ASSERT_TRUE(store_->Append(late).ok());
+    ASSERT_TRUE(store_->Seal(store_.clock().NowMillis()).ok());
+    ASSERT_TRUE(store_->BuildRollups().ok());
+    ASSERT_TRUE(store_->Compact().ok());
+  }
+  const uint64_t compactions = TierStats(store_->Stats(), k5m).compactions;
+  EXPECT_GE(compactions, 2u);
+  ASSERT_TRUE(store_->Compact().ok());  // nothing new was written: no compaction
+  EXPECT_EQ(TierStats(store_->Stats(), k5m).compactions, compactions);
+  for (int64_t res : {k5m, kHour}) {
+    ExpectSame(FromRaw(store_.get(), from - kHour, kStart, res),
+               FromTier(store_.get(), from - kHour, kStart, res));
+  }
+}
+
 // A build that stops after any number of block rewrites, then a restart: the rewritten blocks
 // and the remaining marks together still give every bucket exactly once.
 TEST(RollupCrashTest, BuildStoppedAfterAnyBlockRewriteResumesWithoutGapsOrDoubles) {

@@ -21,6 +21,8 @@ constexpr char kMarkTag = 'm';
 constexpr char kOldBucketTag = 'b';  // the layout before blocks, refused at open
 constexpr char kOldMarkTag = 'd';
 constexpr size_t kKeySize = 17;
+// A tier partition is compacted once superseded data is at least this and at least its live size.
+constexpr uint64_t kMinCompactGarbage = 256 << 10;
 
 // `t`: the bucket end of a mark, the block start of a block.
 std::string Key(char tag, SeriesId id, int64_t t) {
@@ -41,13 +43,12 @@ auto EndLess = [](const RollupBucket& x, int64_t e) { return x.end < e; };
 
 // The value of a mark entry: fixed64 LE time of the oldest mark, varint count, then the bucket
 // indexes (end - block) / res, ascending, as varint deltas.
-std::string EncodeMarks(int64_t at, int64_t block, int64_t res,
-                        const std::map<int64_t, int64_t>& ends) {
+std::string EncodeMarks(int64_t at, int64_t block, int64_t res, std::span<const int64_t> ends) {
   std::string out;
   PutFixed64(&out, static_cast<uint64_t>(at));
   PutVarint(&out, ends.size());
   int64_t prev = 0;
-  for (const auto& [end, marked_at] : ends) {
+  for (int64_t end : ends) {
     const int64_t idx = (end - block) / res;
     PutVarint(&out, static_cast<uint64_t>(idx - prev));
     prev = idx;
@@ -108,6 +109,9 @@ class RollupTier::Part {
   std::atomic<bool> dropped_{false};
   std::map<SeriesId, uint32_t> buckets_;  // guarded by the tier's mu_
   uint64_t block_bytes_ = 0;              // guarded by the tier's mu_
+  // Live bytes at the last compaction plus every batch written since: an upper bound of what
+  // LevelDB holds, superseded block versions and marks included (guarded by the tier's mu_).
+  uint64_t stored_bytes_ = 0;
 };
 
 RollupTier::RollupTier(leveldb::Env* env, std::string dir, RollupTierOptions options)
@@ -115,7 +119,8 @@ RollupTier::RollupTier(leveldb::Env* env, std::string dir, RollupTierOptions opt
       dir_(std::move(dir)),
       name_(ResolutionName(options.resolution_ms)),
       options_(options),
-      span_(RollupBlockSpan(options.resolution_ms)) {
+      span_(RollupBlockSpan(options.resolution_ms)),
+      pending_(options.resolution_ms, span_) {
   if (options_.partition_ms <= 0) options_.partition_ms = 2016 * options_.resolution_ms;
 }
 
@@ -166,7 +171,7 @@ base::Result<std::unique_ptr<RollupTier>> RollupTier::Open(leveldb::Env* env,
         if (!DecodeMarks(View(it->value()), end, tier->resolution(), &at, &ends)) {
           return base::Status::Corruption("bad rollup marks in " + (*part)->path_);
         }
-        for (int64_t e : ends) tier->pending_[{id, e}] = at;
+        for (int64_t e : ends) tier->pending_.Add(id, e, at);
       } else if (ParseKey(View(it->key()), kOldBucketTag, &id, &end) ||
                  ParseKey(View(it->key()), kOldMarkTag, &id, &end)) {
         return base::Status::FailedPrecondition(
@@ -176,6 +181,7 @@ base::Result<std::unique_ptr<RollupTier>> RollupTier::Open(leveldb::Env* env,
       }
     }
     if (!it->status().ok()) return FromLevelDb(it->status(), "scan " + (*part)->path_);
+    (*part)->stored_bytes_ = (*part)->block_bytes_;
   }
   return tier;
 }
@@ -226,53 +232,55 @@ base::Status RollupTier::AddMarks(const std::vector<std::pair<SeriesId, int64_t>
     leveldb::WriteOptions wo;
     wo.sync = true;
     TM_RETURN_IF_ERROR(FromLevelDb((*part)->db_->Write(wo, &batch), "mark " + (*part)->path_));
+    std::lock_guard l(mu_);
+    (*part)->stored_bytes_ += batch.ApproximateSize();
   }
   std::lock_guard l(mu_);
-  for (const auto& m : marks) pending_.emplace(m, now_ms);  // an older date stays
+  for (const auto& [id, end] : marks) pending_.Add(id, end, now_ms);  // an older date stays
   return base::Status::Ok();
 }
 
-// The pending marks of (id, block) in the partition at `start`, less `drop`, plus `add` (dated
-// now_ms), as the value of their mark entry; empty when none remain.
+// The pending marks of (id, block) in the partition at `start`, less `drop` (sorted), plus `add`
+// (dated now_ms), as the value of their mark entry; empty when none remain.
 std::string RollupTier::MarksAfter(SeriesId id, int64_t block, int64_t start,
                                    std::span<const int64_t> drop, std::span<const int64_t> add,
                                    int64_t now_ms) const {
-  std::map<int64_t, int64_t> ends;  // end -> marked at
+  std::vector<int64_t> kept;
+  int64_t kept_at = now_ms;
   {
     std::lock_guard l(mu_);
-    for (auto it = pending_.lower_bound({id, block + 1});
-         it != pending_.end() && it->first.first == id && it->first.second <= block + span_; ++it) {
-      if (PartitionStartOfEnd(it->first.second) == start)
-        ends.emplace(it->first.second, it->second);
+    pending_.BlockMarks(id, block, &kept, &kept_at);
+  }
+  std::vector<int64_t> ends;
+  for (int64_t e : kept) {
+    if (PartitionStartOfEnd(e) == start && !std::binary_search(drop.begin(), drop.end(), e)) {
+      ends.push_back(e);
     }
   }
-  for (int64_t e : drop) ends.erase(e);
-  for (int64_t e : add) ends.emplace(e, now_ms);
+  // The entry carries the date of its oldest mark: the block's, when any of its marks stay.
+  int64_t oldest = ends.empty() ? now_ms : kept_at;
+  if (!ends.empty() && !add.empty()) oldest = std::min(kept_at, now_ms);
+  ends.insert(ends.end(), add.begin(), add.end());
   if (ends.empty()) return {};
-  int64_t oldest = INT64_MAX;
-  for (const auto& [end, at] : ends) oldest = std::min(oldest, at);
+  std::sort(ends.begin(), ends.end());
+  ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
   return EncodeMarks(oldest, block, resolution(), ends);
 }
 
-std::map<SeriesId, std::vector<int64_t>> RollupTier::Pending() const {
+std::vector<SeriesId> RollupTier::PendingSeries() const {
   std::lock_guard l(mu_);
-  std::map<SeriesId, std::vector<int64_t>> out;
-  for (const auto& [key, at] : pending_) out[key.first].push_back(key.second);
-  return out;
+  return pending_.Series();
 }
 
 bool RollupTier::IsPending(SeriesId id, int64_t end) const {
   std::lock_guard l(mu_);
-  return pending_.count({id, end}) > 0;
+  return pending_.Contains(id, end);
 }
 
 std::vector<int64_t> RollupTier::PendingIn(SeriesId id, int64_t lo, int64_t hi) const {
   std::lock_guard l(mu_);
   std::vector<int64_t> out;
-  for (auto it = pending_.lower_bound({id, lo}); it != pending_.end(); ++it) {
-    if (it->first.first != id || it->first.second > hi) break;
-    out.push_back(it->first.second);
-  }
+  pending_.AppendIn(id, lo, hi, &out);
   return out;
 }
 
@@ -322,12 +330,13 @@ base::Status RollupTier::WriteMarks(SeriesId id, const std::vector<int64_t>& end
     TM_RETURN_IF_ERROR(
         FromLevelDb((*part)->db_->Write(wo, &batch), "write rollups " + (*part)->path_));
     std::lock_guard l(mu_);
-    for (size_t k = i; k < j; ++k) pending_.erase({id, ends[k]});
+    for (size_t k = i; k < j; ++k) pending_.Erase(id, ends[k]);
     if (built != nullptr) buckets_built_ += j - i;
     uint32_t& n = (*part)->buckets_[id];
     n = static_cast<uint32_t>(static_cast<int64_t>(n) + delta);
     if (n == 0) (*part)->buckets_.erase(id);
     (*part)->block_bytes_ += bytes_delta;
+    (*part)->stored_bytes_ += batch.ApproximateSize();
     i = j;
   }
   return base::Status::Ok();
@@ -399,6 +408,25 @@ base::Status RollupTier::Read(SeriesId id, int64_t min_end, int64_t max_end,
   return base::Status::Ok();
 }
 
+size_t RollupTier::Compact(bool final) {
+  std::vector<std::shared_ptr<Part>> due;
+  {
+    std::lock_guard l(mu_);
+    for (const auto& [start, p] : parts_) {
+      const uint64_t garbage = p->stored_bytes_ - std::min(p->stored_bytes_, p->block_bytes_);
+      const bool worth = garbage >= kMinCompactGarbage && garbage >= p->block_bytes_;
+      if (worth || (final && garbage > 0)) due.push_back(p);
+    }
+  }
+  for (const auto& p : due) {
+    p->db_->CompactRange(nullptr, nullptr);
+    std::lock_guard l(mu_);
+    p->stored_bytes_ = p->block_bytes_;
+    ++compactions_;
+  }
+  return due.size();
+}
+
 size_t RollupTier::ApplyRetention(int64_t now_ms) {
   const int64_t horizon = now_ms - options_.retention_ms;
   std::lock_guard l(mu_);
@@ -408,9 +436,8 @@ size_t RollupTier::ApplyRetention(int64_t now_ms) {
       TM_LOG(kInfo) << "retention: dropping rollup partition " << it->second->path_;
       it->second->dropped_ = true;
       const int64_t start = it->second->start_;
-      for (auto m = pending_.begin(); m != pending_.end();) {  // their marks go with them
-        m = PartitionStartOfEnd(m->first.second) == start ? pending_.erase(m) : std::next(m);
-      }
+      // Their marks go with them.
+      pending_.EraseIf([&](int64_t end) { return PartitionStartOfEnd(end) == start; });
       it = parts_.erase(it);
       ++dropped;
     } else {
@@ -443,11 +470,10 @@ RollupTierStats RollupTier::Stats(int64_t now_ms) const {
   }
   st.series = series.size();
   st.pending_buckets = pending_.size();
-  int64_t oldest = now_ms;
-  for (const auto& [key, at] : pending_) oldest = std::min(oldest, at);
-  st.lag_ms = pending_.empty() ? 0 : now_ms - oldest;
+  st.lag_ms = pending_.size() == 0 ? 0 : now_ms - std::min(now_ms, pending_.OldestAt(now_ms));
   st.buckets_built = buckets_built_;
   st.partitions_dropped = partitions_dropped_;
+  st.compactions = compactions_;
   return st;
 }
 

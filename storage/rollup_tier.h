@@ -9,8 +9,8 @@
 // Buckets are stored in blocks (storage/rollup_block.h), one LevelDB entry per series and block
 // span; rebuilding a bucket rewrites its block.
 //
-// Thread-safe: reads run concurrently with writes; the writers (AddMarks, Store, ApplyRetention)
-// are serialized by the caller (Storage's maintenance lock).
+// Thread-safe: reads run concurrently with writes; the writers (AddMarks, Store, Compact,
+// ApplyRetention) are serialized by the caller (Storage's maintenance lock).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,7 @@
 #include "storage/base/status.h"
 #include "storage/registry.h"
 #include "storage/rollup.h"
+#include "storage/rollup_marks.h"
 
 namespace leveldb {
 class DB;
@@ -56,6 +57,7 @@ struct RollupTierStats {
   int64_t lag_ms = 0;            // age of the oldest pending mark; 0 when none
   uint64_t buckets_built = 0;    // since open
   uint64_t partitions_dropped = 0;
+  uint64_t compactions = 0;  // partitions compacted since open
 };
 
 class RollupTier {
@@ -71,8 +73,8 @@ class RollupTier {
 
   // Durably records that the buckets (series, end) must be rebuilt; `now_ms` dates the marks.
   base::Status AddMarks(const std::vector<std::pair<SeriesId, int64_t>>& marks, int64_t now_ms);
-  // Pending marks: series -> bucket ends, ascending.
-  std::map<SeriesId, std::vector<int64_t>> Pending() const;
+  // Series with pending marks, ascending.
+  std::vector<SeriesId> PendingSeries() const;
   bool IsPending(SeriesId id, int64_t end) const;
   // Pending bucket ends of `id` in [lo, hi], ascending.
   std::vector<int64_t> PendingIn(SeriesId id, int64_t lo, int64_t hi) const;
@@ -89,6 +91,11 @@ class RollupTier {
   base::Status Read(SeriesId id, int64_t min_end, int64_t max_end,
                     std::vector<RollupBucket>* out) const;
 
+  // Compacts the LevelDB of each partition whose superseded block versions and cleared marks
+  // (every rebuild rewrites whole blocks) add up to at least its live data, so the tier's disk
+  // size stays within about twice its content; `final`: every partition written since its last
+  // compaction (a flush that wants the disk as small as it gets). Returns how many were compacted.
+  size_t Compact(bool final = false);
   // Drops partitions that end at or before now - retention; returns how many.
   size_t ApplyRetention(int64_t now_ms);
   RollupTierStats Stats(int64_t now_ms) const;
@@ -113,9 +120,9 @@ class RollupTier {
   RollupTierOptions options_;
   const int64_t span_;  // bucket time per block (storage/rollup_block.h)
   mutable std::mutex mu_;
-  std::map<int64_t, std::shared_ptr<Part>> parts_;           // by start
-  std::map<std::pair<SeriesId, int64_t>, int64_t> pending_;  // (id, end) -> marked at
-  uint64_t buckets_built_ = 0, partitions_dropped_ = 0;      // guarded by mu_
+  std::map<int64_t, std::shared_ptr<Part>> parts_;                         // by start
+  PendingMarks pending_;                                                   // guarded by mu_
+  uint64_t buckets_built_ = 0, partitions_dropped_ = 0, compactions_ = 0;  // guarded by mu_
 };
 
 }  // namespace tidemark::storage

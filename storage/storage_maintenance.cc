@@ -147,7 +147,7 @@ base::Status Storage::WriteSealed(std::span<const SeriesId> ids, size_t* next,
   return base::Status::Ok();
 }
 
-base::Status Storage::Compact() {
+base::Status Storage::Compact(bool final) {
   std::lock_guard l(maintenance_mu_);
   const int64_t now = clock_->NowMillis();
   const int64_t cold_before = now - 2 * options_.seal_block_ms;
@@ -164,6 +164,7 @@ base::Status Storage::Compact() {
     compacted_series_ += *n;
     if (cold) dirty_partitions_.erase(p->start());
   }
+  for (auto& tier : tiers_) tier->Compact(final);
   return base::Status::Ok();
 }
 

@@ -32,30 +32,33 @@ base::Status Storage::BuildRollupsLocked() {
   // Buckets that start before the raw horizon cannot be rebuilt completely: their marks are
   // dropped and the stored bucket is kept as it is.
   const int64_t raw_horizon = clock_->NowMillis() - options_.retention_ms;
-  std::vector<std::map<SeriesId, std::vector<int64_t>>> pending;
-  std::set<SeriesId> ids;
+  // Marks are fetched a series at a time: a bulk load marks every bucket of every series.
+  std::vector<SeriesId> ids;
   for (const auto& tier : tiers_) {
-    pending.push_back(tier->Pending());
-    for (const auto& [id, ends] : pending.back()) ids.insert(id);
+    std::vector<SeriesId> some = tier->PendingSeries();
+    ids.insert(ids.end(), some.begin(), some.end());
   }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   std::vector<Sample> raw;
+  std::vector<std::vector<int64_t>> pending(tiers_.size());
   for (SeriesId id : ids) {
     // One raw read per series covers the marked buckets of every tier.
     int64_t lo = INT64_MAX, hi = INT64_MIN;
     for (size_t k = 0; k < tiers_.size(); ++k) {
-      auto it = pending[k].find(id);
-      if (it == pending[k].end()) continue;
-      lo = std::min(lo, it->second.front() - tiers_[k]->resolution() + 1);
-      hi = std::max(hi, it->second.back());
+      pending[k] = tiers_[k]->PendingIn(id, INT64_MIN, INT64_MAX);
+      if (pending[k].empty()) continue;
+      lo = std::min(lo, pending[k].front() - tiers_[k]->resolution() + 1);
+      hi = std::max(hi, pending[k].back());
     }
+    if (lo > hi) continue;
     raw.clear();
     TM_RETURN_IF_ERROR(ReadRaw(id, lo, hi, &raw).WithContext("build rollups"));
     for (size_t k = 0; k < tiers_.size(); ++k) {
-      auto it = pending[k].find(id);
-      if (it == pending[k].end()) continue;
+      if (pending[k].empty()) continue;
       const int64_t res = tiers_[k]->resolution();
       std::vector<int64_t> build, drop;
-      for (int64_t end : it->second) (end - res < raw_horizon ? drop : build).push_back(end);
+      for (int64_t end : pending[k]) (end - res < raw_horizon ? drop : build).push_back(end);
       // Only the raw samples of the marked buckets matter; building all is simpler and cheap.
       std::vector<RollupBucket> built = BuildBuckets(raw, res);
       TM_RETURN_IF_ERROR(tiers_[k]->Store(id, build, built));
