@@ -66,6 +66,11 @@ base::Status RegistryStore::LoadInto(SeriesRegistry* registry) {
   return base::Status::Ok();
 }
 
+void RegistryStore::Compact() {
+  std::lock_guard l(mu_);
+  if (!broken_) db_->CompactRange(nullptr, nullptr);
+}
+
 base::Status RegistryStore::Persist(const std::vector<std::pair<SeriesId, Labels>>& series) {
   std::lock_guard l(mu_);
   if (broken_) {

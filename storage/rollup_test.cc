@@ -397,6 +397,12 @@ TEST_F(TierTest, RewrittenBlocksAreCompactedOnceTheyOutweighTheLiveOnes) {
     ExpectSame(FromRaw(store_.get(), from - kHour, kStart, res),
                FromTier(store_.get(), from - kHour, kStart, res));
   }
+  // A final compaction also compacts the series registry's store; every series survives it.
+  ASSERT_TRUE(store_->Compact(/*final=*/true).ok());
+  ASSERT_TRUE(store_.Open().ok());
+  EXPECT_EQ(store_->Stats().series, static_cast<uint64_t>(kSeries));
+  ExpectSame(FromRaw(store_.get(), from - kHour, kStart, k5m),
+             FromTier(store_.get(), from - kHour, kStart, k5m));
 }
 
 // A build that stops after any number of block rewrites, then a restart: the rewritten blocks

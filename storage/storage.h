@@ -157,10 +157,10 @@ class Storage {
   // Maintenance, also run by the background thread. Seal moves head samples with t < cutoff into
   // partitions and checkpoints the WAL; Compact merges overlapping chunks and compacts rollup
   // tier partitions that hold as much superseded data as live (`final`: every one written since
-  // its last compaction, for an explicit flush); ApplyRetention drops partitions past retention.
-  // RunMaintenance does all three with the clock-derived cutoff (the
-  // start of the previous seal block); it seals only when that cutoff moved or the head uses
-  // more than half of its memory limit.
+  // its last compaction, and the series registry's store, for an explicit flush); ApplyRetention
+  // drops partitions past retention. RunMaintenance does all three with the clock-derived cutoff
+  // (the start of the previous seal block); it seals only when that cutoff moved or the head
+  // uses more than half of its memory limit.
   base::Status Seal(int64_t cutoff);
   base::Status Compact(bool final = false);
   base::Status ApplyRetention();

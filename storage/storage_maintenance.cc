@@ -165,6 +165,7 @@ base::Status Storage::Compact(bool final) {
     if (cold) dirty_partitions_.erase(p->start());
   }
   for (auto& tier : tiers_) tier->Compact(final);
+  if (final) registry_store_->Compact();
   return base::Status::Ok();
 }
 
