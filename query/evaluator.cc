@@ -199,7 +199,11 @@ Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timest
   const int64_t first_ref = RefTime(vs.at, vs.at_ms, s.start) - vs.offset_ms;
   const int64_t last_ref = RefTime(vs.at, vs.at_ms, s.At(s.Count() - 1)) - vs.offset_ms;
   auto querier = (*factory_)(first_ref - opts_.lookback_ms, last_ref);
-  auto set = querier->Select(vs.matchers);
+  // Each step reads only the newest sample at or before its reference time, and no reference
+  // time precedes first_ref: the store may skip what the lookback merely reaches into.
+  storage::SelectHints hints;
+  hints.latest_from = first_ref;
+  auto set = querier->SelectWithHints(vs.matchers, hints);
   Matrix out;
   std::vector<storage::Sample> copy;
   while (set->Next()) {
