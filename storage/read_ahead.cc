@@ -14,16 +14,25 @@ ReadAhead::~ReadAhead() {
   thread_.join();
 }
 
+bool ReadAhead::MayRead(size_t k, bool resuming) const {
+  if (stop_ || k == taken_) return true;  // the series the consumer needs next is always read
+  const size_t window = resuming ? kWindow / 2 : kWindow;
+  const size_t samples = resuming ? kMaxAheadSamples / 2 : kMaxAheadSamples;
+  return k < taken_ + window && buffered_ < samples;
+}
+
 void ReadAhead::Run() {
   for (size_t k = 0; 2 * k + 1 < count_; ++k) {
     Slot& slot = slots_[k % kWindow];
     std::vector<Sample> buffer;
     {
       std::unique_lock lock(mu_);
-      // The series the consumer needs next is always read, however much waits.
-      cv_.wait(lock, [&] {
-        return stop_ || k == taken_ || (k < taken_ + kWindow && buffered_ < kMaxAheadSamples);
-      });
+      if (!MayRead(k, false)) {
+        waiting_for_ = k;
+        worker_waiting_ = true;
+        cv_.wait(lock, [&] { return MayRead(k, true); });
+        worker_waiting_ = false;
+      }
       if (stop_) return;
       buffer.swap(slot.samples);  // the slot is free: its previous series was taken
     }
@@ -51,8 +60,9 @@ base::Status ReadAhead::Take(size_t index, std::vector<Sample>* out) {
   base::Status status = std::move(slot.status);
   slot.ready = false;
   ++taken_;
+  const bool wake = worker_waiting_ && MayRead(waiting_for_, true);
   lock.unlock();
-  cv_.notify_all();
+  if (wake) cv_.notify_all();
   return status;
 }
 

@@ -46,6 +46,10 @@ class ReadAhead {
     bool ready = false;
   };
   void Run();
+  // Whether the worker may read odd index 2k+1 now (mu_ held). A blocked worker resumes only
+  // once half the window and half the sample bound are free again, so the consumer wakes it (a
+  // futex call and a context switch) once per kWindow / 2 series rather than once per series.
+  bool MayRead(size_t k, bool resuming) const;
 
   const size_t count_;
   const ReadFn read_;
@@ -54,6 +58,8 @@ class ReadAhead {
   std::array<Slot, kWindow> slots_;  // odd index i lives in slots_[(i / 2) % kWindow]
   size_t taken_ = 0;                 // odd indexes taken so far
   size_t buffered_ = 0;              // samples of ready slots not yet taken
+  bool worker_waiting_ = false;      // the worker is blocked, waiting to read waiting_for_
+  size_t waiting_for_ = 0;
   bool stop_ = false;
   std::thread thread_;  // last: starts after everything it uses is initialized
 };

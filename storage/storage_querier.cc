@@ -101,6 +101,10 @@ class RawSeriesReader {
       TM_RETURN_IF_ERROR(readers_[first]->ReadSamples(id, mint_, maxt_, &part, latest_from_));
       if (!part.empty() && part.front().t <= latest_from_) break;
     }
+    if (first + 1 == parts_.size()) {
+      sealed_.swap(parts_.back());  // the usual case: no copy
+      return base::Status::Ok();
+    }
     for (size_t k = first; k < parts_.size(); ++k) {
       sealed_.insert(sealed_.end(), parts_[k].begin(), parts_[k].end());
     }
