@@ -182,8 +182,8 @@ class StorageSeriesSet final : public SeriesSet {
     if (pos_ == kBeforeStart && series_.size() >= kReadAheadMinSeries) StartReadAhead();
     while (status_.ok() && ++pos_ < series_.size()) {
       samples_.clear();
-      status_ = ahead_ && pos_ % 2 == 1 ? ahead_->Take(pos_, &samples_)
-                                        : reader_.Read(series_[pos_].second, &samples_);
+      status_ = ahead_ ? ahead_->Get(pos_, &samples_, own_read_)
+                       : reader_.Read(series_[pos_].second, &samples_);
       if (status_.ok() && !samples_.empty()) return true;
     }
     return false;
@@ -218,6 +218,10 @@ class StorageSeriesSet final : public SeriesSet {
   size_t pos_ = kBeforeStart;
   std::vector<Sample> samples_;
   base::Status status_;
+  // The consumer's reads through reader_ (ReadAhead::Get).
+  const ReadAhead::ReadFn own_read_ = [this](size_t i, std::vector<Sample>* out) {
+    return reader_.Read(series_[i].second, out);
+  };
   std::unique_ptr<ReadAhead> ahead_;  // last: its thread reads series_ until destroyed
 };
 

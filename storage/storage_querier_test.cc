@@ -87,13 +87,13 @@ TEST(StorageQuerierTest, LargeSelectionsReadAheadInOrder) {
   }
 }
 
-// The worker stops reading ahead once kMaxAheadSamples wait untaken, yet always reads the series
-// the consumer needs next.
+// The worker stops reading ahead once kMaxAheadSamples wait untaken; the consumer gets every
+// index in order, reading itself those the worker has not claimed.
 TEST(ReadAheadTest, BuffersAtMostTheSampleBoundAhead) {
   constexpr size_t kPerSeries = size_t{1} << 21;  // two reads fill the 4 Mi-sample bound
   std::atomic<int> reads{0};
-  ReadAhead ahead(41, [&](size_t, std::vector<Sample>* out) {
-    out->resize(kPerSeries);
+  ReadAhead ahead(41, [&](size_t i, std::vector<Sample>* out) {
+    out->assign(kPerSeries, Sample{static_cast<int64_t>(i), 0});
     ++reads;
     return base::Status::Ok();
   });
@@ -102,12 +102,66 @@ TEST(ReadAheadTest, BuffersAtMostTheSampleBoundAhead) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // room for a read too many
   EXPECT_EQ(reads.load(), 2);
+  int own = 0;
+  const ReadAhead::ReadFn own_read = [&](size_t i, std::vector<Sample>* out) {
+    out->assign(3, Sample{static_cast<int64_t>(i), 1});
+    ++own;
+    return base::Status::Ok();
+  };
   std::vector<Sample> got;
-  for (size_t i = 1; i < 41; i += 2) {
-    ASSERT_TRUE(ahead.Take(i, &got).ok()) << i;
-    EXPECT_EQ(got.size(), kPerSeries) << i;
+  for (size_t i = 0; i < 41; ++i) {
+    ASSERT_TRUE(ahead.Get(i, &got, own_read).ok()) << i;
+    ASSERT_FALSE(got.empty());
+    EXPECT_EQ(got.front().t, static_cast<int64_t>(i));
+    EXPECT_EQ(got.size(), got.front().v == 0 ? kPerSeries : 3u) << i;
   }
-  EXPECT_EQ(reads.load(), 20);
+  EXPECT_EQ(reads.load() + own, 41);
+}
+
+// While the worker reads the series the consumer needs, the consumer reads the next one.
+TEST(ReadAheadTest, TheConsumerReadsAheadWhileWaiting) {
+  std::atomic<bool> worker_on_0{false}, consumer_read_1{false};
+  ReadAhead ahead(3, [&](size_t i, std::vector<Sample>* out) {
+    if (i == 0) {
+      worker_on_0 = true;
+      for (int k = 0; k < 1000 && !consumer_read_1; ++k) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    out->push_back(Sample{static_cast<int64_t>(i), 0});
+    return base::Status::Ok();
+  });
+  const ReadAhead::ReadFn own_read = [&](size_t i, std::vector<Sample>* out) {
+    if (i == 1) consumer_read_1 = true;
+    out->push_back(Sample{static_cast<int64_t>(i), 1});
+    return base::Status::Ok();
+  };
+  while (!worker_on_0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::vector<Sample> got;
+  for (size_t i = 0; i < 3; ++i) {
+    got.clear();
+    ASSERT_TRUE(ahead.Get(i, &got, own_read).ok());
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got.front().t, static_cast<int64_t>(i));
+  }
+  EXPECT_TRUE(consumer_read_1);
+}
+
+// A failed read comes back at its index, whichever side read it.
+TEST(ReadAheadTest, AFailedReadIsReturnedAtItsIndex) {
+  const ReadAhead::ReadFn fail_at_5 = [](size_t i, std::vector<Sample>* out) {
+    out->push_back(Sample{static_cast<int64_t>(i), 0});
+    return i == 5 ? base::Status::IoError("disk") : base::Status::Ok();
+  };
+  ReadAhead ahead(100, fail_at_5);
+  std::vector<Sample> got;
+  for (size_t i = 0; i < 5; ++i) {
+    got.clear();
+    ASSERT_TRUE(ahead.Get(i, &got, fail_at_5).ok()) << i;
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got.front().t, static_cast<int64_t>(i));
+  }
+  EXPECT_EQ(ahead.Get(5, &got, fail_at_5).code(), base::StatusCode::kIoError);
 }
 
 // With a latest_from hint a series may start later, but never after its newest sample at or
