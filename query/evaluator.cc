@@ -219,6 +219,7 @@ Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timest
     Series series{set->labels(), {}};
     size_t pos = 0;  // first sample with t > ref
     const size_t n = s.Count();
+    series.points.reserve(std::min(n, samples.size()));
     for (size_t i = 0; i < n; ++i) {
       const int64_t ts = s.At(i);
       const int64_t ref = RefTime(vs.at, vs.at_ms, ts) - vs.offset_ms;
