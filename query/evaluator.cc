@@ -181,12 +181,21 @@ Matrix Evaluator::EvalUnary(const Expr& e, const Steps& s) {
 namespace {
 
 // The first index at or after `pos` whose sample is newer than `t`: a few steps of linear scan
-// (steps as fine as the samples), then binary search (steps spanning many samples).
+// (steps as fine as the samples), then a galloping search (steps spanning many samples): probes
+// at doubling distances bracket the answer near `pos`, and a binary search finishes inside the
+// bracket, instead of one over all remaining samples (mispredicted, cache-missing probes).
 size_t FirstAfter(std::span<const storage::Sample> samples, size_t pos, int64_t t) {
   for (int k = 0; k < 8; ++k, ++pos) {
     if (pos == samples.size() || samples[pos].t > t) return pos;
   }
-  auto it = std::upper_bound(samples.begin() + static_cast<ptrdiff_t>(pos), samples.end(), t,
+  size_t lo = pos, step = 8;  // samples[lo - 1].t <= t
+  while (lo + step < samples.size() && samples[lo + step].t <= t) {
+    lo += step + 1;
+    step *= 2;
+  }
+  const size_t hi = std::min(samples.size(), lo + step + 1);
+  auto it = std::upper_bound(samples.begin() + static_cast<ptrdiff_t>(lo),
+                             samples.begin() + static_cast<ptrdiff_t>(hi), t,
                              [](int64_t x, const storage::Sample& s) { return x < s.t; });
   return static_cast<size_t>(it - samples.begin());
 }
