@@ -181,12 +181,21 @@ Matrix Evaluator::EvalUnary(const Expr& e, const Steps& s) {
 namespace {
 
 // The first index at or after `pos` whose sample is newer than `t`: a few steps of linear scan
-// (steps as fine as the samples), then binary search (steps spanning many samples).
+// (steps as fine as the samples), then a galloping search (steps spanning many samples): probes
+// at doubling distances bracket the answer near `pos`, and a binary search finishes inside the
+// bracket, instead of one over all remaining samples (mispredicted, cache-missing probes).
 size_t FirstAfter(std::span<const storage::Sample> samples, size_t pos, int64_t t) {
   for (int k = 0; k < 8; ++k, ++pos) {
     if (pos == samples.size() || samples[pos].t > t) return pos;
   }
-  auto it = std::upper_bound(samples.begin() + static_cast<ptrdiff_t>(pos), samples.end(), t,
+  size_t lo = pos, step = 8;  // samples[lo - 1].t <= t
+  while (lo + step < samples.size() && samples[lo + step].t <= t) {
+    lo += step + 1;
+    step *= 2;
+  }
+  const size_t hi = std::min(samples.size(), lo + step + 1);
+  auto it = std::upper_bound(samples.begin() + static_cast<ptrdiff_t>(lo),
+                             samples.begin() + static_cast<ptrdiff_t>(hi), t,
                              [](int64_t x, const storage::Sample& s) { return x < s.t; });
   return static_cast<size_t>(it - samples.begin());
 }
@@ -199,7 +208,11 @@ Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timest
   const int64_t first_ref = RefTime(vs.at, vs.at_ms, s.start) - vs.offset_ms;
   const int64_t last_ref = RefTime(vs.at, vs.at_ms, s.At(s.Count() - 1)) - vs.offset_ms;
   auto querier = (*factory_)(first_ref - opts_.lookback_ms, last_ref);
-  auto set = querier->Select(vs.matchers);
+  // Each step reads only the newest sample at or before its reference time, and no reference
+  // time precedes first_ref: the store may skip what the lookback merely reaches into.
+  storage::SelectHints hints;
+  hints.latest_from = first_ref;
+  auto set = querier->SelectWithHints(vs.matchers, hints);
   Matrix out;
   std::vector<storage::Sample> copy;
   while (set->Next()) {
@@ -215,6 +228,7 @@ Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timest
     Series series{set->labels(), {}};
     size_t pos = 0;  // first sample with t > ref
     const size_t n = s.Count();
+    series.points.reserve(std::min(n, samples.size()));
     for (size_t i = 0; i < n; ++i) {
       const int64_t ts = s.At(i);
       const int64_t ref = RefTime(vs.at, vs.at_ms, ts) - vs.offset_ms;

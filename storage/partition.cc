@@ -228,13 +228,16 @@ PartitionReader::~PartitionReader() {
 }
 
 base::Status PartitionReader::ReadSamples(SeriesId id, int64_t mint, int64_t maxt,
-                                          std::vector<Sample>* out) {
+                                          std::vector<Sample>* out, int64_t latest_from) {
   if (!it_) return base::Status::IoError("partition " + partition_->path() + " is not open");
   // Chunks in key order are in time order unless they overlap (late data not yet compacted):
-  // decode straight from the iterator, and only on an overlap start again with a merge.
+  // decode straight from the iterator, and only on an overlap start again with a merge. A chunk
+  // ending before latest_from waits (copied: the iterator moves on) until the next chunk tells
+  // whether that one starts at or before latest_from, which makes the waiting one irrelevant.
   const size_t begin = out->size();
   int64_t prev_max = INT64_MIN;
   bool overlap = false;
+  bool has_pending = false;
   base::Status decode;
   TM_RETURN_IF_ERROR(VisitChunks(it_.get(), partition_->path(), id, mint, maxt,
                                  [&](const StoredChunk& c, std::string_view data) {
@@ -243,9 +246,22 @@ base::Status PartitionReader::ReadSamples(SeriesId id, int64_t mint, int64_t max
                                      return false;
                                    }
                                    prev_max = c.max_t;
+                                   if (has_pending && c.min_t > latest_from) {
+                                     decode = DecodeSealedChunkRange(pending_, mint, maxt, out);
+                                     if (!decode.ok()) return false;
+                                   }
+                                   has_pending = c.max_t < latest_from;
+                                   if (has_pending) {
+                                     pending_.assign(data);
+                                     return true;
+                                   }
                                    decode = DecodeSealedChunkRange(data, mint, maxt, out);
                                    return decode.ok();
                                  }));
+  TM_RETURN_IF_ERROR(decode);
+  if (has_pending && !overlap) {
+    TM_RETURN_IF_ERROR(DecodeSealedChunkRange(pending_, mint, maxt, out));
+  }
   TM_RETURN_IF_ERROR(decode);
   if (!overlap) return base::Status::Ok();
   out->resize(begin);

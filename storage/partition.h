@@ -150,12 +150,17 @@ class PartitionReader {
 
   // Appends the samples of `id`'s chunks overlapping [mint, maxt] to `out` in time order (equal
   // timestamps merged, the later write winning); samples of those chunks outside the range are
-  // included, the caller clips.
-  base::Status ReadSamples(SeriesId id, int64_t mint, int64_t maxt, std::vector<Sample>* out);
+  // included, the caller clips. With `latest_from` (not INT64_MIN; querier.h's SelectHints) the
+  // chunks that end before a later chunk starting at or before `latest_from` are left out: the
+  // caller only wants the newest sample at or before each time >= latest_from, and that sample is
+  // never in them. Skipped only where chunks do not overlap (with an overlap all are merged).
+  base::Status ReadSamples(SeriesId id, int64_t mint, int64_t maxt, std::vector<Sample>* out,
+                           int64_t latest_from = INT64_MIN);
 
  private:
   std::shared_ptr<const Partition> partition_;  // pinned while this reader lives
   std::unique_ptr<leveldb::Iterator> it_;
+  std::string pending_;  // ReadSamples: a chunk waiting for the next one (reused buffer)
 };
 
 struct TierOptions {

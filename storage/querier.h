@@ -60,11 +60,29 @@ class RollupSeriesSet {
   virtual base::Status status() const = 0;
 };
 
+// What the caller of a selection will look at, so the store may leave out samples that cannot
+// change its answer (Prometheus' SelectHints play this part).
+struct SelectHints {
+  // Not INT64_MIN: the caller only reads, for times t >= latest_from, the newest sample at or
+  // before t (an instant-vector selector evaluated at steps from latest_from on). A series may
+  // then omit samples older than its newest sample at or before latest_from; every sample from
+  // that one on is still there. Saves decoding a partition or chunk that a selector's lookback
+  // merely reaches into.
+  int64_t latest_from = INT64_MIN;
+};
+
 class Querier {
  public:
   virtual ~Querier() = default;
   // Series matching all `matchers` that have at least one sample in range.
   virtual std::unique_ptr<SeriesSet> Select(const std::vector<Matcher>& matchers) = 0;
+  // As Select, with samples left out as `hints` allow: the same series (a series keeps at least
+  // the sample a hint relies on), possibly fewer samples each. The default keeps them all.
+  virtual std::unique_ptr<SeriesSet> SelectWithHints(const std::vector<Matcher>& matchers,
+                                                     const SelectHints& hints) {
+    (void)hints;
+    return Select(matchers);
+  }
   // Sorted label names / values of the series the matchers select (all series when empty),
   // regardless of the querier's time range.
   virtual base::Result<std::vector<std::string>> LabelNames(

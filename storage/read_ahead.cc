@@ -2,8 +2,8 @@
 
 namespace tidemark::storage {
 
-ReadAhead::ReadAhead(size_t count, ReadFn read)
-    : count_(count), read_(std::move(read)), thread_([this] { Run(); }) {}
+ReadAhead::ReadAhead(size_t count, ReadFn worker_read)
+    : count_(count), read_(std::move(worker_read)), thread_([this] { Run(); }) {}
 
 ReadAhead::~ReadAhead() {
   {
@@ -14,45 +14,69 @@ ReadAhead::~ReadAhead() {
   thread_.join();
 }
 
+bool ReadAhead::MayClaim(bool resuming) const {
+  if (stop_ || next_ >= count_) return true;  // (to leave)
+  const size_t window = resuming ? kWindow / 2 : kWindow;
+  const size_t samples = resuming ? kMaxAheadSamples / 2 : kMaxAheadSamples;
+  // Slot next_ % kWindow is free once index next_ - kWindow was taken.
+  return next_ < taken_ + window && buffered_ < samples;
+}
+
+void ReadAhead::ReadClaimed(size_t index, const ReadFn& read, std::unique_lock<std::mutex>* lock) {
+  std::vector<Sample> buffer;
+  buffer.swap(slots_[index % kWindow].samples);  // the slot's previous series was taken
+  lock->unlock();
+  buffer.clear();
+  base::Status status = read(index, &buffer);
+  lock->lock();
+  Slot& slot = slots_[index % kWindow];
+  slot.samples.swap(buffer);
+  buffered_ += slot.samples.size();
+  slot.status = std::move(status);
+  slot.ready = true;
+}
+
 void ReadAhead::Run() {
-  for (size_t k = 0; 2 * k + 1 < count_; ++k) {
-    Slot& slot = slots_[k % kWindow];
-    std::vector<Sample> buffer;
-    {
-      std::unique_lock lock(mu_);
-      // The series the consumer needs next is always read, however much waits.
-      cv_.wait(lock, [&] {
-        return stop_ || k == taken_ || (k < taken_ + kWindow && buffered_ < kMaxAheadSamples);
-      });
-      if (stop_) return;
-      buffer.swap(slot.samples);  // the slot is free: its previous series was taken
+  std::unique_lock lock(mu_);
+  for (;;) {
+    if (!MayClaim(false)) {
+      worker_waiting_ = true;
+      cv_.wait(lock, [&] { return MayClaim(true); });
+      worker_waiting_ = false;
     }
-    buffer.clear();
-    base::Status status = read_(2 * k + 1, &buffer);
-    const bool failed = !status.ok();
-    {
-      std::lock_guard lock(mu_);
-      slot.samples.swap(buffer);
-      buffered_ += slot.samples.size();
-      slot.status = std::move(status);
-      slot.ready = true;
-    }
-    cv_.notify_all();
-    if (failed) return;
+    if (stop_ || next_ >= count_) return;
+    const size_t index = next_++;
+    ReadClaimed(index, read_, &lock);
+    const bool failed = !slots_[index % kWindow].status.ok();
+    cv_.notify_all();    // the consumer may wait for this slot
+    if (failed) return;  // the consumer stops at this index
   }
 }
 
-base::Status ReadAhead::Take(size_t index, std::vector<Sample>* out) {
-  Slot& slot = slots_[(index / 2) % kWindow];
+base::Status ReadAhead::Get(size_t index, std::vector<Sample>* out, const ReadFn& consumer_read) {
   std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return slot.ready; });
-  out->swap(slot.samples);
-  buffered_ -= out->size();
-  base::Status status = std::move(slot.status);
-  slot.ready = false;
-  ++taken_;
+  base::Status status;
+  if (index >= next_) {  // unclaimed (then index == next_: the consumer goes in order)
+    next_ = index + 1;
+    lock.unlock();
+    status = consumer_read(index, out);
+    lock.lock();
+  } else {
+    Slot& slot = slots_[index % kWindow];
+    // While the worker reads this index, read the next unclaimed one instead of waiting.
+    while (!slot.ready && MayClaim(false) && !stop_ && next_ < count_) {
+      ReadClaimed(next_++, consumer_read, &lock);
+    }
+    cv_.wait(lock, [&] { return slot.ready; });
+    out->swap(slot.samples);
+    buffered_ -= out->size();
+    status = std::move(slot.status);
+    slot.ready = false;
+  }
+  taken_ = index + 1;
+  const bool wake = worker_waiting_ && MayClaim(true);
   lock.unlock();
-  cv_.notify_all();
+  if (wake) cv_.notify_all();
   return status;
 }
 

@@ -45,7 +45,15 @@ void SeriesRegistry::AddLocked(SeriesId id, const Labels& labels, uint64_t hash)
   entry->labels = labels;
   entries_[id - 1] = std::move(entry);
   by_hash_.emplace(hash, id);
-  for (const auto& l : labels) InsertSorted(&postings_[l.name][l.value], id);
+  for (const auto& l : labels) {
+    auto& values = postings_[l.name];
+    auto [it, new_value] = values.try_emplace(l.value);
+    InsertSorted(&it->second, id);
+    if (new_value) {
+      std::lock_guard vl(values_mu_);
+      value_lists_.erase(l.name);
+    }
+  }
   ++count_;
   label_bytes_ += LabelsMemoryUsage(labels);
 }
@@ -167,10 +175,7 @@ std::vector<std::string> SeriesRegistry::LabelValues(const std::string& name,
   std::vector<std::string> out;
   auto it = postings_.find(name);
   if (it == postings_.end()) return out;
-  if (matchers.empty()) {
-    for (const auto& [value, ids] : it->second) out.push_back(value);
-    return out;
-  }
+  if (matchers.empty()) return *ValueListLocked(name);
   std::set<std::string> values;
   for (SeriesId id : CandidatesLocked(matchers)) {
     const Labels& labels = entries_[id - 1]->labels;
@@ -179,6 +184,24 @@ std::vector<std::string> SeriesRegistry::LabelValues(const std::string& name,
     if (!v.empty()) values.emplace(v);
   }
   return {values.begin(), values.end()};
+}
+
+std::shared_ptr<const std::vector<std::string>> SeriesRegistry::ValueListLocked(
+    const std::string& name) const {
+  {
+    std::lock_guard vl(values_mu_);
+    if (auto it = value_lists_.find(name); it != value_lists_.end()) return it->second;
+  }
+  // Built outside values_mu_: the shared lock on mu_ keeps postings_ (and so the list) stable,
+  // and concurrent builders produce equal lists.
+  auto list = std::make_shared<std::vector<std::string>>();
+  if (auto it = postings_.find(name); it != postings_.end()) {
+    list->reserve(it->second.size());
+    for (const auto& [value, ids] : it->second) list->push_back(value);
+  }
+  std::lock_guard vl(values_mu_);
+  value_lists_.emplace(name, list);
+  return list;
 }
 
 bool SeriesRegistry::IsLogged(SeriesId id) const {
@@ -237,8 +260,15 @@ size_t SeriesRegistry::MemoryUsage() const {
   for (const auto& [name, values] : postings_) {
     for (const auto& [value, ids] : values) postings_slots += ids.capacity();
   }
+  size_t value_list_bytes = 0;
+  {
+    std::lock_guard vl(values_mu_);
+    for (const auto& [name, list] : value_lists_) {
+      for (const auto& v : *list) value_list_bytes += sizeof(std::string) + v.capacity();
+    }
+  }
   return entries_.capacity() * sizeof(void*) + count_ * (sizeof(Entry) + 32) + label_bytes_ +
-         postings_slots * sizeof(SeriesId);
+         postings_slots * sizeof(SeriesId) + value_list_bytes;
 }
 
 }  // namespace tidemark::storage

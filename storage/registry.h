@@ -70,12 +70,22 @@ class SeriesRegistry {
   void AddLocked(SeriesId id, const Labels& labels, uint64_t hash);
   std::vector<SeriesId> CandidatesLocked(const std::vector<Matcher>& matchers) const;
 
+  // The sorted values of one label name, from postings_; built under a shared lock of mu_.
+  std::shared_ptr<const std::vector<std::string>> ValueListLocked(const std::string& name) const;
+
   mutable std::shared_mutex mu_;
   std::vector<std::unique_ptr<Entry>> entries_;  // index = id - 1; null for unused ids
   std::unordered_multimap<uint64_t, SeriesId> by_hash_;
   std::map<std::string, std::map<std::string, std::vector<SeriesId>>, std::less<>> postings_;
   size_t count_ = 0;
   size_t label_bytes_ = 0;
+  // Per label name, its values as one contiguous sorted list, built on first use and dropped
+  // when a series brings a new value for the name: walking the postings' tree nodes, scattered
+  // over the heap by ingestion, cost ~0.2 ms for 1000 values, copying a flat list a few us.
+  // Guarded by values_mu_ (taken after mu_), since readers hold mu_ shared.
+  mutable std::mutex values_mu_;
+  mutable std::unordered_map<std::string, std::shared_ptr<const std::vector<std::string>>>
+      value_lists_;
 };
 
 }  // namespace tidemark::storage

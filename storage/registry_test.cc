@@ -4,6 +4,7 @@
 
 #include <map>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "storage/head.h"
@@ -96,6 +97,38 @@ TEST(RegistryTest, ConcurrentCreationGivesOneIdPerSeries) {
 
 // Property: whatever the arrival order and duplicates, the head returns, per timestamp, the
 // value written last.
+// Label values come from a list cached per name: it must follow every new value at once, in
+// order, and agree with a walk over the series, with and without matchers.
+TEST(RegistryTest, LabelValuesFollowNewSeries) {
+  std::mt19937_64 r(29);
+  SeriesRegistry reg;
+  std::vector<Labels> all;
+  auto expected = [&](const std::string& name, const std::vector<Matcher>& matchers) {
+    std::set<std::string> values;
+    for (const auto& l : all) {
+      if (MatchesAll(matchers, l) && !l.Get(name).empty()) values.emplace(l.Get(name));
+    }
+    return std::vector<std::string>(values.begin(), values.end());
+  };
+  EXPECT_TRUE(reg.LabelValues("a", {}).empty());
+  for (int i = 0; i < 200; ++i) {
+    std::vector<Label> v = {{"__name__", "m"}, {"a", "v" + std::to_string(r() % 60)}};
+    if (i % 3 == 0) v.push_back({"b", std::to_string(i)});
+    bool created;
+    reg.GetOrCreate(Labels(v), &created);
+    if (created) all.emplace_back(v);
+    for (const char* name : {"a", "b", "__name__", "missing"}) {
+      ASSERT_EQ(reg.LabelValues(name, {}), expected(name, {})) << name << " after " << i;
+    }
+    const std::vector<Matcher> odd_b = {Matcher::Make(MatchType::kRegexMatch, "b", ".*1").value()};
+    ASSERT_EQ(reg.LabelValues("a", odd_b), expected("a", odd_b)) << i;
+  }
+  // Series registered under known ids (loading) invalidate the lists as well.
+  ASSERT_TRUE(reg.Insert(1000, Labels({{"__name__", "m"}, {"a", "loaded"}})));
+  all.push_back(Labels({{"__name__", "m"}, {"a", "loaded"}}));
+  EXPECT_EQ(reg.LabelValues("a", {}), expected("a", {}));
+}
+
 TEST(HeadTest, RandomOrderLastWriteWins) {
   std::mt19937_64 r(23);
   for (int iter = 0; iter < 50; ++iter) {

@@ -52,8 +52,8 @@ class SpanSampleIterator final : public SampleIterator {
 // in the partition snapshot (see Storage::seal_epoch_).
 class RawSeriesReader {
  public:
-  RawSeriesReader(const Storage* storage, int64_t mint, int64_t maxt)
-      : storage_(storage), mint_(mint), maxt_(maxt) {}
+  RawSeriesReader(const Storage* storage, int64_t mint, int64_t maxt, SelectHints hints)
+      : storage_(storage), mint_(mint), maxt_(maxt), latest_from_(hints.latest_from) {}
 
   base::Status Read(SeriesId id, std::vector<Sample>* out) {
     head_.clear();
@@ -61,9 +61,7 @@ class RawSeriesReader {
     const uint64_t epoch = storage_->seal_epoch_.load();
     if (!opened_ || epoch != epoch_) Open(epoch);
     sealed_.clear();
-    for (auto& reader : readers_) {
-      TM_RETURN_IF_ERROR(reader->ReadSamples(id, mint_, maxt_, &sealed_));
-    }
+    TM_RETURN_IF_ERROR(ReadSealed(id));
     ClipToRange(&sealed_, mint_, maxt_);
     if (head_.empty()) {
       out->swap(sealed_);
@@ -85,12 +83,42 @@ class RawSeriesReader {
     opened_ = true;
   }
 
+  // Partitions are disjoint and ascending. Read oldest first, except with a latest_from hint:
+  // newest first then, stopping at the first partition with a sample at or before latest_from,
+  // since every older sample is older than that one (querier.h, SelectHints).
+  base::Status ReadSealed(SeriesId id) {
+    if (latest_from_ == INT64_MIN || readers_.size() < 2) {
+      for (auto& reader : readers_) {
+        TM_RETURN_IF_ERROR(reader->ReadSamples(id, mint_, maxt_, &sealed_, latest_from_));
+      }
+      return base::Status::Ok();
+    }
+    parts_.resize(readers_.size());
+    size_t first = readers_.size();
+    while (first > 0) {
+      std::vector<Sample>& part = parts_[--first];
+      part.clear();
+      TM_RETURN_IF_ERROR(readers_[first]->ReadSamples(id, mint_, maxt_, &part, latest_from_));
+      if (!part.empty() && part.front().t <= latest_from_) break;
+    }
+    if (first + 1 == parts_.size()) {
+      sealed_.swap(parts_.back());  // the usual case: no copy
+      return base::Status::Ok();
+    }
+    for (size_t k = first; k < parts_.size(); ++k) {
+      sealed_.insert(sealed_.end(), parts_[k].begin(), parts_[k].end());
+    }
+    return base::Status::Ok();
+  }
+
   const Storage* storage_;
   const int64_t mint_, maxt_;
+  const int64_t latest_from_;
   bool opened_ = false;
   uint64_t epoch_ = 0;
   std::vector<std::unique_ptr<PartitionReader>> readers_;
   std::vector<Sample> head_, sealed_;
+  std::vector<std::vector<Sample>> parts_;  // per partition, for newest-first reads
 };
 
 class StorageQuerier final : public Querier {
@@ -98,7 +126,11 @@ class StorageQuerier final : public Querier {
   StorageQuerier(Storage* storage, int64_t mint, int64_t maxt)
       : storage_(storage), mint_(mint), maxt_(maxt) {}
 
-  std::unique_ptr<SeriesSet> Select(const std::vector<Matcher>& matchers) override;
+  std::unique_ptr<SeriesSet> Select(const std::vector<Matcher>& matchers) override {
+    return SelectWithHints(matchers, SelectHints{});
+  }
+  std::unique_ptr<SeriesSet> SelectWithHints(const std::vector<Matcher>& matchers,
+                                             const SelectHints& hints) override;
   base::Result<std::vector<std::string>> LabelNames(const std::vector<Matcher>& matchers) override {
     return storage_->registry_.LabelNames(matchers);
   }
@@ -137,19 +169,21 @@ constexpr size_t kReadAheadMinSeries = 64;
 
 class StorageSeriesSet final : public SeriesSet {
  public:
-  StorageSeriesSet(const StorageQuerier* q, std::vector<std::pair<const Labels*, SeriesId>> series)
+  StorageSeriesSet(const StorageQuerier* q, std::vector<std::pair<const Labels*, SeriesId>> series,
+                   SelectHints hints)
       : storage_(q->storage()),
         mint_(q->mint()),
         maxt_(q->maxt()),
-        reader_(storage_, mint_, maxt_),
+        hints_(hints),
+        reader_(storage_, mint_, maxt_, hints),
         series_(std::move(series)) {}
 
   bool Next() override {
     if (pos_ == kBeforeStart && series_.size() >= kReadAheadMinSeries) StartReadAhead();
     while (status_.ok() && ++pos_ < series_.size()) {
       samples_.clear();
-      status_ = ahead_ && pos_ % 2 == 1 ? ahead_->Take(pos_, &samples_)
-                                        : reader_.Read(series_[pos_].second, &samples_);
+      status_ = ahead_ ? ahead_->Get(pos_, &samples_, own_read_)
+                       : reader_.Read(series_[pos_].second, &samples_);
       if (status_.ok() && !samples_.empty()) return true;
     }
     return false;
@@ -168,7 +202,7 @@ class StorageSeriesSet final : public SeriesSet {
   // The worker has its own reader (partition iterators are single-threaded); series_ is not
   // modified while it runs.
   void StartReadAhead() {
-    auto reader = std::make_shared<RawSeriesReader>(storage_, mint_, maxt_);
+    auto reader = std::make_shared<RawSeriesReader>(storage_, mint_, maxt_, hints_);
     ahead_ = std::make_unique<ReadAhead>(series_.size(),
                                          [this, reader](size_t i, std::vector<Sample>* out) {
                                            return reader->Read(series_[i].second, out);
@@ -178,11 +212,16 @@ class StorageSeriesSet final : public SeriesSet {
   // Not the querier: a set may outlive it (not the store).
   const Storage* storage_;
   const int64_t mint_, maxt_;
+  const SelectHints hints_;
   RawSeriesReader reader_;
   std::vector<std::pair<const Labels*, SeriesId>> series_;
   size_t pos_ = kBeforeStart;
   std::vector<Sample> samples_;
   base::Status status_;
+  // The consumer's reads through reader_ (ReadAhead::Get).
+  const ReadAhead::ReadFn own_read_ = [this](size_t i, std::vector<Sample>* out) {
+    return reader_.Read(series_[i].second, out);
+  };
   std::unique_ptr<ReadAhead> ahead_;  // last: its thread reads series_ until destroyed
 };
 
@@ -249,8 +288,9 @@ std::vector<std::pair<const Labels*, SeriesId>> StorageQuerier::SortedSeries(
   return series;
 }
 
-std::unique_ptr<SeriesSet> StorageQuerier::Select(const std::vector<Matcher>& matchers) {
-  return std::make_unique<StorageSeriesSet>(this, SortedSeries(matchers));
+std::unique_ptr<SeriesSet> StorageQuerier::SelectWithHints(const std::vector<Matcher>& matchers,
+                                                           const SelectHints& hints) {
+  return std::make_unique<StorageSeriesSet>(this, SortedSeries(matchers), hints);
 }
 
 // All samples of `id` in range, merged across partitions and the head. The head is read first:

@@ -1,6 +1,8 @@
 // The Prometheus API routes that list series, label names and label values (Grafana's metric
 // browser and variables), plus metadata and exemplars, which Tidemark answers empty.
+#include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -8,6 +10,7 @@
 #include "web/api_params.h"
 #include "web/api_response.h"
 #include "web/prom_api_internal.h"
+#include "web/query_result_json.h"
 
 namespace tidemark::web {
 namespace {
@@ -57,17 +60,29 @@ bool ParseListRequest(const Params& params, ListRequest* out, Response* error) {
   return true;
 }
 
-// Sorted, de-duplicated union of what `list` returns per matcher set (or once with none).
+// Sorted, de-duplicated union of what `list` returns per matcher set (or once with none). The
+// querier's lists are sorted already: one set (the usual request) is passed through, several are
+// merged, without a tree of strings either way.
 template <typename ListFn>
 base::Result<std::vector<std::string>> Union(const ListRequest& request, ListFn list) {
-  std::set<std::string> all;
   const std::vector<std::vector<storage::Matcher>> none = {{}};
+  std::vector<std::string> all;
   for (const auto& set : request.sets.empty() ? none : request.sets) {
     auto values = list(set);
     if (!values.ok()) return values.status();
-    all.insert(values->begin(), values->end());
+    if (all.empty()) {
+      all = std::move(values).value();
+      continue;
+    }
+    std::vector<std::string> merged;
+    merged.reserve(all.size() + values->size());
+    std::merge(std::make_move_iterator(all.begin()), std::make_move_iterator(all.end()),
+               std::make_move_iterator(values->begin()), std::make_move_iterator(values->end()),
+               std::back_inserter(merged));
+    all = std::move(merged);
   }
-  return std::vector<std::string>(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
 }
 
 Response ListAnswer(base::Result<std::vector<std::string>> values, size_t limit) {
@@ -77,7 +92,7 @@ Response ListAnswer(base::Result<std::vector<std::string>> values, size_t limit)
     values->resize(limit);
     warnings.push_back("results truncated due to limit");
   }
-  return ApiSuccess(*values, warnings);
+  return Response::Json(200, StringListBody(*values, warnings));
 }
 
 Response HandleSeries(const Request& request, const PrometheusApiDeps& deps) {

@@ -116,6 +116,21 @@ void AppendResult(const query::Value& value, std::string* out) {
   }
 }
 
+void AppendStrings(const std::vector<std::string>& list, std::string* out) {
+  *out += '[';
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (i > 0) *out += ',';
+    AppendString(list[i], out);
+  }
+  *out += ']';
+}
+
+void AppendWarnings(const std::vector<std::string>& warnings, std::string* out) {
+  if (warnings.empty()) return;
+  *out += ",\"warnings\":";
+  AppendStrings(warnings, out);
+}
+
 size_t EstimateBytes(const query::Value& value) {
   const auto* matrix = std::get_if<query::Matrix>(&value);
   if (matrix == nullptr) return 256;
@@ -139,14 +154,21 @@ std::string QueryResultBody(const query::Value& value, const std::optional<std::
     AppendString(*tier, &out);
   }
   out += "},\"status\":\"success\"";
-  if (!warnings.empty()) {
-    out += ",\"warnings\":[";
-    for (size_t i = 0; i < warnings.size(); ++i) {
-      if (i > 0) out += ',';
-      AppendString(warnings[i], &out);
-    }
-    out += ']';
-  }
+  AppendWarnings(warnings, &out);
+  out += '}';
+  return out;
+}
+
+std::string StringListBody(const std::vector<std::string>& data,
+                           const std::vector<std::string>& warnings) {
+  std::string out;
+  size_t bytes = 64;
+  for (const auto& s : data) bytes += s.size() + 3;
+  out.reserve(bytes);
+  out += "{\"data\":";
+  AppendStrings(data, &out);
+  out += ",\"status\":\"success\"";
+  AppendWarnings(warnings, &out);
   out += '}';
   return out;
 }

@@ -73,5 +73,19 @@ TEST(QueryResultJsonTest, VectorScalarAndStringEqualTheDocumentTree) {
   EXPECT_EQ(QueryResultBody(text, std::nullopt, {}), Reference(text, std::nullopt, {}));
 }
 
+TEST(QueryResultJsonTest, StringListEqualsTheDocumentTree) {
+  auto reference = [](const std::vector<std::string>& data,
+                      const std::vector<std::string>& warnings) {
+    json body = {{"status", "success"}, {"data", data}};
+    if (!warnings.empty()) body["warnings"] = warnings;
+    return body.dump();
+  };
+  const std::vector<std::string> odd = {"", "a", "say \"hi\"\\ \n\t\x01 ünï /", "z"};
+  EXPECT_EQ(StringListBody(odd, {}), reference(odd, {}));
+  EXPECT_EQ(StringListBody(odd, {"results truncated due to limit"}),
+            reference(odd, {"results truncated due to limit"}));
+  EXPECT_EQ(StringListBody({}, {}), reference({}, {}));
+}
+
 }  // namespace
 }  // namespace tidemark::web

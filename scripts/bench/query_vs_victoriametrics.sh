@@ -7,7 +7,9 @@
 #
 # Env: DEVICES (1000), HOURS (24), RUNS (15), BENCH_DIR (build/bench), VM_FLAGS (extra flags for
 # VictoriaMetrics, e.g. -search.disableCache), TM_FLAGS (extra flags for Tidemark, e.g.
-# --no-query-cache).
+# --no-query-cache), KEEP_DATA (1: reuse the stores a previous run with KEEP_DATA=1 loaded into
+# BENCH_DIR instead of deleting and reloading them; for repeated runs while tuning the query path;
+# the stores must come from a compatible build).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DEVICES=${DEVICES:-1000}
@@ -19,7 +21,13 @@ source scripts/bench/common.sh
 END=$(tail -n 1 "$DATA" | awk '{print int($NF / 1000000000)}')
 
 
-rm -rf "$WORK/vmq-data" "$WORK/tmq-data"
+LOADED="$WORK/tmq-data/.loaded-by-query-bench"
+if [ "${KEEP_DATA:-0}" != 1 ] || [ ! -f "$LOADED" ]; then
+  rm -rf "$WORK/vmq-data" "$WORK/tmq-data"
+  LOAD=1
+else
+  LOAD=0
+fi
 VM_PORT=$(free_port)
 victoria-metrics -httpListenAddr="127.0.0.1:$VM_PORT" -storageDataPath="$WORK/vmq-data" \
   -retentionPeriod=100y -loggerLevel=ERROR -search.latencyOffset=0s ${VM_FLAGS:-} \
@@ -33,11 +41,14 @@ trap 'kill $VM_PID $TM_PID 2>/dev/null || true' EXIT
 wait_http "http://127.0.0.1:$VM_PORT/health"
 wait_http "http://127.0.0.1:$TM_PORT/-/ready"
 
-python3 scripts/bench/load_lines.py "$DATA" "http://127.0.0.1:$VM_PORT/write" >/dev/null
-python3 scripts/bench/load_lines.py "$DATA" "http://127.0.0.1:$TM_PORT/write" >/dev/null
+if [ "$LOAD" = 1 ]; then
+  python3 scripts/bench/load_lines.py "$DATA" "http://127.0.0.1:$VM_PORT/write" >/dev/null
+  python3 scripts/bench/load_lines.py "$DATA" "http://127.0.0.1:$TM_PORT/write" >/dev/null
+fi
 curl -fsS -XPOST "http://127.0.0.1:$VM_PORT/internal/force_flush" >/dev/null
 curl -fsS -XPOST "http://127.0.0.1:$TM_PORT/internal/force_flush" >/dev/null
 sleep 2  # VictoriaMetrics makes flushed data searchable asynchronously
+if [ "$LOAD" = 1 ] && [ "${KEEP_DATA:-0}" = 1 ]; then touch "$LOADED"; fi
 
 report() {  # $1: title, $2: Tidemark JSON, $3: VictoriaMetrics JSON
   python3 - "$1" "$2" "$3" <<'PY'
