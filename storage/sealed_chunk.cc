@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -74,25 +75,49 @@ void EncodeXorValues(std::span<const Sample> s, std::string* out) {
   w.AppendTo(out);
 }
 
-// Returns false when no sample is decimal-representable (the codec would be pointless).
-bool EncodeDecimalValues(std::span<const Sample> s, bool dod, std::string* out) {
+// The scaled-decimal form of a chunk's values, computed once for both the delta and the
+// delta-of-delta encoding: finding each value's scale (up to 13 llround tries) is most of the
+// encoder's work, and head chunks are encoded on the append path.
+struct DecimalPlan {
   int scale = 0;
+  std::vector<int64_t> scaled;  // value i times 10^scale, rounded; meaningless where !exact[i]
+  std::vector<char> exact;      // 0: value i goes to the exception list
+};
+
+// Fills `plan`; false when no sample is decimal-representable (the codec would be pointless).
+bool PlanDecimal(std::span<const Sample> s, DecimalPlan* plan) {
+  std::vector<int8_t> own(s.size(), -1);  // each value's smallest scale, -1 when none
+  plan->scaled.assign(s.size(), 0);
+  plan->exact.assign(s.size(), 0);
   bool any = false;
-  for (const auto& sample : s) {
-    int sc = DecimalScaleOf(sample.v);
-    if (sc >= 0) {
-      any = true;
-      scale = std::max(scale, sc);
+  int scale = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    for (int sc = 0; sc <= kMaxDecimalScale; ++sc) {
+      if (ScaledInt(s[i].v, sc, &plan->scaled[i])) {
+        own[i] = static_cast<int8_t>(sc);
+        any = true;
+        scale = std::max(scale, sc);
+        break;
+      }
     }
   }
   if (!any) return false;
-  out->push_back(static_cast<char>(scale));
+  plan->scale = scale;
+  for (size_t i = 0; i < s.size(); ++i) {
+    plan->exact[i] = own[i] == scale || ScaledInt(s[i].v, scale, &plan->scaled[i]);
+  }
+  return true;
+}
+
+void EncodeDecimalValues(std::span<const Sample> s, const DecimalPlan& plan, bool dod,
+                         std::string* out) {
+  out->push_back(static_cast<char>(plan.scale));
   std::string exceptions;
   size_t num_exceptions = 0, last_pos = 0;
   int64_t prev = 0, prev_delta = 0;
   for (size_t i = 0; i < s.size(); ++i) {
-    int64_t r;
-    if (!ScaledInt(s[i].v, scale, &r)) {
+    int64_t r = plan.scaled[i];
+    if (!plan.exact[i]) {
       r = prev;  // keep the integer stream smooth; the exact bits go to the exception list
       PutVarint(&exceptions, i - last_pos);
       PutFixed64(&exceptions, DoubleBits(s[i].v));
@@ -106,7 +131,6 @@ bool EncodeDecimalValues(std::span<const Sample> s, bool dod, std::string* out) 
   }
   PutVarint(out, num_exceptions);
   out->append(exceptions);
-  return true;
 }
 
 // Reads varints from a byte range with a one-byte fast path (most deltas of regular timestamps
@@ -287,11 +311,15 @@ std::string EncodeSealedChunk(std::span<const Sample> samples, const SealOptions
     EncodeXorValues(samples, &values);
     consider(ValueCodec::kXor, values);
   }
+  DecimalPlan plan;
+  const bool decimal = options.force_codec != 0 && PlanDecimal(samples, &plan);
   for (bool dod : {false, true}) {
     ValueCodec codec = dod ? ValueCodec::kDecimalDeltaOfDelta : ValueCodec::kDecimalDelta;
     if (options.force_codec >= 0 && options.force_codec != static_cast<int>(codec)) continue;
+    if (!decimal) continue;
     std::string values;
-    if (EncodeDecimalValues(samples, dod, &values)) consider(codec, values);
+    EncodeDecimalValues(samples, plan, dod, &values);
+    consider(codec, values);
   }
   if (best.empty()) {  // forced decimal codec with no decimal values: fall back to XOR
     std::string values;
