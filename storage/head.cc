@@ -41,7 +41,8 @@ class FrozenChunk {
 };
 
 FrozenChunk Freeze(const XorChunk& c) {
-  std::vector<Sample> samples;
+  thread_local std::vector<Sample> samples;  // reused: a chunk is frozen on every append path
+  samples.clear();
   (void)c.DecodeAll(&samples);
   return FrozenChunk(samples);
 }
