@@ -85,16 +85,24 @@ struct DecimalPlan {
 };
 
 // Fills `plan`; false when no sample is decimal-representable (the codec would be pointless).
+// The chunk's scale is the largest of the values' smallest scales. A value exact at the largest
+// scale found so far cannot raise it, so only the others search for their smallest scale: most
+// values cost one llround here instead of one per scale up to theirs.
 bool PlanDecimal(std::span<const Sample> s, DecimalPlan* plan) {
-  std::vector<int8_t> own(s.size(), -1);  // each value's smallest scale, -1 when none
+  std::vector<int8_t> at(s.size(), -1);  // the scale scaled[i] was computed at; -1: none
   plan->scaled.assign(s.size(), 0);
   plan->exact.assign(s.size(), 0);
   bool any = false;
   int scale = 0;
   for (size_t i = 0; i < s.size(); ++i) {
+    if (ScaledInt(s[i].v, scale, &plan->scaled[i])) {
+      at[i] = static_cast<int8_t>(scale);
+      any = true;
+      continue;
+    }
     for (int sc = 0; sc <= kMaxDecimalScale; ++sc) {
       if (ScaledInt(s[i].v, sc, &plan->scaled[i])) {
-        own[i] = static_cast<int8_t>(sc);
+        at[i] = static_cast<int8_t>(sc);
         any = true;
         scale = std::max(scale, sc);
         break;
@@ -104,7 +112,7 @@ bool PlanDecimal(std::span<const Sample> s, DecimalPlan* plan) {
   if (!any) return false;
   plan->scale = scale;
   for (size_t i = 0; i < s.size(); ++i) {
-    plan->exact[i] = own[i] == scale || ScaledInt(s[i].v, scale, &plan->scaled[i]);
+    plan->exact[i] = at[i] == scale || ScaledInt(s[i].v, scale, &plan->scaled[i]);
   }
   return true;
 }
