@@ -31,7 +31,7 @@ storage::SeriesRef SeriesCache::Lookup(std::string_view key) {
   const auto [series, field] = SplitKey(key);
   const HashedKey hashed = Hashed(series);
   Shard& shard = ShardFor(hashed);
-  std::lock_guard<std::mutex> lock(shard.mu);
+  std::shared_lock lock(shard.mu);
   auto it = shard.series.find(hashed);
   return it == shard.series.end() ? 0 : FindField(it->second, field);
 }
@@ -41,7 +41,7 @@ bool SeriesCache::LookupFields(std::string_view series_key,
                                storage::SeriesRef* refs) {
   const HashedKey hashed = Hashed(series_key);
   Shard& shard = ShardFor(hashed);
-  std::lock_guard<std::mutex> lock(shard.mu);
+  std::shared_lock lock(shard.mu);
   auto it = shard.series.find(hashed);
   if (it == shard.series.end()) return false;
   for (size_t i = 0; i < fields.size(); ++i) {
@@ -57,7 +57,7 @@ storage::SeriesRef SeriesCache::Learn(std::string_view key, const storage::Label
   const auto [series, field] = SplitKey(key);
   const HashedKey hashed = Hashed(series);
   Shard& shard = ShardFor(hashed);
-  std::lock_guard<std::mutex> lock(shard.mu);
+  std::unique_lock lock(shard.mu);
   if (shard.entries >= max_per_shard_) {
     shard.series.clear();
     shard.entries = 0;
@@ -77,7 +77,7 @@ storage::SeriesRef SeriesCache::Learn(std::string_view key, const storage::Label
 size_t SeriesCache::size() const {
   size_t total = 0;
   for (const Shard& shard : shards_) {
-    std::lock_guard<std::mutex> lock(shard.mu);
+    std::shared_lock lock(shard.mu);
     total += shard.entries;
   }
   return total;

@@ -2,13 +2,14 @@
 // "measurement,tags", then each field under it) name which store series, so repeated writes of
 // known series skip parsing tags, building labels and hashing them (see ingest::SeriesResolver).
 //
-// Sharded by key hash, each shard under its own mutex; a shard that grows past its share of
-// `max_entries` is cleared and refills on demand, which bounds memory without bookkeeping.
+// Sharded by key hash, each shard under its own reader-writer lock; a shard that grows past its
+// share of `max_entries` is cleared and refills on demand, which bounds memory without bookkeeping.
 // Thread-safe.
 #pragma once
 
 #include <array>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -60,12 +61,14 @@ class SeriesCache final : public ingest::SeriesResolver {
   // so a vector. Writers send a series' fields in the same order, so lookups try the same
   // position first.
   using FieldRefs = std::vector<std::pair<std::string, storage::SeriesRef>>;
+  // Lookups (nearly every line) take the shard's lock shared, so concurrent writers of known
+  // series never wait for each other; only learning a series takes it exclusively.
   struct Shard {
-    mutable std::mutex mu;
+    mutable std::shared_mutex mu;
     std::unordered_map<Key, FieldRefs, KeyHash, KeyEqual> series;
     size_t entries = 0;
   };
-  static constexpr size_t kShards = 16;
+  static constexpr size_t kShards = 64;
   // The shard from the hash's high bits; the map's buckets use the low ones.
   Shard& ShardFor(const HashedKey& key) { return shards_[(key.hash >> 56) % kShards]; }
 

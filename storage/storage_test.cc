@@ -362,13 +362,13 @@ TEST(StorageTest, InterleavedEntriesOfOneSeriesKeepBatchOrder) {
   ExpectSamples(want_c, Only(store.get(), c));
 }
 
-// A batch large enough to be grouped by radix sort, over more series than one 11-bit digit
+// A batch large enough to be grouped by radix sort, over more series than one 13-bit digit
 // holds, written in descending series order with repeated timestamps: each series must keep its
 // batch order. A batch naming a huge unknown ref takes the comparison-sort path.
 TEST(StorageTest, LargeInterleavedBatchKeepsBatchOrderPerSeries) {
   MemStore store;
   ASSERT_TRUE(store.Open().ok());
-  constexpr int kSeries = 3000;
+  constexpr int kSeries = 9000;
   std::vector<Labels> labels;
   std::vector<SeriesRef> refs;
   for (int i = 0; i < kSeries; ++i) {
@@ -392,7 +392,7 @@ TEST(StorageTest, LargeInterleavedBatchKeepsBatchOrderPerSeries) {
   EXPECT_EQ(rep.rejected_invalid_labels, 1u);
   for (bool reopened : {false, true}) {
     if (reopened) ASSERT_TRUE(store.Open().ok());
-    for (int i : {0, 1, 99, 2047, 2048, 2999}) {
+    for (int i : {0, 1, 99, 8190, 8191, 8999}) {
       std::vector<Sample> want = {{kStart, 200000.0 + i}, {kStart + 1000, 100000.0 + i}};
       if (i < 100) want.push_back({kStart + 2000, static_cast<double>(-i)});
       SCOPED_TRACE(i);
