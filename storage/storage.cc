@@ -1,6 +1,7 @@
 #include "storage/storage.h"
 
 #include <algorithm>
+#include <atomic>
 #include <utility>
 
 #include "storage/base/log.h"
@@ -277,7 +278,16 @@ base::Status Storage::AppendImpl(const WriteBatch& batch, AppendReport* report, 
     return s;
   }
   for (SeriesId id : prepared.newly_logged) registry_.MarkLogged(id);
-  for (const auto& g : prepared.groups) head_.Append(g.id, g.samples);
+  // Groups are in id order; concurrent appenders of the same series set (line protocol from
+  // several connections) would walk the head's stripes in lockstep and wait on each other at
+  // almost every one, so each append starts at its own point and wraps around.
+  static std::atomic<uint64_t> rotor{0};
+  const size_t n = prepared.groups.size();
+  const size_t first = (rotor.fetch_add(1, std::memory_order_relaxed) * 0x9E3779B97F4A7C15ULL) % n;
+  for (size_t i = 0; i < n; ++i) {
+    const SeriesSamples& g = prepared.groups[(first + i) % n];
+    head_.Append(g.id, g.samples);
+  }
   NoteLateWrites(prepared);  // after the samples are visible
   return base::Status::Ok();
 }
