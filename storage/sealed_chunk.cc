@@ -82,6 +82,7 @@ struct DecimalPlan {
   int scale = 0;
   std::vector<int64_t> scaled;  // value i times 10^scale, rounded; meaningless where !exact[i]
   std::vector<char> exact;      // 0: value i goes to the exception list
+  std::vector<int8_t> at;       // the scale scaled[i] was computed at; -1: none
 };
 
 // Fills `plan`; false when no sample is decimal-representable (the codec would be pointless).
@@ -89,7 +90,8 @@ struct DecimalPlan {
 // scale found so far cannot raise it, so only the others search for their smallest scale: most
 // values cost one llround here instead of one per scale up to theirs.
 bool PlanDecimal(std::span<const Sample> s, DecimalPlan* plan) {
-  std::vector<int8_t> at(s.size(), -1);  // the scale scaled[i] was computed at; -1: none
+  std::vector<int8_t>& at = plan->at;
+  at.assign(s.size(), -1);
   plan->scaled.assign(s.size(), 0);
   plan->exact.assign(s.size(), 0);
   bool any = false;
@@ -307,34 +309,47 @@ int DecimalScaleOf(double v) {
 }
 
 std::string EncodeSealedChunk(std::span<const Sample> samples, const SealOptions& options) {
-  std::string ts;
+  // Scratch reused across calls: head chunks are frozen on the append path, hundreds of
+  // thousands of times in one bulk load.
+  thread_local std::string ts;
+  thread_local std::string candidates[3];  // value encodings, by codec
+  thread_local DecimalPlan plan;
+  ts.clear();
   EncodeTimestamps(samples, &ts);
+  // Without zstd the chunks differ only in their values, so the smallest values win (the first
+  // on ties) and only that chunk is built; with zstd each candidate is compressed to compare.
+  int best_plain = -1;
   std::string best;
-  auto consider = [&](ValueCodec codec, const std::string& values) {
-    std::string chunk = Frame(codec, samples.size(), ts + values, options);
+  auto consider = [&](ValueCodec codec) {
+    const int c = static_cast<int>(codec);
+    if (!options.allow_zstd) {
+      if (best_plain < 0 || candidates[c].size() < candidates[best_plain].size()) best_plain = c;
+      return;
+    }
+    std::string chunk = Frame(codec, samples.size(), ts + candidates[c], options);
     if (best.empty() || chunk.size() < best.size()) best = std::move(chunk);
   };
-  if (options.force_codec < 0 || options.force_codec == 0) {
-    std::string values;
-    EncodeXorValues(samples, &values);
-    consider(ValueCodec::kXor, values);
-  }
-  DecimalPlan plan;
+  auto consider_xor = [&] {
+    candidates[0].clear();
+    EncodeXorValues(samples, &candidates[0]);
+    consider(ValueCodec::kXor);
+  };
+  if (options.force_codec < 0 || options.force_codec == 0) consider_xor();
   const bool decimal = options.force_codec != 0 && PlanDecimal(samples, &plan);
   for (bool dod : {false, true}) {
     ValueCodec codec = dod ? ValueCodec::kDecimalDeltaOfDelta : ValueCodec::kDecimalDelta;
     if (options.force_codec >= 0 && options.force_codec != static_cast<int>(codec)) continue;
     if (!decimal) continue;
-    std::string values;
+    std::string& values = candidates[static_cast<int>(codec)];
+    values.clear();
     EncodeDecimalValues(samples, plan, dod, &values);
-    consider(codec, values);
+    consider(codec);
   }
-  if (best.empty()) {  // forced decimal codec with no decimal values: fall back to XOR
-    std::string values;
-    EncodeXorValues(samples, &values);
-    consider(ValueCodec::kXor, values);
-  }
-  return best;
+  // A forced decimal codec with no decimal values falls back to XOR.
+  if (best.empty() && best_plain < 0) consider_xor();
+  if (best_plain < 0) return best;
+  return Frame(static_cast<ValueCodec>(best_plain), samples.size(), ts + candidates[best_plain],
+               options);
 }
 
 base::Result<ValueCodec> SealedChunkCodec(std::string_view data) {
