@@ -45,8 +45,9 @@ void EncodeTimestamps(std::span<const Sample> s, std::string* out) {
   }
 }
 
-void EncodeXorValues(std::span<const Sample> s, std::string* out) {
-  BitWriter w;
+// Writes the XOR value stream to `w`: a BitWriter, or a BitCounter to learn its size.
+template <typename Bits>
+void WriteXorValues(std::span<const Sample> s, Bits& w) {
   uint64_t prev = 0;
   int leading = -1, trailing = 0;
   for (const auto& sample : s) {
@@ -72,7 +73,26 @@ void EncodeXorValues(std::span<const Sample> s, std::string* out) {
     leading = lz;
     trailing = tz;
   }
+}
+
+// Counts the bits a BitWriter would be given.
+struct BitCounter {
+  size_t bits = 0;
+  void WriteBit(bool) { ++bits; }
+  void WriteBits(uint64_t, int n) { bits += static_cast<size_t>(std::max(n, 0)); }
+};
+
+void EncodeXorValues(std::span<const Sample> s, std::string* out) {
+  BitWriter w;
+  WriteXorValues(s, w);
   w.AppendTo(out);
+}
+
+// The size EncodeXorValues would produce, without producing it.
+size_t XorValuesBytes(std::span<const Sample> s) {
+  BitCounter counter;
+  WriteXorValues(s, counter);
+  return (counter.bits + 7) / 8;
 }
 
 // The scaled-decimal form of a chunk's values, computed once for both the delta and the
@@ -318,21 +338,27 @@ std::string EncodeSealedChunk(std::span<const Sample> samples, const SealOptions
   EncodeTimestamps(samples, &ts);
   // Without zstd the chunks differ only in their values, so the smallest values win (the first
   // on ties) and only that chunk is built; with zstd each candidate is compressed to compare.
+  // The XOR candidate is only sized at first (decimal data rarely picks it) and built if it wins.
   int best_plain = -1;
+  size_t best_plain_size = 0;
   std::string best;
-  auto consider = [&](ValueCodec codec) {
+  auto consider = [&](ValueCodec codec, size_t values_size) {
     const int c = static_cast<int>(codec);
     if (!options.allow_zstd) {
-      if (best_plain < 0 || candidates[c].size() < candidates[best_plain].size()) best_plain = c;
+      if (best_plain < 0 || values_size < best_plain_size) {
+        best_plain = c;
+        best_plain_size = values_size;
+      }
       return;
     }
     std::string chunk = Frame(codec, samples.size(), ts + candidates[c], options);
     if (best.empty() || chunk.size() < best.size()) best = std::move(chunk);
   };
   auto consider_xor = [&] {
+    if (!options.allow_zstd) return consider(ValueCodec::kXor, XorValuesBytes(samples));
     candidates[0].clear();
     EncodeXorValues(samples, &candidates[0]);
-    consider(ValueCodec::kXor);
+    consider(ValueCodec::kXor, candidates[0].size());
   };
   if (options.force_codec < 0 || options.force_codec == 0) consider_xor();
   const bool decimal = options.force_codec != 0 && PlanDecimal(samples, &plan);
@@ -343,11 +369,15 @@ std::string EncodeSealedChunk(std::span<const Sample> samples, const SealOptions
     std::string& values = candidates[static_cast<int>(codec)];
     values.clear();
     EncodeDecimalValues(samples, plan, dod, &values);
-    consider(codec);
+    consider(codec, values.size());
   }
   // A forced decimal codec with no decimal values falls back to XOR.
   if (best.empty() && best_plain < 0) consider_xor();
   if (best_plain < 0) return best;
+  if (best_plain == static_cast<int>(ValueCodec::kXor)) {  // sized, not yet built
+    candidates[0].clear();
+    EncodeXorValues(samples, &candidates[0]);
+  }
   return Frame(static_cast<ValueCodec>(best_plain), samples.size(), ts + candidates[best_plain],
                options);
 }
