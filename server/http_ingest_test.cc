@@ -215,6 +215,12 @@ TEST_F(HttpIngestTest, SeriesCacheStoresExactlyWhatTheSlowPathStores) {
       << "a rewrite of a known series at the same time must win, as on the slow path";
   EXPECT_EQ(stored.at("env_h{site=\"a\"}").size(), 2u);
   EXPECT_EQ(stored.at("env_t{site=\"c\"}")[0].second, 3);
+  // Fields in another order than first seen still find their own series.
+  EXPECT_EQ(post("env,site=a h=52,t=7 1700000020\n"), 204);
+  EXPECT_EQ(cache.size(), 4u);
+  stored = Stored();
+  EXPECT_EQ(stored.at("env_t{site=\"a\"}").back(), (std::pair<int64_t, double>{1700000020000, 7}));
+  EXPECT_EQ(stored.at("env_h{site=\"a\"}").back(), (std::pair<int64_t, double>{1700000020000, 52}));
 }
 
 TEST_F(HttpIngestTest, SeriesLimitIsAPartialWriteWithDeadLetter) {

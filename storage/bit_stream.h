@@ -2,7 +2,9 @@
 // XOR chunk. Not thread-safe; a reader works on its own view of the bytes.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -70,6 +72,24 @@ class BitReader {
 
   // Reads `n` bits (0 <= n <= 64). Sets the error flag and returns 0 when the data runs out.
   uint64_t ReadBits(int n) {
+    // Fast path: the bits lie within one 8-byte load (n <= 56 whatever the bit offset).
+    const size_t first = pos_ >> 3;
+    if (n > 0 && n <= 56 && first + 8 <= data_.size()) {
+      uint64_t word;
+      std::memcpy(&word, data_.data() + first, 8);
+      if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap64(word);
+      const uint64_t v = (word << (pos_ & 7)) >> (64 - n);
+      pos_ += static_cast<size_t>(n);
+      return v;
+    }
+    return ReadBitsSlow(n);
+  }
+  bool ReadBit() { return ReadBits(1) != 0; }
+  bool error() const { return error_; }
+
+ private:
+  // Byte by byte: reads near the end of the data and reads of more than 56 bits.
+  uint64_t ReadBitsSlow(int n) {
     uint64_t v = 0;
     while (n > 0) {
       size_t byte = pos_ >> 3;
@@ -87,10 +107,7 @@ class BitReader {
     }
     return v;
   }
-  bool ReadBit() { return ReadBits(1) != 0; }
-  bool error() const { return error_; }
 
- private:
   std::string_view data_;
   size_t pos_ = 0;
   bool error_ = false;

@@ -179,6 +179,32 @@ TEST(ChunkTest, RoundTripEveryShapeSizeAndCodec) {
   }
 }
 
+// Without zstd the encoder sizes candidates instead of building them all: it must still return
+// exactly the smallest forced encoding (the lowest codec number on ties), for every shape.
+TEST(ChunkTest, UnzippedChunkIsTheSmallestForcedEncoding) {
+  std::mt19937_64 rng(11);
+  for (const auto& shape : Shapes()) {
+    for (size_t n : {1, 2, 120, 1000}) {
+      auto ts = Times(rng, n, 0);
+      std::vector<Sample> samples;
+      Gen gen = shape.value;
+      for (size_t i = 0; i < n; ++i) samples.push_back({ts[i], gen(rng, i)});
+      SealOptions opt;
+      opt.allow_zstd = false;
+      std::string smallest;
+      for (int codec = 0; codec <= 2; ++codec) {
+        opt.force_codec = codec;
+        std::string enc = EncodeSealedChunk(samples, opt);
+        if (SealedChunkCodec(enc).value() != static_cast<ValueCodec>(codec))
+          continue;  // no decimal
+        if (smallest.empty() || enc.size() < smallest.size()) smallest = enc;
+      }
+      opt.force_codec = -1;
+      EXPECT_EQ(EncodeSealedChunk(samples, opt), smallest) << shape.name << " n=" << n;
+    }
+  }
+}
+
 TEST(ChunkTest, DecimalScaleDetection) {
   EXPECT_EQ(DecimalScaleOf(21.0), 0);
   EXPECT_EQ(DecimalScaleOf(21.3), 1);

@@ -58,7 +58,8 @@ void PushFrozen(std::vector<FrozenChunk>* chunks, FrozenChunk c) {
 }
 
 FrozenChunk Freeze(const XorChunk& c) {
-  std::vector<Sample> samples;
+  thread_local std::vector<Sample> samples;  // reused: a chunk is frozen on every append path
+  samples.clear();
   (void)c.DecodeAll(&samples);
   return FrozenChunk(samples);
 }

@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -44,8 +45,9 @@ void EncodeTimestamps(std::span<const Sample> s, std::string* out) {
   }
 }
 
-void EncodeXorValues(std::span<const Sample> s, std::string* out) {
-  BitWriter w;
+// Writes the XOR value stream to `w`: a BitWriter, or a BitCounter to learn its size.
+template <typename Bits>
+void WriteXorValues(std::span<const Sample> s, Bits& w) {
   uint64_t prev = 0;
   int leading = -1, trailing = 0;
   for (const auto& sample : s) {
@@ -71,28 +73,81 @@ void EncodeXorValues(std::span<const Sample> s, std::string* out) {
     leading = lz;
     trailing = tz;
   }
+}
+
+// Counts the bits a BitWriter would be given.
+struct BitCounter {
+  size_t bits = 0;
+  void WriteBit(bool) { ++bits; }
+  void WriteBits(uint64_t, int n) { bits += static_cast<size_t>(std::max(n, 0)); }
+};
+
+void EncodeXorValues(std::span<const Sample> s, std::string* out) {
+  BitWriter w;
+  WriteXorValues(s, w);
   w.AppendTo(out);
 }
 
-// Returns false when no sample is decimal-representable (the codec would be pointless).
-bool EncodeDecimalValues(std::span<const Sample> s, bool dod, std::string* out) {
+// The size EncodeXorValues would produce, without producing it.
+size_t XorValuesBytes(std::span<const Sample> s) {
+  BitCounter counter;
+  WriteXorValues(s, counter);
+  return (counter.bits + 7) / 8;
+}
+
+// The scaled-decimal form of a chunk's values, computed once for both the delta and the
+// delta-of-delta encoding: finding each value's scale (up to 13 llround tries) is most of the
+// encoder's work, and head chunks are encoded on the append path.
+struct DecimalPlan {
   int scale = 0;
+  std::vector<int64_t> scaled;  // value i times 10^scale, rounded; meaningless where !exact[i]
+  std::vector<char> exact;      // 0: value i goes to the exception list
+  std::vector<int8_t> at;       // the scale scaled[i] was computed at; -1: none
+};
+
+// Fills `plan`; false when no sample is decimal-representable (the codec would be pointless).
+// The chunk's scale is the largest of the values' smallest scales. A value exact at the largest
+// scale found so far cannot raise it, so only the others search for their smallest scale: most
+// values cost one llround here instead of one per scale up to theirs.
+bool PlanDecimal(std::span<const Sample> s, DecimalPlan* plan) {
+  std::vector<int8_t>& at = plan->at;
+  at.assign(s.size(), -1);
+  plan->scaled.assign(s.size(), 0);
+  plan->exact.assign(s.size(), 0);
   bool any = false;
-  for (const auto& sample : s) {
-    int sc = DecimalScaleOf(sample.v);
-    if (sc >= 0) {
+  int scale = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (ScaledInt(s[i].v, scale, &plan->scaled[i])) {
+      at[i] = static_cast<int8_t>(scale);
       any = true;
-      scale = std::max(scale, sc);
+      continue;
+    }
+    for (int sc = 0; sc <= kMaxDecimalScale; ++sc) {
+      if (ScaledInt(s[i].v, sc, &plan->scaled[i])) {
+        at[i] = static_cast<int8_t>(sc);
+        any = true;
+        scale = std::max(scale, sc);
+        break;
+      }
     }
   }
   if (!any) return false;
-  out->push_back(static_cast<char>(scale));
+  plan->scale = scale;
+  for (size_t i = 0; i < s.size(); ++i) {
+    plan->exact[i] = at[i] == scale || ScaledInt(s[i].v, scale, &plan->scaled[i]);
+  }
+  return true;
+}
+
+void EncodeDecimalValues(std::span<const Sample> s, const DecimalPlan& plan, bool dod,
+                         std::string* out) {
+  out->push_back(static_cast<char>(plan.scale));
   std::string exceptions;
   size_t num_exceptions = 0, last_pos = 0;
   int64_t prev = 0, prev_delta = 0;
   for (size_t i = 0; i < s.size(); ++i) {
-    int64_t r;
-    if (!ScaledInt(s[i].v, scale, &r)) {
+    int64_t r = plan.scaled[i];
+    if (!plan.exact[i]) {
       r = prev;  // keep the integer stream smooth; the exact bits go to the exception list
       PutVarint(&exceptions, i - last_pos);
       PutFixed64(&exceptions, DoubleBits(s[i].v));
@@ -106,7 +161,6 @@ bool EncodeDecimalValues(std::span<const Sample> s, bool dod, std::string* out) 
   }
   PutVarint(out, num_exceptions);
   out->append(exceptions);
-  return true;
 }
 
 // Reads varints from a byte range with a one-byte fast path (most deltas of regular timestamps
@@ -275,30 +329,57 @@ int DecimalScaleOf(double v) {
 }
 
 std::string EncodeSealedChunk(std::span<const Sample> samples, const SealOptions& options) {
-  std::string ts;
+  // Scratch reused across calls: head chunks are frozen on the append path, hundreds of
+  // thousands of times in one bulk load.
+  thread_local std::string ts;
+  thread_local std::string candidates[3];  // value encodings, by codec
+  thread_local DecimalPlan plan;
+  ts.clear();
   EncodeTimestamps(samples, &ts);
+  // Without zstd the chunks differ only in their values, so the smallest values win (the first
+  // on ties) and only that chunk is built; with zstd each candidate is compressed to compare.
+  // The XOR candidate is only sized at first (decimal data rarely picks it) and built if it wins.
+  int best_plain = -1;
+  size_t best_plain_size = 0;
   std::string best;
-  auto consider = [&](ValueCodec codec, const std::string& values) {
-    std::string chunk = Frame(codec, samples.size(), ts + values, options);
+  auto consider = [&](ValueCodec codec, size_t values_size) {
+    const int c = static_cast<int>(codec);
+    if (!options.allow_zstd) {
+      if (best_plain < 0 || values_size < best_plain_size) {
+        best_plain = c;
+        best_plain_size = values_size;
+      }
+      return;
+    }
+    std::string chunk = Frame(codec, samples.size(), ts + candidates[c], options);
     if (best.empty() || chunk.size() < best.size()) best = std::move(chunk);
   };
-  if (options.force_codec < 0 || options.force_codec == 0) {
-    std::string values;
-    EncodeXorValues(samples, &values);
-    consider(ValueCodec::kXor, values);
-  }
+  auto consider_xor = [&] {
+    if (!options.allow_zstd) return consider(ValueCodec::kXor, XorValuesBytes(samples));
+    candidates[0].clear();
+    EncodeXorValues(samples, &candidates[0]);
+    consider(ValueCodec::kXor, candidates[0].size());
+  };
+  if (options.force_codec < 0 || options.force_codec == 0) consider_xor();
+  const bool decimal = options.force_codec != 0 && PlanDecimal(samples, &plan);
   for (bool dod : {false, true}) {
     ValueCodec codec = dod ? ValueCodec::kDecimalDeltaOfDelta : ValueCodec::kDecimalDelta;
     if (options.force_codec >= 0 && options.force_codec != static_cast<int>(codec)) continue;
-    std::string values;
-    if (EncodeDecimalValues(samples, dod, &values)) consider(codec, values);
+    if (!decimal) continue;
+    std::string& values = candidates[static_cast<int>(codec)];
+    values.clear();
+    EncodeDecimalValues(samples, plan, dod, &values);
+    consider(codec, values.size());
   }
-  if (best.empty()) {  // forced decimal codec with no decimal values: fall back to XOR
-    std::string values;
-    EncodeXorValues(samples, &values);
-    consider(ValueCodec::kXor, values);
+  // A forced decimal codec with no decimal values falls back to XOR.
+  if (best.empty() && best_plain < 0) consider_xor();
+  if (best_plain < 0) return best;
+  if (best_plain == static_cast<int>(ValueCodec::kXor)) {  // sized, not yet built
+    candidates[0].clear();
+    EncodeXorValues(samples, &candidates[0]);
   }
-  return best;
+  return Frame(static_cast<ValueCodec>(best_plain), samples.size(), ts + candidates[best_plain],
+               options);
 }
 
 base::Result<ValueCodec> SealedChunkCodec(std::string_view data) {

@@ -1,6 +1,8 @@
 #include "storage/storage.h"
 
 #include <algorithm>
+#include <atomic>
+#include <utility>
 
 #include "storage/base/log.h"
 #include "storage/wal_records.h"
@@ -122,6 +124,39 @@ void KeepInWindow(std::span<const Sample> samples, int64_t oldest, int64_t newes
   }
 }
 
+// Orders `order` by series id, keeping batch order within a series (so the last write still
+// wins). Ids are dense integers from 1, so a stable LSD radix sort by 13-bit digits takes one
+// pass up to 8,191 series and two up to 67 M; the merge sort it replaces was ~4% of the
+// server's CPU on line-protocol ingest (one entry per sample, series interleaved line by line).
+void SortBySeries(std::vector<EntrySeries>* order) {
+  constexpr int kDigitBits = 13;
+  constexpr SeriesId kMask = (SeriesId{1} << kDigitBits) - 1;
+  SeriesId max_id = 0;
+  for (const EntrySeries& e : *order) max_id = std::max(max_id, e.id);
+  int passes = 0;
+  for (SeriesId rest = max_id; rest != 0; rest >>= kDigitBits) ++passes;
+  if (order->size() < 64 || passes > 2) {
+    std::stable_sort(order->begin(), order->end(),
+                     [](const EntrySeries& a, const EntrySeries& b) { return a.id < b.id; });
+    return;
+  }
+  // Reused across batches (bounded, so one huge batch does not pin its memory).
+  thread_local std::vector<EntrySeries> sorted;
+  thread_local std::vector<uint32_t> start;
+  sorted.resize(order->size());
+  for (int pass = 0; pass < passes; ++pass) {
+    const int shift = pass * kDigitBits;
+    start.assign(kMask + 1, 0);
+    for (const EntrySeries& e : *order) ++start[(e.id >> shift) & kMask];
+    uint32_t sum = 0;
+    for (uint32_t& s : start) sum += std::exchange(s, sum);
+    for (const EntrySeries& e : *order) sorted[start[(e.id >> shift) & kMask]++] = e;
+    order->swap(sorted);
+  }
+  constexpr size_t kKeptEntries = 1 << 20;
+  if (sorted.capacity() > kKeptEntries) sorted = std::vector<EntrySeries>();
+}
+
 bool AnyInWindow(std::span<const Sample> samples, int64_t oldest, int64_t newest) {
   return std::any_of(samples.begin(), samples.end(),
                      [&](const Sample& s) { return s.t >= oldest && s.t <= newest; });
@@ -146,9 +181,7 @@ void Storage::PrepareAppend(const WriteBatch& batch, AppendReport* rep, Prepared
       order.push_back({id, i});
     }
   }
-  // Stable: a series' samples keep their batch order, so the last write still wins.
-  std::stable_sort(order.begin(), order.end(),
-                   [](const EntrySeries& a, const EntrySeries& b) { return a.id < b.id; });
+  SortBySeries(&order);
   out->kept.reserve(batch.num_samples());
   std::vector<std::pair<SeriesId, size_t>> ends;  // series, end offset in `kept`
   for (size_t i = 0; i < order.size();) {
@@ -245,7 +278,16 @@ base::Status Storage::AppendImpl(const WriteBatch& batch, AppendReport* report, 
     return s;
   }
   for (SeriesId id : prepared.newly_logged) registry_.MarkLogged(id);
-  for (const auto& g : prepared.groups) head_.Append(g.id, g.samples);
+  // Groups are in id order; concurrent appenders of the same series set (line protocol from
+  // several connections) would walk the head's stripes in lockstep and wait on each other at
+  // almost every one, so each append starts at its own point and wraps around.
+  static std::atomic<uint64_t> rotor{0};
+  const size_t n = prepared.groups.size();
+  const size_t first = (rotor.fetch_add(1, std::memory_order_relaxed) * 0x9E3779B97F4A7C15ULL) % n;
+  for (size_t i = 0; i < n; ++i) {
+    const SeriesSamples& g = prepared.groups[(first + i) % n];
+    head_.Append(g.id, g.samples);
+  }
   NoteLateWrites(prepared);  // after the samples are visible
   return base::Status::Ok();
 }

@@ -362,6 +362,45 @@ TEST(StorageTest, InterleavedEntriesOfOneSeriesKeepBatchOrder) {
   ExpectSamples(want_c, Only(store.get(), c));
 }
 
+// A batch large enough to be grouped by radix sort, over more series than one 13-bit digit
+// holds, written in descending series order with repeated timestamps: each series must keep its
+// batch order. A batch naming a huge unknown ref takes the comparison-sort path.
+TEST(StorageTest, LargeInterleavedBatchKeepsBatchOrderPerSeries) {
+  MemStore store;
+  ASSERT_TRUE(store.Open().ok());
+  constexpr int kSeries = 9000;
+  std::vector<Labels> labels;
+  std::vector<SeriesRef> refs;
+  for (int i = 0; i < kSeries; ++i) {
+    labels.push_back(Series("temp", "r" + std::to_string(i)));
+    refs.push_back(*store->GetSeriesRef(labels.back()));
+  }
+  WriteBatch b;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = kSeries - 1; i >= 0; --i) {  // round 2 rewrites round 0's time and wins
+      b.Add(refs[i], kStart + (round % 2) * 1000, round * 100000 + i);
+    }
+  }
+  AppendReport rep;
+  ASSERT_TRUE(store->Append(b, &rep).ok());
+  EXPECT_EQ(rep.accepted, 3u * kSeries);
+  WriteBatch huge;
+  for (int i = 0; i < 100; ++i) huge.Add(refs[i], kStart + 2000, -i);
+  huge.Add(SeriesRef{uint64_t{1} << 50}, kStart, 1);  // unknown
+  ASSERT_TRUE(store->Append(huge, &rep).ok());
+  EXPECT_EQ(rep.accepted, 100u);
+  EXPECT_EQ(rep.rejected_invalid_labels, 1u);
+  for (bool reopened : {false, true}) {
+    if (reopened) ASSERT_TRUE(store.Open().ok());
+    for (int i : {0, 1, 99, 8190, 8191, 8999}) {
+      std::vector<Sample> want = {{kStart, 200000.0 + i}, {kStart + 1000, 100000.0 + i}};
+      if (i < 100) want.push_back({kStart + 2000, static_cast<double>(-i)});
+      SCOPED_TRACE(i);
+      ExpectSamples(want, Only(store.get(), labels[i]));
+    }
+  }
+}
+
 TEST(StorageTest, ConcurrentAppendersAndReaders) {
   MemStore store;
   ASSERT_TRUE(store.Open().ok());

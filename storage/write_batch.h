@@ -49,19 +49,13 @@ class WriteBatch {
   }
 
   // Adds a sample; consecutive adds for equal labels share one entry.
-  void Add(const Labels& labels, int64_t t, double v) {
-    const Sample s{t, v};
-    Push(EntryFor(labels), {&s, 1});
-  }
+  void Add(const Labels& labels, int64_t t, double v) { PushOne(EntryFor(labels), {t, v}); }
   void Add(const Labels& labels, std::span<const Sample> samples) {
     Push(EntryFor(labels), samples);
   }
 
   // Same, addressing the series by ref.
-  void Add(SeriesRef ref, int64_t t, double v) {
-    const Sample s{t, v};
-    Push(EntryFor(ref), {&s, 1});
-  }
+  void Add(SeriesRef ref, int64_t t, double v) { PushOne(EntryFor(ref), {t, v}); }
   void Add(SeriesRef ref, std::span<const Sample> samples) { Push(EntryFor(ref), samples); }
 
   const std::vector<Entry>& entries() const { return entries_; }
@@ -95,6 +89,17 @@ class WriteBatch {
       Repoint();
     } else {
       e.samples = {samples_.data() + e.offset, e.samples.size() + samples.size()};
+    }
+  }
+  // One sample, the line-protocol case: push_back, where a one-element range insert is a
+  // memmove call per sample.
+  void PushOne(Entry& e, Sample sample) {
+    const Sample* before = samples_.data();
+    samples_.push_back(sample);
+    if (samples_.data() != before) {
+      Repoint();
+    } else {
+      e.samples = {samples_.data() + e.offset, e.samples.size() + 1};
     }
   }
   // After the array moved: every view points into the new one.

@@ -138,12 +138,18 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
+    // Beast reads at most the buffer's free capacity per call (512 bytes after a small header),
+    // so a megabyte write body took thousands of recvmsg calls, each with a timer and a strand
+    // hop. A large body is read in kBodyReadBytes pieces instead.
+    const auto length = parser_->content_length();
+    if (length && *length > kBodyReadBytes) buffer_.reserve(kBodyReadBytes);
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnBody, shared_from_this()));
   }
 
   void OnBody(beast::error_code ec, size_t) {
     if (ec) return OnReadError(ec);
+    buffer_.shrink_to_fit();  // an idle connection keeps no read buffer of a past large body
     auto message = parser_->release();
     Request request = Request::Make(ParseMethod(std::string_view(message.method_string())),
                                     std::string_view(message.target()), std::move(message.body()));
@@ -323,6 +329,9 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
   }
+
+  // Beast caps one read at 64 KiB whatever the buffer holds.
+  static constexpr size_t kBodyReadBytes = 64 << 10;
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace tidemark::server::ingest {
@@ -28,6 +29,27 @@ struct ParsedLine {
   std::optional<int64_t> timestamp;
 };
 
+// A set of bytes tested with one table lookup: Token's stop and escape sets are checked for every
+// character of a line, and std::string_view::find there cost a memchr call per character.
+class CharSet {
+ public:
+  constexpr explicit CharSet(std::string_view chars) {
+    for (char c : chars) bits_[static_cast<unsigned char>(c)] = true;
+  }
+  constexpr bool contains(char c) const { return bits_[static_cast<unsigned char>(c)]; }
+
+ private:
+  bool bits_[256] = {};
+};
+
+constexpr CharSet kMeasurementStops(", ");
+constexpr CharSet kMeasurementEscapes(", \\");
+constexpr CharSet kKeyStops("=, ");
+constexpr CharSet kTagEscapes(",= \\");
+constexpr CharSet kTagValueStops(", ");
+constexpr CharSet kStringStops("\"");
+constexpr CharSet kStringEscapes("\"\\");
+
 // Cursor over one line. `Token` reads up to an unescaped stop character, resolving the escapes
 // that are legal at that position.
 class LineParser {
@@ -35,13 +57,11 @@ class LineParser {
   explicit LineParser(std::string_view line) : line_(line) {}
 
   bool Parse(ParsedLine* out, LineError* error);
-  // Parses only what follows the series key: fields and timestamp, starting at `start`.
-  bool ParseFieldsAndTimestamp(size_t start, ParsedLine* out, LineError* error);
 
  private:
   bool AtEnd() const { return pos_ >= line_.size(); }
   char Peek() const { return line_[pos_]; }
-  std::string Token(std::string_view stops, std::string_view escapable);
+  std::string Token(const CharSet& stops, const CharSet& escapable);
   bool ParseTags(ParsedLine* out, LineError* error);
   bool ParseFields(ParsedLine* out, LineError* error);
   bool ParseFieldValue(const std::string& key, ParsedLine* out, LineError* error);
@@ -54,20 +74,19 @@ class LineParser {
   size_t pos_ = 0;
 };
 
-std::string LineParser::Token(std::string_view stops, std::string_view escapable) {
+std::string LineParser::Token(const CharSet& stops, const CharSet& escapable) {
   // Fast path: up to the first stop or backslash in one copy; escapes (rare) go char by char.
   const size_t start = pos_;
-  while (!AtEnd() && Peek() != '\\' && stops.find(Peek()) == std::string_view::npos) ++pos_;
+  while (!AtEnd() && Peek() != '\\' && !stops.contains(Peek())) ++pos_;
   std::string token(line_.substr(start, pos_ - start));
   while (!AtEnd()) {
     const char c = Peek();
-    if (c == '\\' && pos_ + 1 < line_.size() &&
-        escapable.find(line_[pos_ + 1]) != std::string_view::npos) {
+    if (c == '\\' && pos_ + 1 < line_.size() && escapable.contains(line_[pos_ + 1])) {
       token += line_[pos_ + 1];
       pos_ += 2;
       continue;
     }
-    if (stops.find(c) != std::string_view::npos) break;
+    if (stops.contains(c)) break;
     token += c;
     ++pos_;
   }
@@ -75,7 +94,7 @@ std::string LineParser::Token(std::string_view stops, std::string_view escapable
 }
 
 bool LineParser::Parse(ParsedLine* out, LineError* error) {
-  out->measurement = Token(", ", ", \\");
+  out->measurement = Token(kMeasurementStops, kMeasurementEscapes);
   if (out->measurement.empty()) {
     *error = {"invalid_line", "missing measurement"};
     return false;
@@ -91,24 +110,16 @@ bool LineParser::Parse(ParsedLine* out, LineError* error) {
   return ParseTimestamp(out, error);
 }
 
-bool LineParser::ParseFieldsAndTimestamp(size_t start, ParsedLine* out, LineError* error) {
-  pos_ = start;
-  SkipSpaces();
-  if (!ParseFields(out, error)) return false;
-  SkipSpaces();
-  return ParseTimestamp(out, error);
-}
-
 bool LineParser::ParseTags(ParsedLine* out, LineError* error) {
   while (!AtEnd() && Peek() == ',') {
     ++pos_;
-    std::string key = Token("=, ", ",= \\");
+    std::string key = Token(kKeyStops, kTagEscapes);
     if (AtEnd() || Peek() != '=' || key.empty()) {
       *error = {"invalid_tag", "tag without key=value near " + QuoteKey(key)};
       return false;
     }
     ++pos_;
-    std::string value = Token(", ", ",= \\");
+    std::string value = Token(kTagValueStops, kTagEscapes);
     if (value.empty()) {
       *error = {"invalid_tag", "tag " + QuoteKey(key) + " has an empty value"};
       return false;
@@ -120,7 +131,7 @@ bool LineParser::ParseTags(ParsedLine* out, LineError* error) {
 
 bool LineParser::ParseFields(ParsedLine* out, LineError* error) {
   while (true) {
-    std::string key = Token("=, ", ",= \\");
+    std::string key = Token(kKeyStops, kTagEscapes);
     if (AtEnd() || Peek() != '=' || key.empty()) {
       *error = {"invalid_field",
                 key.empty() ? "missing field" : "field " + QuoteKey(key) + " has no value"};
@@ -137,6 +148,56 @@ bool LineParser::ParseFields(ParsedLine* out, LineError* error) {
   }
 }
 
+// Parses "[-]digits[.digits]" with at most 15 digits, giving exactly what from_chars gives: the
+// digits are an integer below 2^53 and 10^k (k <= 15) is a double, both exact, so one correctly
+// rounded division is the correctly rounded value. False for any other shape (from_chars
+// decides those); most telemetry values have this shape, and this is several times faster.
+bool ParsePlainDecimal(std::string_view text, double* value) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+  const bool negative = !text.empty() && text[0] == '-';
+  uint64_t mantissa = 0;
+  int digits = 0;
+  int fraction = -1;  // digits after the point; -1 before one is seen
+  for (size_t i = negative ? 1 : 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c >= '0' && c <= '9') {
+      if (++digits > 15) return false;
+      mantissa = mantissa * 10 + static_cast<uint64_t>(c - '0');
+      if (fraction >= 0) ++fraction;
+    } else if (c == '.' && fraction < 0 && digits > 0) {
+      fraction = 0;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || fraction == 0) return false;
+  const double magnitude = static_cast<double>(mantissa) / kPow10[fraction < 0 ? 0 : fraction];
+  *value = negative ? -magnitude : magnitude;
+  return true;
+}
+
+// from_chars for int64, with a plain loop for up to 19 digits (nanosecond timestamps have 19):
+// they fit a uint64 without overflow, and the range check is the sign's limit.
+bool ParseInt64(std::string_view text, int64_t* out) {
+  const bool negative = !text.empty() && text[0] == '-';
+  const std::string_view digits = text.substr(negative ? 1 : 0);
+  bool plain = !digits.empty() && digits.size() <= 19;
+  uint64_t v = 0;
+  for (size_t i = 0; plain && i < digits.size(); ++i) {
+    const char c = digits[i];
+    plain = c >= '0' && c <= '9';
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  constexpr uint64_t kMaxMagnitude = uint64_t{1} << 63;  // |INT64_MIN|; INT64_MAX is one less
+  if (plain && v <= kMaxMagnitude - (negative ? 0 : 1)) {
+    *out = negative ? static_cast<int64_t>(0 - v) : static_cast<int64_t>(v);
+    return true;
+  }
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
 bool ParseNumber(std::string_view text, double* value) {
   if (text.empty()) return false;
   const char first = text[0];
@@ -146,6 +207,7 @@ bool ParseNumber(std::string_view text, double* value) {
     return false;
   }
   if (first == '+') text.remove_prefix(1);
+  if (ParsePlainDecimal(text, value)) return true;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *value);
   return ec == std::errc() && end == text.data() + text.size() && std::isfinite(*value);
 }
@@ -153,8 +215,14 @@ bool ParseNumber(std::string_view text, double* value) {
 template <typename Int>
 bool ParseInteger(std::string_view text, double* value) {
   Int parsed{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return false;
+  bool ok;
+  if constexpr (std::is_same_v<Int, int64_t>) {
+    ok = ParseInt64(text, &parsed);
+  } else {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+    ok = ec == std::errc() && end == text.data() + text.size() && !text.empty();
+  }
+  if (!ok) return false;
   *value = static_cast<double>(parsed);
   return true;
 }
@@ -169,10 +237,21 @@ bool ParseBool(std::string_view text, double* value) {
   return false;
 }
 
+// A numeric or boolean field value: "12i" (int), "12u" (unsigned), a float, or a boolean.
+bool ParseFieldNumber(std::string_view text, double* value) {
+  if (!text.empty() && text.back() == 'i') {
+    return ParseInteger<int64_t>(text.substr(0, text.size() - 1), value);
+  }
+  if (!text.empty() && text.back() == 'u') {
+    return ParseInteger<uint64_t>(text.substr(0, text.size() - 1), value);
+  }
+  return ParseNumber(text, value) || ParseBool(text, value);
+}
+
 bool LineParser::ParseFieldValue(const std::string& key, ParsedLine* out, LineError* error) {
   if (!AtEnd() && Peek() == '"') {
     ++pos_;
-    Token("\"", "\"\\");
+    Token(kStringStops, kStringEscapes);
     if (AtEnd()) {
       *error = {"invalid_field_value", "unterminated string in field " + QuoteKey(key)};
       return false;
@@ -185,15 +264,7 @@ bool LineParser::ParseFieldValue(const std::string& key, ParsedLine* out, LineEr
   while (!AtEnd() && Peek() != ',' && Peek() != ' ') ++pos_;
   const std::string_view text = line_.substr(start, pos_ - start);
   double value = 0;
-  bool ok = false;
-  if (!text.empty() && text.back() == 'i') {
-    ok = ParseInteger<int64_t>(text.substr(0, text.size() - 1), &value);
-  } else if (!text.empty() && text.back() == 'u') {
-    ok = ParseInteger<uint64_t>(text.substr(0, text.size() - 1), &value);
-  } else {
-    ok = ParseNumber(text, &value) || ParseBool(text, &value);
-  }
-  if (!ok) {
+  if (!ParseFieldNumber(text, &value)) {
     *error = {"invalid_field_value", "field " + QuoteKey(key) + " has an invalid value \"" +
                                          std::string(text.substr(0, 64)) + "\""};
     return false;
@@ -208,8 +279,7 @@ bool LineParser::ParseTimestamp(ParsedLine* out, LineError* error) {
   while (!AtEnd() && Peek() != ' ') ++pos_;
   const std::string_view text = line_.substr(start, pos_ - start);
   int64_t timestamp = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), timestamp);
-  if (ec != std::errc() || end != text.data() + text.size()) {
+  if (!ParseInt64(text, &timestamp)) {
     *error = {"invalid_timestamp", "invalid timestamp \"" + std::string(text.substr(0, 64)) + "\""};
     return false;
   }
@@ -260,6 +330,8 @@ bool ToMillis(int64_t value, Precision precision, int64_t* ms) {
 
 // The raw "measurement,tags" prefix of a line: up to the first unescaped space.
 std::string_view SeriesKey(std::string_view line) {
+  const std::string_view upto_space = line.substr(0, line.find(' '));
+  if (upto_space.find('\\') == std::string_view::npos) return upto_space;  // no escapes
   size_t i = 0;
   while (i < line.size() && line[i] != ' ') i += line[i] == '\\' ? 2 : 1;
   return line.substr(0, std::min(i, line.size()));
@@ -301,30 +373,81 @@ void EmitLine(const ParsedLine& line, int64_t t, size_t position, std::string_vi
   }
 }
 
+// A field of a line on the fast path: the key is a view into the line.
+struct FastField {
+  std::string_view key;
+  bool is_string;
+  double value;
+};
+
+// Parses the fields and timestamp of `line` from `pos` (just past the series key) exactly as
+// LineParser does, for text without backslashes (escapes are left to LineParser), without
+// copying keys. False when LineParser must decide (it also words the error).
+bool ScanFieldsAndTimestamp(std::string_view line, size_t pos, std::vector<FastField>* fields,
+                            std::optional<int64_t>* timestamp) {
+  const size_t n = line.size();
+  auto skip_spaces = [&] {
+    while (pos < n && line[pos] == ' ') ++pos;
+  };
+  skip_spaces();
+  while (true) {
+    const size_t key_start = pos;
+    while (pos < n && !kKeyStops.contains(line[pos])) ++pos;
+    if (pos == key_start || pos >= n || line[pos] != '=') return false;
+    const std::string_view key = line.substr(key_start, pos - key_start);
+    ++pos;
+    if (pos < n && line[pos] == '"') {
+      const size_t close = line.find('"', pos + 1);
+      if (close == std::string_view::npos) return false;
+      fields->push_back({key, true, 0});
+      pos = close + 1;
+    } else {
+      const size_t value_start = pos;
+      while (pos < n && line[pos] != ',' && line[pos] != ' ') ++pos;
+      double value;
+      if (!ParseFieldNumber(line.substr(value_start, pos - value_start), &value)) return false;
+      fields->push_back({key, false, value});
+    }
+    if (pos >= n || line[pos] == ' ') break;
+    if (line[pos] != ',') return false;
+    ++pos;
+  }
+  skip_spaces();
+  if (pos >= n) return true;
+  const size_t start = pos;
+  while (pos < n && line[pos] != ' ') ++pos;
+  int64_t t;
+  if (!ParseInt64(line.substr(start, pos - start), &t)) return false;
+  skip_spaces();
+  if (pos < n) return false;
+  *timestamp = t;
+  return true;
+}
+
 // Fast path for a line whose every numeric field is a series the resolver knows: parses only the
 // fields and timestamp. False (having added nothing) when the slow path must run.
 bool TryKnownSeries(std::string_view line, Precision precision, int64_t now_ms,
                     SeriesResolver* resolver, DecodeOutput* out) {
   const std::string_view series_key = SeriesKey(line);
   if (series_key.size() >= line.size()) return false;
-  thread_local ParsedLine parsed;  // reused: its field vector and key strings keep their memory
-  parsed.fields.clear();
-  parsed.timestamp.reset();
-  LineError error;
-  if (!LineParser(line).ParseFieldsAndTimestamp(series_key.size(), &parsed, &error)) return false;
-  thread_local std::vector<std::string_view> fields;
+  if (line.find('\\', series_key.size()) != std::string_view::npos) return false;
+  thread_local std::vector<FastField> fields;  // reused: no allocation per line
+  thread_local std::vector<std::string_view> keys;
   thread_local std::vector<storage::SeriesRef> refs;
   fields.clear();
-  for (const Field& field : parsed.fields) {
-    if (field.kind != Field::Kind::kString) fields.push_back(field.key);
+  std::optional<int64_t> timestamp;
+  if (!ScanFieldsAndTimestamp(line, series_key.size(), &fields, &timestamp)) return false;
+  keys.clear();
+  for (const FastField& field : fields) {
+    if (!field.is_string) keys.push_back(field.key);
   }
-  refs.resize(fields.size());
-  if (!resolver->LookupFields(series_key, fields, refs.data())) return false;
+  refs.resize(keys.size());
+  if (!resolver->LookupFields(series_key, keys, refs.data())) return false;
   int64_t t = now_ms;
-  if (parsed.timestamp && !ToMillis(*parsed.timestamp, precision, &t)) return false;
+  if (timestamp && !ToMillis(*timestamp, precision, &t)) return false;
   size_t next = 0;
-  for (const Field& field : parsed.fields) {
-    if (field.kind == Field::Kind::kString) {
+  for (const FastField& field : fields) {
+    if (field.is_string) {
       ++out->skipped_string_fields;
     } else {
       out->batch.Add(refs[next++], t, field.value);

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <charconv>
 #include <cmath>
 #include <map>
+#include <random>
 
 #include "server/ingest/decode_test_util.h"
 
@@ -234,6 +237,109 @@ TEST(LineProtocolTest, ResolverDoesNotHideBadLines) {
   ASSERT_EQ(out.rejected.size(), 2u);
   EXPECT_EQ(out.rejected[0].reason, "invalid_field_value");
   EXPECT_EQ(out.rejected[1].reason, "invalid_line");
+}
+
+// Every sample of a decode as "labels t v", with refs mapped back to the labels they were
+// learned for, so a resolver-assisted decode compares with a plain one.
+std::vector<std::string> Rows(const DecodeOutput& out, const MapResolver* resolver) {
+  std::map<storage::SeriesRef, std::string> names;
+  if (resolver != nullptr) {
+    for (const auto& [key, ref] : resolver->refs) names[ref] = resolver->learned.at(key);
+  }
+  std::vector<std::string> rows;
+  for (const auto& entry : out.batch.entries()) {
+    const std::string name = entry.ref != 0 ? names.at(entry.ref) : entry.labels.ToString();
+    for (const auto& sample : entry.samples) {
+      rows.push_back(name + " " + std::to_string(sample.t) + " " +
+                     std::to_string(std::bit_cast<uint64_t>(sample.v)));
+    }
+  }
+  for (const auto& r : out.rejected) rows.push_back("rejected " + r.reason + " " + r.message);
+  rows.push_back("strings " + std::to_string(out.skipped_string_fields));
+  return rows;
+}
+
+TEST(LineProtocolTest, ResolverPathDecodesLikeThePlainPath) {
+  const std::string payload =
+      "m,t=a v=1.5,w=-2i,s=\"x\",b=true 1795240960000000000\n"
+      "m,t=a v=-0,w=9223372036854775807i 1795240960000000001\n"
+      "m,t=a v=1e3,w=3u,s=\"a \\\" b\" -1\n"
+      "m,t=a v=.5,w=0i   1795240960000000002  \n"
+      "m,t=a v=1.,w=1i 9223372036854775807\n"
+      "m,t=a v=2 9223372036854775808\n"
+      "m,t=a v=2 1 2\n"
+      "m,t=a v=nan 1\n"
+      "m,t=a v=\"open 1\n"
+      "m,t=a v=3,w=4i\n"
+      "m\\ x,t=b\\,c v=0.000000000000001,w\\ 2=5i 7\n";
+  DecodeOutput plain;
+  DecodeLineProtocol(payload, Precision::kNanoseconds, kNow, {}, &plain);
+  MapResolver resolver;
+  DecodeOutput warm, known;
+  DecodeLineProtocol(payload, Precision::kNanoseconds, kNow, {}, &warm, &resolver);
+  DecodeLineProtocol(payload, Precision::kNanoseconds, kNow, {}, &known, &resolver);
+  EXPECT_EQ(Rows(warm, &resolver), Rows(plain, nullptr));
+  EXPECT_EQ(Rows(known, &resolver), Rows(plain, nullptr));
+  EXPECT_GT(resolver.lookups, 0);
+}
+
+// The decoder's own number parsing must give what std::from_chars gives, bit for bit.
+TEST(LineProtocolTest, FloatValuesMatchFromChars) {
+  std::vector<std::string> texts = {"0",
+                                    "-0",
+                                    "0.0",
+                                    "-0.0",
+                                    "1.",
+                                    "0.1",
+                                    "-3992.241",
+                                    "007.50",
+                                    "+2.5",
+                                    "1e3",
+                                    "123456789012345",
+                                    "1234567890123456",
+                                    "999999999999999.9",
+                                    "0.000000000000001",
+                                    "9007199254740993",
+                                    "-.5"};
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 20000; ++i) {
+    std::string text = rng() % 2 ? "-" : "";
+    const int digits = 1 + static_cast<int>(rng() % 18);
+    const int point = static_cast<int>(rng() % (digits + 1));
+    for (int d = 0; d < digits; ++d) {
+      if (d == point && d > 0) text += '.';
+      text += static_cast<char>('0' + rng() % 10);
+    }
+    texts.push_back(text);
+  }
+  for (const std::string& text : texts) {
+    auto out = Decode("m v=" + text + " 0");
+    ASSERT_TRUE(out.rejected.empty()) << text;
+    ASSERT_EQ(out.batch.num_samples(), 1u) << text;
+    const std::string_view ref_text = text[0] == '+' ? std::string_view(text).substr(1) : text;
+    double expected = 0;
+    std::from_chars(ref_text.data(), ref_text.data() + ref_text.size(), expected);
+    EXPECT_EQ(std::bit_cast<uint64_t>(out.batch.entries()[0].samples[0].v),
+              std::bit_cast<uint64_t>(expected))
+        << text;
+  }
+}
+
+TEST(LineProtocolTest, TimestampsAtTheInt64Limits) {
+  auto t = [](std::string_view text) {
+    auto out = Decode("m v=1 " + std::string(text), Precision::kMilliseconds);
+    return out.rejected.empty() ? std::to_string(out.batch.entries()[0].samples[0].t)
+                                : out.rejected[0].reason;
+  };
+  EXPECT_EQ(t("9223372036854775807"), "9223372036854775807");
+  EXPECT_EQ(t("-9223372036854775808"), "-9223372036854775808");
+  EXPECT_EQ(t("9223372036854775808"), "invalid_timestamp");
+  EXPECT_EQ(t("-9223372036854775809"), "invalid_timestamp");
+  EXPECT_EQ(t("99999999999999999999"), "invalid_timestamp");
+  EXPECT_EQ(t("0001795240960000"), "1795240960000");
+  EXPECT_EQ(t("-0"), "0");
+  EXPECT_EQ(t("1.5"), "invalid_timestamp");
+  EXPECT_EQ(t("+5"), "invalid_timestamp");
 }
 
 TEST(Utf8Test, Validates) {
