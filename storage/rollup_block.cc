@@ -146,8 +146,6 @@ class Reader {
   bool ok_ = true;
 };
 
-int VarintLength(uint64_t v) { return v < 128 ? 1 : (64 - std::countl_zero(v) + 6) / 7; }
-
 // The width that makes PutPacked's output smallest: every value costs `width` bits, and those
 // that need more add an exception (index gap and the high bits, as varints).
 int BestWidth(const std::vector<uint64_t>& v) {

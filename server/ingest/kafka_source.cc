@@ -221,7 +221,9 @@ void KafkaSource::Shutdown() {
   }
   rd_kafka_queue_destroy(queue);
   closed_ = rd_kafka_consumer_closed(consumer_);
-  if (!closed_) TM_LOG(kWarn) << "kafka: could not leave the group in time; stopping anyway";
+  if (!closed_) {
+    TM_LOG(kWarn) << "kafka: could not leave the group in time; stopping anyway";
+  }
   dead_letter_topic_.reset();
   TM_LOG(kInfo) << "kafka: stopped";
 }
