@@ -29,6 +29,8 @@ using tcp = net::ip::tcp;
 
 class Session;
 
+constexpr size_t kInPlaceMaxBodyBytes = 64 << 10;
+
 class HttpServer::Impl {
  public:
   Impl(HttpServerOptions options, const Router* router, HttpMetrics* metrics)
@@ -48,6 +50,18 @@ class HttpServer::Impl {
   HttpMetrics* metrics() const { return metrics_; }
   net::thread_pool& workers() { return workers_; }
   bool draining() const { return draining_.load(); }
+
+  // Claims an io thread for running a handler in place; false when that would leave no io
+  // thread free to read and write (so always with a single io thread).
+  bool TryRunInPlace() {
+    const int limit = std::max(1, options_.io_threads) - 1;
+    int running = in_place_.load();
+    while (running < limit) {
+      if (in_place_.compare_exchange_weak(running, running + 1)) return true;
+    }
+    return false;
+  }
+  void EndInPlace() { in_place_.fetch_sub(1); }
 
   // Session bookkeeping, so shutdown can reach every open connection.
   void Register(const std::shared_ptr<Session>& session);
@@ -74,6 +88,7 @@ class HttpServer::Impl {
   std::vector<std::thread> threads_;
   uint16_t port_ = 0;
   std::atomic<bool> draining_{false};
+  std::atomic<int> in_place_{0};  // handlers running on io threads
   bool started_ = false;
   bool stopped_ = false;
 };
@@ -164,6 +179,22 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Dispatch(Request request, bool keep_alive, unsigned version) {
+    // A small request runs right here on the io thread while another io thread stays free: the
+    // hops to the worker pool and back were ~0.15 ms of a 0.4 ms dashboard query. Large bodies
+    // (bulk writes) and requests arriving while the other io threads are busy in a handler go to
+    // the worker pool, so a slow handler never holds up every connection.
+    if (request.body.size() <= kInPlaceMaxBodyBytes && server_->TryRunInPlace()) {
+      const bool head = request.method == Method::kHead;
+      Response response;
+      {
+        struct EndInPlace {
+          HttpServer::Impl* server;
+          ~EndInPlace() { server->EndInPlace(); }
+        } end{server_};
+        response = server_->router().Dispatch(request);
+      }
+      return Write(std::move(response), keep_alive, version, head);
+    }
     net::post(server_->workers(), [self = shared_from_this(), request = std::move(request),
                                    keep_alive, version]() mutable {
       const bool head = request.method == Method::kHead;

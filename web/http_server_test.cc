@@ -265,6 +265,41 @@ TEST_F(HttpServerTest, GracefulShutdownFinishesInFlightRequest) {
   EXPECT_FALSE(after.connected());
 }
 
+// Handlers run in place on an io thread only while another io thread stays free: with two
+// handlers blocked (one in place, one on the worker pool), a third request is still read and
+// answered. Were both io threads taken, it would not even be read.
+TEST_F(HttpServerTest, HandlersRunInPlaceOnlyWhileAnIoThreadStaysFree) {
+  std::atomic<int> blocked{0};
+  std::atomic<bool> release{false};
+  router_.Add({Method::kGet}, "/block", "block", [&](const Request&) {
+    ++blocked;
+    while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return Response::Text(200, "released");
+  });
+  HttpServerOptions options;
+  options.io_threads = 2;
+  options.worker_threads = 2;
+  StartServer(options);
+  Connection first(port_), second(port_);
+  ASSERT_TRUE(first.SendRaw(BuildRequest("GET", "/block")));
+  ASSERT_TRUE(second.SendRaw(BuildRequest("GET", "/block")));
+  for (int i = 0; i < 2000 && blocked < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(blocked.load(), 2);
+  Connection third(port_, /*timeout_ms=*/3000);
+  ASSERT_TRUE(third.SendRaw(BuildRequest("GET", "/echo")));
+  auto reply = third.ReadReply();
+  release = true;
+  ASSERT_TRUE(reply.has_value()) << "a third request was not served while two handlers blocked";
+  EXPECT_EQ(reply->body, "GET:");
+  for (Connection* c : {&first, &second}) {
+    auto r = c->ReadReply();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->body, "released");
+  }
+}
+
 TEST_F(HttpServerTest, TakenPortIsAClearError) {
   StartServer();
   HttpServerOptions options;
