@@ -257,9 +257,10 @@ std::string RollupTier::MarksAfter(SeriesId id, int64_t block, int64_t start,
       ends.push_back(e);
     }
   }
-  // The entry carries the date of its oldest mark: the block's, when any of its marks stay.
-  int64_t oldest = ends.empty() ? now_ms : kept_at;
-  if (!ends.empty() && !add.empty()) oldest = std::min(kept_at, now_ms);
+  // The entry carries the date of its oldest mark: kept marks have the block's, added ones now_ms.
+  int64_t oldest = INT64_MAX;
+  if (!ends.empty()) oldest = kept_at;
+  if (!add.empty()) oldest = std::min(oldest, now_ms);
   ends.insert(ends.end(), add.begin(), add.end());
   if (ends.empty()) return {};
   std::sort(ends.begin(), ends.end());
@@ -270,11 +271,6 @@ std::string RollupTier::MarksAfter(SeriesId id, int64_t block, int64_t start,
 std::vector<SeriesId> RollupTier::PendingSeries() const {
   std::lock_guard l(mu_);
   return pending_.Series();
-}
-
-bool RollupTier::IsPending(SeriesId id, int64_t end) const {
-  std::lock_guard l(mu_);
-  return pending_.Contains(id, end);
 }
 
 std::vector<int64_t> RollupTier::PendingIn(SeriesId id, int64_t lo, int64_t hi) const {

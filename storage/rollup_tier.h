@@ -75,7 +75,6 @@ class RollupTier {
   base::Status AddMarks(const std::vector<std::pair<SeriesId, int64_t>>& marks, int64_t now_ms);
   // Series with pending marks, ascending.
   std::vector<SeriesId> PendingSeries() const;
-  bool IsPending(SeriesId id, int64_t end) const;
   // Pending bucket ends of `id` in [lo, hi], ascending.
   std::vector<int64_t> PendingIn(SeriesId id, int64_t lo, int64_t hi) const;
 
