@@ -1,0 +1,254 @@
+#include "storage/rans_coder.h"
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "storage/bit_stream.h"
+#include "storage/varint.h"
+
+namespace tidemark::storage {
+
+namespace {
+
+// The coder state lives in [kLow, kLow << 8) between symbols and is renormalised a byte at a time.
+constexpr uint32_t kLow = uint32_t{1} << 23;
+constexpr int kMaxPrecision = 12;
+constexpr int kSymbols = 256;
+
+struct Table {
+  int precision = 0;  // frequencies sum to 1 << precision
+  std::array<uint32_t, kSymbols> freq{};
+  std::array<uint32_t, kSymbols> cum{};
+};
+
+// log2(i) for the frequencies a table can hold, so that sizing every precision stays cheap.
+const std::array<float, (1 << kMaxPrecision) + 1>& Log2Table() {
+  static const auto table = [] {
+    std::array<float, (1 << kMaxPrecision) + 1> t{};
+    for (size_t i = 1; i < t.size(); ++i) t[i] = static_cast<float>(std::log2(i));
+    return t;
+  }();
+  return table;
+}
+
+int BitWidth(uint32_t v) { return 32 - __builtin_clz(v); }
+
+// Elias gamma code of v >= 1: (width - 1) zero bits, then v in `width` bits.
+void PutGamma(BitWriter* w, uint32_t v) {
+  const int width = BitWidth(v);
+  w->WriteBits(0, width - 1);
+  w->WriteBits(v, width);
+}
+int GammaBits(uint32_t v) { return 2 * BitWidth(v) - 1; }
+
+// Scales `count` (over n bytes) to frequencies summing to 1 << precision, every present byte at
+// least 1. The rounding error goes to the most frequent byte while it can absorb it, else it is
+// taken one unit at a time from every byte that can spare one.
+void Normalize(const std::array<uint32_t, kSymbols>& count, size_t n, int precision, Table* t) {
+  const uint64_t total = uint64_t{1} << precision;
+  uint64_t sum = 0;
+  int top = -1;
+  for (int s = 0; s < kSymbols; ++s) {
+    if (count[s] == 0) {
+      t->freq[s] = 0;
+      continue;
+    }
+    const uint64_t f = (uint64_t{count[s]} * total + n / 2) / n;
+    t->freq[s] = static_cast<uint32_t>(f == 0 ? 1 : f);
+    sum += t->freq[s];
+    if (top < 0 || count[s] > count[top]) top = s;
+  }
+  if (sum < total) {
+    t->freq[top] += static_cast<uint32_t>(total - sum);
+  } else if (sum > total && sum - total < t->freq[top] / 2) {
+    t->freq[top] -= static_cast<uint32_t>(sum - total);
+  } else {
+    while (sum > total) {
+      for (int s = 0; s < kSymbols && sum > total; ++s) {
+        if (t->freq[s] > 1) {
+          --t->freq[s];
+          --sum;
+        }
+      }
+    }
+  }
+  t->precision = precision;
+  uint32_t cum = 0;
+  for (int s = 0; s < kSymbols; ++s) {
+    t->cum[s] = cum;
+    cum += t->freq[s];
+  }
+}
+
+// Bits of the table and of the coded bytes (without the final state) under `t`.
+double CodedBits(const std::array<uint32_t, kSymbols>& count, const Table& t) {
+  const auto& log2 = Log2Table();
+  double bits = 0;
+  int prev = -1;
+  for (int s = 0; s < kSymbols; ++s) {
+    if (count[s] == 0) continue;
+    bits += count[s] * (t.precision - log2[t.freq[s]]);
+    bits += GammaBits(static_cast<uint32_t>(s - prev)) + GammaBits(t.freq[s]);
+    prev = s;
+  }
+  return bits;
+}
+
+void WriteTable(const std::array<uint32_t, kSymbols>& count, const Table& t, int distinct,
+                std::string* out) {
+  out->push_back(static_cast<char>(t.precision));
+  BitWriter w;
+  int prev = -1, written = 0;
+  for (int s = 0; s < kSymbols; ++s) {
+    if (count[s] == 0) continue;
+    PutGamma(&w, static_cast<uint32_t>(s - prev));
+    if (++written < distinct) PutGamma(&w, t.freq[s]);  // the last one is implied
+    prev = s;
+  }
+  w.AppendTo(out);
+}
+
+void EncodeBytes(std::string_view bytes, const Table& t, std::string* out) {
+  // Coded backwards so that the decoder reads forwards; a step emits at most two bytes.
+  thread_local std::vector<uint8_t> buf;
+  buf.resize(2 * bytes.size() + 4);
+  uint8_t* const end = buf.data() + buf.size();
+  uint8_t* p = end;
+  uint32_t x = kLow;
+  const int shift = t.precision;
+  for (size_t i = bytes.size(); i-- > 0;) {
+    const uint8_t s = static_cast<uint8_t>(bytes[i]);
+    const uint32_t f = t.freq[s];
+    const uint32_t x_max = ((kLow >> shift) << 8) * f;
+    while (x >= x_max) {
+      *--p = static_cast<uint8_t>(x);
+      x >>= 8;
+    }
+    x = ((x / f) << shift) + (x % f) + t.cum[s];
+  }
+  for (int i = 0; i < 4; ++i) *--p = static_cast<uint8_t>(x >> (24 - 8 * i));
+  out->append(reinterpret_cast<const char*>(p), static_cast<size_t>(end - p));
+}
+
+// Reads a gamma code of at most 16 bits of width from `r`, counting the bits consumed.
+bool GetGamma(BitReader* r, size_t* bits, uint32_t* v) {
+  int zeros = 0;
+  while (!r->ReadBit()) {
+    if (r->error() || ++zeros > 16) return false;
+  }
+  *v = static_cast<uint32_t>((uint64_t{1} << zeros) | r->ReadBits(zeros));
+  *bits += static_cast<size_t>(2 * zeros + 1);
+  return !r->error();
+}
+
+bool ReadTable(std::string_view* in, int distinct, Table* t, std::array<uint8_t, kSymbols>* syms) {
+  if (in->empty()) return false;
+  t->precision = static_cast<uint8_t>((*in)[0]);
+  in->remove_prefix(1);
+  if (t->precision < 1 || t->precision > kMaxPrecision || (1 << t->precision) < distinct) {
+    return false;
+  }
+  const uint32_t total = uint32_t{1} << t->precision;
+  BitReader r(*in);
+  size_t bits = 0;
+  uint32_t sum = 0;
+  int prev = -1;
+  for (int i = 0; i < distinct; ++i) {
+    uint32_t gap, f = 0;
+    if (!GetGamma(&r, &bits, &gap)) return false;
+    const int s = prev + static_cast<int>(gap);
+    if (s >= kSymbols) return false;
+    if (i + 1 < distinct) {
+      if (!GetGamma(&r, &bits, &f) || f >= total - sum) return false;
+    } else {
+      f = total - sum;
+    }
+    (*syms)[i] = static_cast<uint8_t>(s);
+    t->freq[s] = f;
+    t->cum[s] = sum;
+    sum += f;
+    prev = s;
+  }
+  in->remove_prefix((bits + 7) / 8);
+  return true;
+}
+
+}  // namespace
+
+void RansEncode(std::string_view bytes, std::string* out) {
+  PutVarint(out, bytes.size());
+  if (bytes.empty()) return;
+  std::array<uint32_t, kSymbols> count{};
+  for (char c : bytes) ++count[static_cast<uint8_t>(c)];
+  int distinct = 0;
+  for (uint32_t c : count) distinct += c > 0;
+  out->push_back(static_cast<char>(distinct - 1));
+  if (distinct == 1) {  // a run of one byte value: nothing to code
+    out->push_back(bytes[0]);
+    return;
+  }
+  // Coarser tables cost fewer bits and code slightly worse: keep the smallest total.
+  Table best, candidate;
+  double best_bits = 0;
+  for (int precision = BitWidth(static_cast<uint32_t>(distinct - 1)); precision <= kMaxPrecision;
+       ++precision) {
+    Normalize(count, bytes.size(), precision, &candidate);
+    const double bits = CodedBits(count, candidate);
+    if (best.precision == 0 || bits < best_bits) {
+      best = candidate;
+      best_bits = bits;
+    }
+  }
+  WriteTable(count, best, distinct, out);
+  EncodeBytes(bytes, best, out);
+}
+
+bool RansDecode(std::string_view* in, std::string* out, size_t max_bytes) {
+  uint64_t n;
+  if (!GetVarint(in, &n) || n > max_bytes) return false;
+  if (n == 0) return true;
+  if (in->size() < 2) return false;
+  const int distinct = static_cast<uint8_t>((*in)[0]) + 1;
+  in->remove_prefix(1);
+  if (distinct == 1) {
+    out->append(n, (*in)[0]);
+    in->remove_prefix(1);
+    return true;
+  }
+  Table t;
+  std::array<uint8_t, kSymbols> syms;
+  if (!ReadTable(in, distinct, &t, &syms)) return false;
+  thread_local std::array<uint8_t, 1 << kMaxPrecision> slot_symbol;
+  for (int i = 0; i < distinct; ++i) {
+    std::memset(slot_symbol.data() + t.cum[syms[i]], syms[i], t.freq[syms[i]]);
+  }
+  if (in->size() < 4) return false;
+  const auto* p = reinterpret_cast<const uint8_t*>(in->data());
+  const auto* const end = p + in->size();
+  uint32_t x = uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+  p += 4;
+  const size_t base = out->size();
+  out->resize(base + n);
+  char* dst = out->data() + base;
+  const int shift = t.precision;
+  const uint32_t mask = (uint32_t{1} << shift) - 1;
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint32_t slot = x & mask;
+    const uint8_t s = slot_symbol[slot];
+    x = t.freq[s] * (x >> shift) + slot - t.cum[s];
+    while (x < kLow) {
+      if (p == end) return false;
+      x = (x << 8) | *p++;
+    }
+    dst[i] = static_cast<char>(s);
+  }
+  // The encoder started from kLow: any other end state means the bytes were not its output.
+  if (x != kLow) return false;
+  in->remove_prefix(static_cast<size_t>(p - reinterpret_cast<const uint8_t*>(in->data())));
+  return true;
+}
+
+}  // namespace tidemark::storage
