@@ -166,7 +166,7 @@ TEST(ChunkTest, RoundTripEveryShapeSizeAndCodec) {
           for (bool zstd : {false, true}) {
             SealOptions opt;
             opt.force_codec = codec;
-            opt.allow_zstd = zstd;
+            opt.compress = zstd;
             std::string enc = EncodeSealedChunk(samples, opt);
             got.clear();
             ASSERT_TRUE(DecodeSealedChunk(enc, &got).ok()) << what << " codec " << codec;
@@ -190,7 +190,7 @@ TEST(ChunkTest, UnzippedChunkIsTheSmallestForcedEncoding) {
       Gen gen = shape.value;
       for (size_t i = 0; i < n; ++i) samples.push_back({ts[i], gen(rng, i)});
       SealOptions opt;
-      opt.allow_zstd = false;
+      opt.compress = false;
       std::string smallest;
       for (int codec = 0; codec <= 2; ++codec) {
         opt.force_codec = codec;
@@ -234,6 +234,34 @@ TEST(ChunkTest, PicksDecimalForDecimalDataAndBeatsXor) {
   EXPECT_LT(best.size() * 3, x.size_bytes()) << best.size() << " vs " << x.size_bytes();
 }
 
+// A two-hour chunk of a 0.1-resolution temperature (steps -0.1, 0, +0.1 with p .2/.6/.2, 1.37
+// bits of entropy per sample) is coded near that entropy, headers included: zstd needed about
+// 1.96 bits per sample plus its frame headers and tables.
+TEST(ChunkTest, EntropyCodesRegularDecimalDataNearItsEntropy) {
+  std::mt19937_64 rng(5);
+  std::vector<Sample> s;
+  int64_t v = 215;
+  for (int i = 0; i < 720; ++i) {
+    const uint64_t r = rng() % 5;
+    v += r == 0 ? -1 : r == 1 ? 1 : 0;
+    s.push_back({1'700'000'000'000 + i * 10'000LL, static_cast<double>(v) / 10.0});
+  }
+  const double entropy_bytes = 720 * 1.371 / 8;
+  const std::string enc = EncodeSealedChunk(s);
+  EXPECT_LE(enc.size(), entropy_bytes * 1.03 + 32) << enc.size();
+  std::vector<Sample> got;
+  ASSERT_TRUE(DecodeSealedChunk(enc, &got).ok());
+  ExpectSameBits(s, got, "temperature");
+  // A 0/1 sensor that rarely toggles costs a few bits per toggle, not a bit per sample.
+  s.clear();
+  int state = 0;
+  for (int i = 0; i < 720; ++i) {
+    if (i % 97 == 40) state = 1 - state;
+    s.push_back({1'700'000'000'000 + i * 10'000LL, static_cast<double>(state)});
+  }
+  EXPECT_LT(EncodeSealedChunk(s).size(), 60u);
+}
+
 TEST(ChunkTest, CorruptInputNeverCrashes) {
   std::mt19937_64 rng(11);
   for (int iter = 0; iter < 300; ++iter) {
@@ -244,7 +272,7 @@ TEST(ChunkTest, CorruptInputNeverCrashes) {
     }
     SealOptions opt;
     opt.force_codec = static_cast<int>(rng() % 4) - 1;
-    opt.allow_zstd = rng() % 2;
+    opt.compress = rng() % 2;
     std::string enc = EncodeSealedChunk(s, opt);
     std::vector<Sample> out;
     // Truncation is always detected.

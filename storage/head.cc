@@ -40,7 +40,7 @@ class FrozenChunk {
  private:
   static SealOptions Options() {
     SealOptions o;
-    o.allow_zstd = false;  // zstd on 120 samples costs more CPU than it saves memory here
+    o.compress = false;  // compressing 120 samples costs more CPU than it saves memory here
     return o;
   }
   int64_t min_t_, max_t_;

@@ -111,15 +111,18 @@ void WriteTable(const std::array<uint32_t, kSymbols>& count, const Table& t, int
   w.AppendTo(out);
 }
 
+// Two coder states take the bytes in turn (even indexes the first), so that a decoder runs two
+// independent dependency chains: about twice the speed of one state, for four more bytes.
 void EncodeBytes(std::string_view bytes, const Table& t, std::string* out) {
   // Coded backwards so that the decoder reads forwards; a step emits at most two bytes.
   thread_local std::vector<uint8_t> buf;
-  buf.resize(2 * bytes.size() + 4);
+  buf.resize(2 * bytes.size() + 8);
   uint8_t* const end = buf.data() + buf.size();
   uint8_t* p = end;
-  uint32_t x = kLow;
+  uint32_t state[2] = {kLow, kLow};
   const int shift = t.precision;
   for (size_t i = bytes.size(); i-- > 0;) {
+    uint32_t& x = state[i & 1];
     const uint8_t s = static_cast<uint8_t>(bytes[i]);
     const uint32_t f = t.freq[s];
     const uint32_t x_max = ((kLow >> shift) << 8) * f;
@@ -129,7 +132,9 @@ void EncodeBytes(std::string_view bytes, const Table& t, std::string* out) {
     }
     x = ((x / f) << shift) + (x % f) + t.cum[s];
   }
-  for (int i = 0; i < 4; ++i) *--p = static_cast<uint8_t>(x >> (24 - 8 * i));
+  for (int k = 1; k >= 0; --k) {
+    for (int i = 0; i < 4; ++i) *--p = static_cast<uint8_t>(state[k] >> (24 - 8 * i));
+  }
   out->append(reinterpret_cast<const char*>(p), static_cast<size_t>(end - p));
 }
 
@@ -225,28 +230,37 @@ bool RansDecode(std::string_view* in, std::string* out, size_t max_bytes) {
   for (int i = 0; i < distinct; ++i) {
     std::memset(slot_symbol.data() + t.cum[syms[i]], syms[i], t.freq[syms[i]]);
   }
-  if (in->size() < 4) return false;
+  if (in->size() < 8) return false;
   const auto* p = reinterpret_cast<const uint8_t*>(in->data());
   const auto* const end = p + in->size();
-  uint32_t x = uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-  p += 4;
+  uint32_t x[2];
+  for (uint32_t& state : x) {
+    state = uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+    p += 4;
+  }
   const size_t base = out->size();
   out->resize(base + n);
   char* dst = out->data() + base;
   const int shift = t.precision;
   const uint32_t mask = (uint32_t{1} << shift) - 1;
-  for (uint64_t i = 0; i < n; ++i) {
-    const uint32_t slot = x & mask;
+  auto step = [&](uint32_t& state, uint64_t i) {
+    const uint32_t slot = state & mask;
     const uint8_t s = slot_symbol[slot];
-    x = t.freq[s] * (x >> shift) + slot - t.cum[s];
-    while (x < kLow) {
+    state = t.freq[s] * (state >> shift) + slot - t.cum[s];
+    while (state < kLow) {
       if (p == end) return false;
-      x = (x << 8) | *p++;
+      state = (state << 8) | *p++;
     }
     dst[i] = static_cast<char>(s);
+    return true;
+  };
+  uint64_t i = 0;
+  for (; i + 1 < n; i += 2) {
+    if (!step(x[0], i) || !step(x[1], i + 1)) return false;
   }
+  if (i < n && !step(x[0], i)) return false;
   // The encoder started from kLow: any other end state means the bytes were not its output.
-  if (x != kLow) return false;
+  if (x[0] != kLow || x[1] != kLow) return false;
   in->remove_prefix(static_cast<size_t>(p - reinterpret_cast<const uint8_t*>(in->data())));
   return true;
 }

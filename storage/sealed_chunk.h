@@ -1,8 +1,8 @@
 // Sealed chunk codec: how samples are stored once they leave the head. Chooses per chunk the
 // smallest of several value encodings (scaled-decimal integers with delta or delta-of-delta, or
-// Gorilla XOR) and optionally zstd-compresses the body. NaN payloads (including the Prometheus
-// stale marker 0x7ff0000000000002), ±Inf and -0.0 round-trip bit-for-bit.
-// Format: storage/docs/chunks.md ("Sealed chunk").
+// Gorilla XOR) and optionally entropy-codes the body (rANS, storage/rans_coder.h, or zstd). NaN
+// payloads (including the Prometheus stale marker 0x7ff0000000000002), ±Inf and -0.0 round-trip
+// bit-for-bit. Format: storage/docs/chunks.md ("Sealed chunk").
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -21,7 +21,8 @@ namespace tidemark::storage {
 enum class ValueCodec : uint8_t { kXor = 0, kDecimalDelta = 1, kDecimalDeltaOfDelta = 2 };
 
 struct SealOptions {
-  bool allow_zstd = true;
+  // Entropy-code the body (zstd or rANS, whichever is smaller); off keeps chunks plain.
+  bool compress = true;
   int zstd_level = 3;
   // Restrict the codec (for benchmarks and tests); -1 picks the smallest.
   int force_codec = -1;
