@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "storage/bit_stream.h"
@@ -44,22 +45,36 @@ void PutGamma(BitWriter* w, uint32_t v) {
 }
 int GammaBits(uint32_t v) { return 2 * BitWidth(v) - 1; }
 
-// Scales `count` (over n bytes) to frequencies summing to 1 << precision, every present byte at
-// least 1. The rounding error goes to the most frequent byte while it can absorb it, else it is
-// taken one unit at a time from every byte that can spare one.
-void Normalize(const std::array<uint32_t, kSymbols>& count, size_t n, int precision, Table* t) {
+// Byte counts of a stream, with the byte values present in ascending order: the table work
+// below visits those few values instead of all 256.
+struct Histogram {
+  size_t n = 0;
+  std::array<uint32_t, kSymbols> count{};
+  std::array<uint8_t, kSymbols> present;
+  int distinct = 0;
+};
+
+void Count(std::string_view bytes, Histogram* h) {
+  h->n = bytes.size();
+  for (char c : bytes) ++h->count[static_cast<uint8_t>(c)];
+  for (int s = 0; s < kSymbols; ++s) {
+    if (h->count[s] > 0) h->present[h->distinct++] = static_cast<uint8_t>(s);
+  }
+}
+
+// Scales the counts to frequencies summing to 1 << precision, every present byte at least 1.
+// The rounding error goes to the most frequent byte while it can absorb it, else it is taken one
+// unit at a time from every byte that can spare one.
+void Normalize(const Histogram& h, int precision, Table* t) {
   const uint64_t total = uint64_t{1} << precision;
   uint64_t sum = 0;
-  int top = -1;
-  for (int s = 0; s < kSymbols; ++s) {
-    if (count[s] == 0) {
-      t->freq[s] = 0;
-      continue;
-    }
-    const uint64_t f = (uint64_t{count[s]} * total + n / 2) / n;
+  int top = h.present[0];
+  for (int i = 0; i < h.distinct; ++i) {
+    const int s = h.present[i];
+    const uint64_t f = (uint64_t{h.count[s]} * total + h.n / 2) / h.n;
     t->freq[s] = static_cast<uint32_t>(f == 0 ? 1 : f);
     sum += t->freq[s];
-    if (top < 0 || count[s] > count[top]) top = s;
+    if (h.count[s] > h.count[top]) top = s;
   }
   if (sum < total) {
     t->freq[top] += static_cast<uint32_t>(total - sum);
@@ -67,9 +82,9 @@ void Normalize(const std::array<uint32_t, kSymbols>& count, size_t n, int precis
     t->freq[top] -= static_cast<uint32_t>(sum - total);
   } else {
     while (sum > total) {
-      for (int s = 0; s < kSymbols && sum > total; ++s) {
-        if (t->freq[s] > 1) {
-          --t->freq[s];
+      for (int i = 0; i < h.distinct && sum > total; ++i) {
+        if (t->freq[h.present[i]] > 1) {
+          --t->freq[h.present[i]];
           --sum;
         }
       }
@@ -77,35 +92,54 @@ void Normalize(const std::array<uint32_t, kSymbols>& count, size_t n, int precis
   }
   t->precision = precision;
   uint32_t cum = 0;
-  for (int s = 0; s < kSymbols; ++s) {
-    t->cum[s] = cum;
-    cum += t->freq[s];
+  for (int i = 0; i < h.distinct; ++i) {
+    t->cum[h.present[i]] = cum;
+    cum += t->freq[h.present[i]];
   }
 }
 
-// Bits of the table and of the coded bytes (without the final state) under `t`.
-double CodedBits(const std::array<uint32_t, kSymbols>& count, const Table& t) {
+// Bits of the table (first) and of the coded bytes without the coder states (second) under `t`.
+std::pair<double, double> CodedBits(const Histogram& h, const Table& t) {
   const auto& log2 = Log2Table();
-  double bits = 0;
+  double table = 0, coded = 0;
   int prev = -1;
-  for (int s = 0; s < kSymbols; ++s) {
-    if (count[s] == 0) continue;
-    bits += count[s] * (t.precision - log2[t.freq[s]]);
-    bits += GammaBits(static_cast<uint32_t>(s - prev)) + GammaBits(t.freq[s]);
+  for (int i = 0; i < h.distinct; ++i) {
+    const int s = h.present[i];
+    coded += h.count[s] * (t.precision - log2[t.freq[s]]);
+    table += GammaBits(static_cast<uint32_t>(s - prev)) + GammaBits(t.freq[s]);
     prev = s;
   }
-  return bits;
+  return {table, coded};
 }
 
-void WriteTable(const std::array<uint32_t, kSymbols>& count, const Table& t, int distinct,
-                std::string* out) {
+// The table that makes the stream smallest (coarser tables cost fewer bits and code slightly
+// worse), and its size in bytes with the coded bytes and states. Needs distinct >= 2.
+size_t ChooseTable(const Histogram& h, Table* best) {
+  double best_bits = 0;
+  size_t best_bytes = 0;
+  Table candidate;
+  for (int precision = BitWidth(static_cast<uint32_t>(h.distinct - 1)); precision <= kMaxPrecision;
+       ++precision) {
+    Normalize(h, precision, &candidate);
+    const auto [table, coded] = CodedBits(h, candidate);
+    if (best->precision == 0 || table + coded < best_bits) {
+      *best = candidate;
+      best_bits = table + coded;
+      best_bytes = 1 + static_cast<size_t>(std::ceil(table / 8)) +
+                   static_cast<size_t>(std::ceil(coded / 8)) + 8;
+    }
+  }
+  return best_bytes;
+}
+
+void WriteTable(const Histogram& h, const Table& t, std::string* out) {
   out->push_back(static_cast<char>(t.precision));
   BitWriter w;
-  int prev = -1, written = 0;
-  for (int s = 0; s < kSymbols; ++s) {
-    if (count[s] == 0) continue;
+  int prev = -1;
+  for (int i = 0; i < h.distinct; ++i) {
+    const int s = h.present[i];
     PutGamma(&w, static_cast<uint32_t>(s - prev));
-    if (++written < distinct) PutGamma(&w, t.freq[s]);  // the last one is implied
+    if (i + 1 < h.distinct) PutGamma(&w, t.freq[s]);  // the last one is implied
     prev = s;
   }
   w.AppendTo(out);
@@ -186,29 +220,28 @@ bool ReadTable(std::string_view* in, int distinct, Table* t, std::array<uint8_t,
 void RansEncode(std::string_view bytes, std::string* out) {
   PutVarint(out, bytes.size());
   if (bytes.empty()) return;
-  std::array<uint32_t, kSymbols> count{};
-  for (char c : bytes) ++count[static_cast<uint8_t>(c)];
-  int distinct = 0;
-  for (uint32_t c : count) distinct += c > 0;
-  out->push_back(static_cast<char>(distinct - 1));
-  if (distinct == 1) {  // a run of one byte value: nothing to code
+  Histogram h;
+  Count(bytes, &h);
+  out->push_back(static_cast<char>(h.distinct - 1));
+  if (h.distinct == 1) {  // a run of one byte value: nothing to code
     out->push_back(bytes[0]);
     return;
   }
-  // Coarser tables cost fewer bits and code slightly worse: keep the smallest total.
-  Table best, candidate;
-  double best_bits = 0;
-  for (int precision = BitWidth(static_cast<uint32_t>(distinct - 1)); precision <= kMaxPrecision;
-       ++precision) {
-    Normalize(count, bytes.size(), precision, &candidate);
-    const double bits = CodedBits(count, candidate);
-    if (best.precision == 0 || bits < best_bits) {
-      best = candidate;
-      best_bits = bits;
-    }
-  }
-  WriteTable(count, best, distinct, out);
-  EncodeBytes(bytes, best, out);
+  Table t;
+  ChooseTable(h, &t);
+  WriteTable(h, t, out);
+  EncodeBytes(bytes, t, out);
+}
+
+size_t RansEncodedSizeEstimate(std::string_view bytes) {
+  std::string length;
+  PutVarint(&length, bytes.size());
+  if (bytes.empty()) return length.size();
+  Histogram h;
+  Count(bytes, &h);
+  if (h.distinct == 1) return length.size() + 2;
+  Table t;
+  return length.size() + 1 + ChooseTable(h, &t);
 }
 
 bool RansDecode(std::string_view* in, std::string* out, size_t max_bytes) {

@@ -11,6 +11,7 @@
 // Stream format: storage/docs/chunks.md ("rANS streams"). Pure functions; thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -19,6 +20,10 @@ namespace tidemark::storage {
 // Appends the coded form of `bytes` to `out`. The stream is self-delimiting: a decoder finds its
 // end without a length prefix.
 void RansEncode(std::string_view bytes, std::string* out);
+
+// The size RansEncode(bytes) would append, to within about two bytes, without coding: for
+// choosing between encodings of the same data before coding one of them.
+size_t RansEncodedSizeEstimate(std::string_view bytes);
 
 // Decodes one stream from the front of `*in`, appends its bytes to `out` and advances `*in` past
 // it. False when the stream is malformed or truncated (then `out` and `*in` are unspecified).

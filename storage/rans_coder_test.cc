@@ -76,6 +76,10 @@ TEST(RansCoderTest, RoundTripsRandomDistributionsAndLengths) {
     for (int i = 0; i < distinct; ++i) weights[static_cast<uint8_t>(rng())] = 1 + rng() % 1000;
     const std::string bytes = Draw(weights, rng() % 3000, static_cast<uint32_t>(round));
     ASSERT_EQ(RoundTrip(bytes), bytes) << "round " << round;
+    // The estimate is what the sealed-chunk encoder chooses by.
+    EXPECT_NEAR(static_cast<double>(RansEncodedSizeEstimate(bytes)),
+                static_cast<double>(Coded(bytes).size()), 3)
+        << "round " << round;
   }
 }
 

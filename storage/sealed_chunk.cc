@@ -310,20 +310,29 @@ ZstdContexts& Zstd() {
   return contexts;
 }
 
-// A chunk body before compression: the timestamps, then the values. Each part starts with a head
-// (first timestamp and interval; decimal scale and first integer) that a rANS-coded body keeps
-// as is: those bytes occur once, and as symbols of the table they would cost more than they are.
-struct Body {
-  std::string_view ts;
-  size_t ts_head;
-  std::string_view values;
-  size_t values_head;
+// The encodings of one chunk before framing: the timestamps, and the value encoding of each codec
+// (XOR, decimal delta, decimal delta-of-delta) that applies. Each part starts with a head (first
+// timestamp and interval; decimal scale and first integer) that a rANS-coded body keeps as is:
+// those bytes occur once, and as symbols of the table they would cost more than they are.
+struct Candidates {
+  std::string ts;
+  size_t ts_head = 0;
+  std::string values[3];
+  size_t values_head[3] = {0, 0, 0};
+  bool have[3] = {false, false, false};
 };
 
 std::string WithHeader(ValueCodec codec, uint8_t flags, size_t n) {
   std::string out;
   out.push_back(static_cast<char>(static_cast<uint8_t>(codec) | flags));
   PutVarint(&out, n);
+  return out;
+}
+
+std::string PlainChunk(const Candidates& c, int codec, size_t n) {
+  std::string out = WithHeader(static_cast<ValueCodec>(codec), 0, n);
+  out.append(c.ts);
+  out.append(c.values[codec]);
   return out;
 }
 
@@ -344,33 +353,59 @@ bool ReadRansPart(std::string_view* in, uint64_t n, std::string* out) {
   return RansDecode(in, out, 24 * n + 16);
 }
 
-// The smallest of the plain, rANS and (see below) zstd forms of the chunk; only plain without
-// compression.
-std::string Frame(ValueCodec codec, size_t n, const Body& body, const SealOptions& opt) {
+// The zstd form of the chunk with the given codec; empty if zstd fails.
+std::string ZstdChunk(const Candidates& c, int codec, size_t n, int level) {
   thread_local std::string raw;
-  raw.assign(body.ts);
-  raw.append(body.values);
-  std::string best = WithHeader(codec, 0, n);
-  best.append(raw);
-  if (!opt.compress || raw.size() < 16) return best;
-  std::string rans = WithHeader(codec, kRansFlag, n);
-  AppendRansPart(body.ts, body.ts_head, &rans);
-  AppendRansPart(body.values, body.values_head, &rans);
+  raw.assign(c.ts);
+  raw.append(c.values[codec]);
+  std::string out = WithHeader(static_cast<ValueCodec>(codec), kZstdFlag, n);
+  PutVarint(&out, raw.size());
+  const size_t header = out.size();
+  out.resize(header + ZSTD_compressBound(raw.size()));
+  const size_t z = ZSTD_compressCCtx(Zstd().c, out.data() + header, out.size() - header, raw.data(),
+                                     raw.size(), level);
+  if (ZSTD_isError(z)) return {};
+  out.resize(header + z);
+  return out;
+}
+
+// The smallest plain chunk, the rANS chunk of the value encoding whose rANS estimate is smallest
+// (the timestamps are the same for all, so they are coded once) and, only when that left more
+// than half of the plain body, the zstd chunk of every value encoding.
+//
+// Why zstd only then: it wins where values repeat in sequences (LZ matches), which an order-0
+// coder cannot see; on decimal sensor data rANS always came out smaller, and skipping zstd there
+// cut the encoder's time by about two thirds (level 9 when compacting a cold partition).
+std::string SmallestCompressed(const Candidates& c, size_t n, const SealOptions& opt) {
+  int smallest_plain = -1, best_rans = -1;
+  size_t best_rans_estimate = 0;
+  for (int codec = 0; codec < 3; ++codec) {
+    if (!c.have[codec]) continue;
+    if (smallest_plain < 0 || c.values[codec].size() < c.values[smallest_plain].size()) {
+      smallest_plain = codec;
+    }
+    const std::string_view values = c.values[codec];
+    const size_t head = c.values_head[codec];
+    const size_t estimate = head + RansEncodedSizeEstimate(values.substr(head));
+    if (best_rans < 0 || estimate < best_rans_estimate) {
+      best_rans = codec;
+      best_rans_estimate = estimate;
+    }
+  }
+  std::string best = PlainChunk(c, smallest_plain, n);
+  const size_t plain_body = c.ts.size() + c.values[smallest_plain].size();
+  if (plain_body < 16) return best;
+  std::string rans = WithHeader(static_cast<ValueCodec>(best_rans), kRansFlag, n);
+  AppendRansPart(c.ts, c.ts_head, &rans);
+  AppendRansPart(c.values[best_rans], c.values_head[best_rans], &rans);
   if (rans.size() < best.size()) best = std::move(rans);
-  // zstd wins where values repeat in sequences (LZ matches), which an order-0 coder cannot see;
-  // on decimal sensor data rANS always came out smaller, and skipping zstd there cuts the
-  // encoder's time by about two thirds (level 9 when compacting a cold partition). So zstd is
-  // tried only when rANS left more than half of the plain body.
-  if (2 * best.size() < raw.size()) return best;
-  std::string packed = WithHeader(codec, kZstdFlag, n);
-  PutVarint(&packed, raw.size());
-  const size_t header = packed.size();
-  packed.resize(header + ZSTD_compressBound(raw.size()));
-  const size_t z = ZSTD_compressCCtx(Zstd().c, packed.data() + header, packed.size() - header,
-                                     raw.data(), raw.size(), opt.zstd_level);
-  if (ZSTD_isError(z) || header + z >= best.size()) return best;
-  packed.resize(header + z);
-  return packed;
+  if (2 * best.size() < plain_body) return best;
+  for (int codec = 0; codec < 3; ++codec) {
+    if (!c.have[codec]) continue;
+    std::string packed = ZstdChunk(c, codec, n, opt.zstd_level);
+    if (!packed.empty() && packed.size() < best.size()) best = std::move(packed);
+  }
+  return best;
 }
 
 }  // namespace
@@ -386,56 +421,42 @@ int DecimalScaleOf(double v) {
 std::string EncodeSealedChunk(std::span<const Sample> samples, const SealOptions& options) {
   // Scratch reused across calls: head chunks are frozen on the append path, hundreds of
   // thousands of times in one bulk load.
-  thread_local std::string ts;
-  thread_local std::string candidates[3];  // value encodings, by codec
+  thread_local Candidates c;
   thread_local DecimalPlan plan;
-  size_t heads[3] = {0, 0, 0};  // the head of each value encoding (see Body)
-  ts.clear();
-  const size_t ts_head = EncodeTimestamps(samples, &ts);
-  auto body = [&](int c) { return Body{ts, ts_head, candidates[c], heads[c]}; };
-  // Without compression the chunks differ only in their values, so the smallest values win (the
-  // first on ties) and only that chunk is built; with it each candidate is compressed to compare.
-  // The XOR candidate is only sized at first (decimal data rarely picks it) and built if it wins.
-  int best_plain = -1;
-  size_t best_plain_size = 0;
-  std::string best;
-  auto consider = [&](ValueCodec codec, size_t values_size) {
-    const int c = static_cast<int>(codec);
-    if (!options.compress) {
-      if (best_plain < 0 || values_size < best_plain_size) {
-        best_plain = c;
-        best_plain_size = values_size;
-      }
-      return;
-    }
-    std::string chunk = Frame(codec, samples.size(), body(c), options);
-    if (best.empty() || chunk.size() < best.size()) best = std::move(chunk);
-  };
-  auto consider_xor = [&] {
-    if (!options.compress) return consider(ValueCodec::kXor, XorValuesBytes(samples));
-    candidates[0].clear();
-    EncodeXorValues(samples, &candidates[0]);
-    consider(ValueCodec::kXor, candidates[0].size());
-  };
-  if (options.force_codec < 0 || options.force_codec == 0) consider_xor();
-  const bool decimal = options.force_codec != 0 && PlanDecimal(samples, &plan);
+  constexpr int kXor = static_cast<int>(ValueCodec::kXor);
+  c.ts.clear();
+  c.ts_head = EncodeTimestamps(samples, &c.ts);
+  const int force = options.force_codec;
+  const bool decimal = force != kXor && PlanDecimal(samples, &plan);
   for (bool dod : {false, true}) {
-    ValueCodec codec = dod ? ValueCodec::kDecimalDeltaOfDelta : ValueCodec::kDecimalDelta;
-    const int c = static_cast<int>(codec);
-    if (options.force_codec >= 0 && options.force_codec != c) continue;
-    if (!decimal) continue;
-    candidates[c].clear();
-    heads[c] = EncodeDecimalValues(samples, plan, dod, &candidates[c]);
-    consider(codec, candidates[c].size());
+    const int codec =
+        static_cast<int>(dod ? ValueCodec::kDecimalDeltaOfDelta : ValueCodec::kDecimalDelta);
+    c.have[codec] = decimal && (force < 0 || force == codec);
+    if (!c.have[codec]) continue;
+    c.values[codec].clear();
+    c.values_head[codec] = EncodeDecimalValues(samples, plan, dod, &c.values[codec]);
   }
   // A forced decimal codec with no decimal values falls back to XOR.
-  if (best.empty() && best_plain < 0) consider_xor();
-  if (best_plain < 0) return best;
-  if (best_plain == static_cast<int>(ValueCodec::kXor)) {  // sized, not yet built
-    candidates[0].clear();
-    EncodeXorValues(samples, &candidates[0]);
+  c.have[kXor] = force < 0 || force == kXor || !decimal;
+  c.values[kXor].clear();
+  if (options.compress) {
+    if (c.have[kXor]) EncodeXorValues(samples, &c.values[kXor]);
+    return SmallestCompressed(c, samples.size(), options);
   }
-  return Frame(static_cast<ValueCodec>(best_plain), samples.size(), body(best_plain), options);
+  // Plain chunks differ only in their values, so the smallest values win (the first on ties).
+  // The XOR values are only sized (decimal data rarely picks them) and built if they win.
+  int best = -1;
+  size_t best_size = 0;
+  for (int codec = 0; codec < 3; ++codec) {
+    if (!c.have[codec]) continue;
+    const size_t size = codec == kXor ? XorValuesBytes(samples) : c.values[codec].size();
+    if (best < 0 || size < best_size) {
+      best = codec;
+      best_size = size;
+    }
+  }
+  if (best == kXor) EncodeXorValues(samples, &c.values[kXor]);
+  return PlainChunk(c, best, samples.size());
 }
 
 base::Result<ValueCodec> SealedChunkCodec(std::string_view data) {
