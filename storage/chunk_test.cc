@@ -262,6 +262,28 @@ TEST(ChunkTest, EntropyCodesRegularDecimalDataNearItsEntropy) {
   EXPECT_LT(EncodeSealedChunk(s).size(), 60u);
 }
 
+// A corrupt sample count must not size an allocation: an entropy-coded body of a few bytes can
+// claim millions of samples.
+TEST(ChunkTest, RejectsCountsAboveTheChunkLimit) {
+  std::vector<Sample> one = {{1000, 1.5}};
+  std::string enc = EncodeSealedChunk(one);
+  std::vector<Sample> out;
+  ASSERT_TRUE(DecodeSealedChunk(enc, &out).ok());
+  for (uint8_t flags : {0x01, 0x05, 0x09}) {  // plain, zstd, rANS bodies
+    std::string bad(1, static_cast<char>(flags));
+    uint64_t n = kMaxSealedChunkSamples + 1;
+    while (n >= 0x80) {
+      bad.push_back(static_cast<char>(n | 0x80));
+      n >>= 7;
+    }
+    bad.push_back(static_cast<char>(n));
+    bad.append(64, '\0');
+    out.clear();
+    EXPECT_FALSE(DecodeSealedChunk(bad, &out).ok()) << int{flags};
+    EXPECT_TRUE(out.empty());
+  }
+}
+
 TEST(ChunkTest, CorruptInputNeverCrashes) {
   std::mt19937_64 rng(11);
   for (int iter = 0; iter < 300; ++iter) {

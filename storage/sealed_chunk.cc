@@ -480,13 +480,14 @@ base::Status DecodeSealedChunkRange(std::string_view data, int64_t mint, int64_t
   }
   data.remove_prefix(1);
   uint64_t n;
-  if (!GetVarint(&data, &n) || n > (uint64_t{1} << 32)) {
+  if (!GetVarint(&data, &n) || n > kMaxSealedChunkSamples) {
     return base::Status::Corruption("bad sample count");
   }
   thread_local std::string inflated;  // reused: chunks are decoded one at a time per thread
   if (flags == kZstdFlag) {
     uint64_t raw_size;
-    if (!GetVarint(&data, &raw_size) || raw_size > (uint64_t{1} << 32)) {
+    // At most 10 bytes of timestamp and 23 of value and exception per sample (see ReadRansPart).
+    if (!GetVarint(&data, &raw_size) || raw_size > 34 * n + 32) {
       return base::Status::Corruption("bad raw size");
     }
     inflated.resize(raw_size);

@@ -28,7 +28,13 @@ struct SealOptions {
   int force_codec = -1;
 };
 
-// Encodes samples with strictly increasing timestamps. An empty span encodes to a valid chunk.
+// The most samples one chunk may hold (partitions cut chunks at 2^16). Decoders reject larger
+// counts, so a corrupt count cannot size a huge allocation: an entropy-coded body can inflate
+// far beyond its stored size.
+inline constexpr size_t kMaxSealedChunkSamples = size_t{1} << 20;
+
+// Encodes at most kMaxSealedChunkSamples samples with strictly increasing timestamps. An empty
+// span encodes to a valid chunk.
 std::string EncodeSealedChunk(std::span<const Sample> samples, const SealOptions& options = {});
 
 // Decodes a chunk and appends its samples to `out`. Corruption on malformed input.
