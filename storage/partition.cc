@@ -5,6 +5,7 @@
 #include <leveldb/env.h>
 #include <leveldb/write_batch.h>
 
+#include <algorithm>
 #include <set>
 
 #include "storage/base/log.h"
@@ -299,23 +300,53 @@ int64_t ChunkSpanEnd(int64_t t, int64_t span) {
   return q >= INT64_MAX / span ? INT64_MAX : (q + 1) * span;
 }
 
-base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, bool merge_all,
-                                      int zstd_level, int64_t span_ms, bool* rewritten) {
+int64_t AgedCut(const std::vector<StoredChunk>& chunks, int64_t span_ms, int64_t recent_ms) {
+  if (span_ms <= 0 || recent_ms <= 0 || chunks.empty()) return INT64_MIN;
+  int64_t newest = INT64_MIN;
+  for (const auto& c : chunks) newest = std::max(newest, c.max_t);
+  const int64_t window_start = ChunkSpanEnd(newest, span_ms) - span_ms;
+  return window_start < INT64_MIN + recent_ms ? INT64_MIN : window_start - recent_ms;
+}
+
+bool AgedChunksMerge(const std::vector<StoredChunk>& chunks, int64_t cut) {
+  size_t aged = 0, samples = 0;
+  for (const auto& c : chunks) {
+    if (c.max_t >= cut) continue;
+    auto n = SealedChunkSamples(c.data);
+    if (!n.ok()) return false;  // left for a read to report
+    ++aged;
+    samples += *n;
+  }
+  return aged > 1 && (samples + kMaxChunkSamples - 1) / kMaxChunkSamples < aged;
+}
+
+base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, const CompactPlan& plan,
+                                      bool* rewritten) {
   *rewritten = false;
   if (chunks->size() < 2) return base::Status::Ok();
-  if (!ChunksOverlap(*chunks) && !merge_all) return base::Status::Ok();
+  const int64_t cut = plan.merge_all ? INT64_MIN : AgedCut(*chunks, plan.span_ms, plan.recent_ms);
+  if (!plan.merge_all && !ChunksOverlap(*chunks) && !AgedChunksMerge(*chunks, cut)) {
+    return base::Status::Ok();
+  }
   std::vector<Sample> merged;
   TM_RETURN_IF_ERROR(DecodeMergedLastWins(chunks, &merged));
   uint64_t seq = next_seq_;
   leveldb::WriteBatch batch;
   for (const auto& c : *chunks) batch.Delete(ChunkKey(c.id, c.min_t, c.seq));
   SealOptions opt;
-  opt.zstd_level = zstd_level;
-  ForEachChunkRun(merged, span_ms, kMaxChunkSamples, [&](std::span<const Sample> run) {
+  opt.zstd_level = plan.zstd_level;
+  auto put = [&](std::span<const Sample> run) {
     StoredChunk out{chunks->front().id, run.front().t, run.back().t, seq,
                     EncodeSealedChunk(run, opt)};
     batch.Put(ChunkKey(out.id, out.min_t, seq), ChunkValue(out));
-  });
+  };
+  // Samples before the cut go into as few chunks as fit, the rest into span windows.
+  const auto recent = std::lower_bound(merged.begin(), merged.end(), cut,
+                                       [](const Sample& s, int64_t t) { return s.t < t; });
+  const size_t aged = static_cast<size_t>(recent - merged.begin());
+  const std::span<const Sample> all(merged);
+  ForEachChunkRun(all.first(aged), 0, kMaxChunkSamples, put);
+  ForEachChunkRun(all.subspan(aged), plan.span_ms, kMaxChunkSamples, put);
   std::string seq_value;
   PutFixed64(&seq_value, seq + 1);
   batch.Put(std::string(kSeqKey), seq_value);
@@ -331,7 +362,9 @@ base::Status Partition::CompactSeries(std::vector<StoredChunk>* chunks, bool mer
   return base::Status::Ok();
 }
 
-base::Result<size_t> Partition::Compact(bool merge_all, int zstd_level, int64_t span_ms) {
+base::Result<size_t> Partition::Compact(bool merge_all, int zstd_level, int64_t span_ms,
+                                        int64_t recent_ms) {
+  const CompactPlan plan{merge_all, zstd_level, span_ms, recent_ms};
   std::lock_guard l(write_mu_);
   TM_RETURN_IF_ERROR(ReopenIfBrokenLocked());
   std::shared_lock dl(db_mu_);
@@ -342,7 +375,7 @@ base::Result<size_t> Partition::Compact(bool merge_all, int zstd_level, int64_t 
   std::vector<StoredChunk> group;
   auto flush = [&]() -> base::Status {
     bool rewritten = false;
-    TM_RETURN_IF_ERROR(CompactSeries(&group, merge_all, zstd_level, span_ms, &rewritten));
+    TM_RETURN_IF_ERROR(CompactSeries(&group, plan, &rewritten));
     rewritten_series += rewritten ? 1 : 0;
     group.clear();
     return base::Status::Ok();

@@ -48,6 +48,16 @@ bool ChunksOverlap(const std::vector<StoredChunk>& chunks);
 // so at an equal timestamp the later write wins. `merged` receives the samples in time order.
 base::Status DecodeMergedLastWins(std::vector<StoredChunk>* chunks, std::vector<Sample>* merged);
 
+// Where a series' chunks start to keep span windows when compacted with `recent_ms` (see
+// Partition::Compact): recent_ms before the start of the window of its newest sample. INT64_MIN
+// (nothing aged) when span_ms or recent_ms <= 0.
+int64_t AgedCut(const std::vector<StoredChunk>& chunks, int64_t span_ms, int64_t recent_ms);
+
+// Whether the chunks that end before `cut` would fit in fewer chunks of kMaxChunkSamples (their
+// sample counts come from the chunk headers): merging them then saves keys and headers, and a
+// series already merged is not rewritten again.
+bool AgedChunksMerge(const std::vector<StoredChunk>& chunks, int64_t cut);
+
 // Longest chunk written, in samples, whatever its span (bounds a chunk's decode buffer).
 inline constexpr size_t kMaxChunkSamples = 1 << 16;
 
@@ -90,9 +100,12 @@ class Partition {
   base::Status Read(SeriesId id, int64_t mint, int64_t maxt, std::vector<StoredChunk>* out) const;
   // Per series, merges chunks when they overlap in time (or always when `merge_all`), last write
   // winning, and writes the result back as chunks bounded by `span_ms` windows (ForEachChunkRun;
-  // <= 0: one chunk); the new chunks use zstd at `zstd_level`. Returns how many series were
-  // rewritten.
-  base::Result<size_t> Compact(bool merge_all, int zstd_level = 3, int64_t span_ms = 0);
+  // <= 0: one chunk); the new chunks use zstd at `zstd_level` where it beats rANS. With
+  // `recent_ms` > 0 (and a span), only samples in the windows from SpanStart(newest sample) -
+  // recent_ms on keep span windows: a series whose older chunks would fit in fewer chunks is
+  // rewritten with them merged (AgedCut). Returns how many series were rewritten.
+  base::Result<size_t> Compact(bool merge_all, int zstd_level = 3, int64_t span_ms = 0,
+                               int64_t recent_ms = 0);
 
   // Deletes the files when the last reference is released.
   void MarkDropped() { dropped_ = true; }
@@ -109,8 +122,14 @@ class Partition {
         db_(db),
         next_seq_(next_seq) {}
   // Both require write_mu_; CompactSeries also a shared db_mu_.
-  base::Status CompactSeries(std::vector<StoredChunk>* chunks, bool merge_all, int zstd_level,
-                             int64_t span_ms, bool* rewritten);
+  struct CompactPlan {
+    bool merge_all;
+    int zstd_level;
+    int64_t span_ms;
+    int64_t recent_ms;
+  };
+  base::Status CompactSeries(std::vector<StoredChunk>* chunks, const CompactPlan& plan,
+                             bool* rewritten);
   base::Status ReopenIfBrokenLocked();
 
   leveldb::Env* env_;

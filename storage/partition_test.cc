@@ -111,6 +111,73 @@ TEST_F(PartitionSpanTest, CompactionSplitsMergedSeriesIntoSpanWindows) {
   EXPECT_EQ(chunks.size(), 1u);
 }
 
+// Samples every `step` ms over [from, to), cut into 2 h chunks as sealing writes them.
+std::vector<StoredChunk> TwoHourChunks(int64_t from, int64_t to, int64_t step,
+                                       std::vector<Sample>* all) {
+  std::vector<Sample> xs;
+  for (int64_t t = from; t < to; t += step) xs.push_back({t, static_cast<double>(t % 977)});
+  all->insert(all->end(), xs.begin(), xs.end());
+  std::vector<StoredChunk> out;
+  ForEachChunkRun(xs, 2 * kHour, kMaxChunkSamples, [&](std::span<const Sample> run) {
+    out.push_back({7, run.front().t, run.back().t, 0, EncodeSealedChunk(run)});
+  });
+  return out;
+}
+
+// The newest 8 h of a series keep 2 h chunks; older ones are merged once and then left alone.
+TEST_F(PartitionSpanTest, CompactionMergesChunksOlderThanTheRecentWindow) {
+  std::vector<Sample> want;
+  ASSERT_TRUE(part_->Write(TwoHourChunks(kStart, kStart + 20 * kHour, 10'000, &want), true).ok());
+  auto compact = [&] { return *part_->Compact(false, 3, 2 * kHour, 8 * kHour); };
+  auto read = [&] {
+    std::vector<StoredChunk> chunks;
+    EXPECT_TRUE(part_->Read(7, INT64_MIN, INT64_MAX, &chunks).ok());
+    return chunks;
+  };
+  auto expect_samples = [&](std::vector<StoredChunk> chunks) {
+    std::vector<Sample> got;
+    ASSERT_TRUE(DecodeMergedLastWins(&chunks, &got).ok());
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(got[i].t, want[i].t);
+      ASSERT_EQ(got[i].v, want[i].v);
+    }
+  };
+  EXPECT_EQ(compact(), 1u);
+  // Newest sample in [18 h, 20 h): windows from 10 h on stay, [0, 10 h) becomes one chunk.
+  auto chunks = read();
+  ASSERT_EQ(chunks.size(), 6u);
+  EXPECT_EQ(chunks[0].min_t, kStart);
+  EXPECT_LT(chunks[0].max_t, kStart + 10 * kHour);
+  EXPECT_EQ(chunks[1].min_t, kStart + 10 * kHour);
+  expect_samples(chunks);
+  EXPECT_EQ(compact(), 0u);  // nothing new: not rewritten
+
+  // Two more hours: the 10-12 h window ages into the merged chunk.
+  ASSERT_TRUE(
+      part_->Write(TwoHourChunks(kStart + 20 * kHour, kStart + 22 * kHour, 10'000, &want), true)
+          .ok());
+  EXPECT_EQ(compact(), 1u);
+  chunks = read();
+  ASSERT_EQ(chunks.size(), 6u);
+  EXPECT_LT(chunks[0].max_t, kStart + 12 * kHour);
+  EXPECT_EQ(chunks[1].min_t, kStart + 12 * kHour);
+  expect_samples(chunks);
+}
+
+// Aged samples beyond one chunk's cap stay in as few chunks as fit, and are not rewritten again.
+TEST_F(PartitionSpanTest, MergedAgedChunksAtTheSampleCapAreLeftAlone) {
+  std::vector<Sample> want;
+  ASSERT_TRUE(part_->Write(TwoHourChunks(kStart, kStart + 20 * kHour, 500, &want), true).ok());
+  EXPECT_EQ(*part_->Compact(false, 3, 2 * kHour, 8 * kHour), 1u);
+  std::vector<StoredChunk> chunks;
+  ASSERT_TRUE(part_->Read(7, INT64_MIN, INT64_MAX, &chunks).ok());
+  // 10 h at 2 samples a second: 72,000 aged samples in two chunks, then five 2 h windows.
+  ASSERT_EQ(chunks.size(), 7u);
+  EXPECT_EQ(*SealedChunkSamples(chunks[0].data), kMaxChunkSamples);
+  EXPECT_EQ(*part_->Compact(false, 3, 2 * kHour, 8 * kHour), 0u);
+}
+
 TEST(StorageChunkSpanTest, SealingWritesOneChunkPerSpanWindow) {
   testing::MemStore store;
   store.options().chunk_span_ms = 2 * kHour;
@@ -132,6 +199,29 @@ TEST(StorageChunkSpanTest, SealingWritesOneChunkPerSpanWindow) {
   ASSERT_EQ(all.size(), 1u);
   ASSERT_EQ(all[0].second.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(all[0].second[i].t, want[i].t);
+}
+
+// Maintenance compacts the current partition with the recent window: a bulk load of 20 h sealed
+// as 2 h chunks keeps only the newest windows short, and reads are unchanged.
+TEST(StorageChunkSpanTest, CompactionKeepsOnlyTheRecentHoursInShortChunks) {
+  testing::MemStore store;
+  ASSERT_EQ(store.options().recent_chunks_ms, 8 * kHour);  // the default
+  ASSERT_TRUE(store.Open().ok());
+  store.clock().Set(kStart + 22 * kHour);
+  Labels a({{"__name__", "temp"}, {"room", "x"}});
+  WriteBatch b;
+  for (int64_t t = kStart; t < kStart + 20 * kHour; t += 10'000) b.Add(a, t, 1.5);
+  ASSERT_TRUE(store->Append(b).ok());
+  ASSERT_TRUE(store->Seal(kStart + 22 * kHour).ok());
+  EXPECT_EQ(store->Stats().sealed_chunks, 10u);
+  ASSERT_TRUE(store->Compact().ok());
+  EXPECT_EQ(store->Stats().compacted_series, 1u);
+  ASSERT_TRUE(store->Compact().ok());
+  EXPECT_EQ(store->Stats().compacted_series, 1u);  // already merged
+  auto all =
+      testing::ReadAll(store.get(), kStart, kStart + kDay, {Matcher::Equal("__name__", "temp")});
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].second.size(), size_t{20 * 360});
 }
 
 TEST(StorageChunkSpanTest, SpanMustDivideThePartition) {

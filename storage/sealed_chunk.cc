@@ -466,6 +466,16 @@ base::Result<ValueCodec> SealedChunkCodec(std::string_view data) {
   return static_cast<ValueCodec>(codec);
 }
 
+base::Result<size_t> SealedChunkSamples(std::string_view data) {
+  uint64_t n;
+  if (data.empty()) return base::Status::Corruption("empty chunk");
+  data.remove_prefix(1);
+  if (!GetVarint(&data, &n) || n > kMaxSealedChunkSamples) {
+    return base::Status::Corruption("bad sample count");
+  }
+  return static_cast<size_t>(n);
+}
+
 base::Status DecodeSealedChunk(std::string_view data, std::vector<Sample>* out) {
   return DecodeSealedChunkRange(data, INT64_MIN, INT64_MAX, out);
 }

@@ -45,6 +45,9 @@ base::Status DecodeSealedChunk(std::string_view data, std::vector<Sample>* out);
 base::Status DecodeSealedChunkRange(std::string_view data, int64_t mint, int64_t maxt,
                                     std::vector<Sample>* out);
 
+// Number of samples in a chunk, read from its header only; Corruption if unreadable.
+base::Result<size_t> SealedChunkSamples(std::string_view data);
+
 // Codec a chunk was written with (for stats and tests); Corruption if unreadable.
 base::Result<ValueCodec> SealedChunkCodec(std::string_view data);
 

@@ -154,12 +154,13 @@ base::Status Storage::Compact(bool final) {
   for (const auto& p : partitions_->All()) {
     if (!dirty_partitions_.count(p->start())) continue;
     bool cold = p->end() <= cold_before;
-    // Cold partitions are rewritten once, so spend more CPU there (zstd 9 is ~11% smaller than 3
-    // on the IoT benchmark shape, at about twice the encode time), and merge each series into one
-    // chunk: 2 h chunks cost ~40% more raw bytes (a key and a zstd frame each), worth it only
-    // where short-range queries go, the recent partitions (storage/docs/partitions.md).
+    // Cold partitions are rewritten once, so spend more CPU there (zstd 9 where it beats rANS),
+    // and merge each series into one chunk: 2 h chunks cost ~45% more raw bytes (a key and
+    // headers each), worth it only where short-range queries go, the newest hours of each series
+    // (recent_chunks_ms; storage/docs/partitions.md).
     auto n = p->Compact(/*merge_all=*/cold, /*zstd_level=*/cold ? 9 : 3,
-                        /*span_ms=*/cold ? 0 : options_.chunk_span_ms);
+                        /*span_ms=*/cold ? 0 : options_.chunk_span_ms,
+                        /*recent_ms=*/options_.recent_chunks_ms);
     if (!n.ok()) return n.status().WithContext("compact");
     compacted_series_ += *n;
     if (cold) dirty_partitions_.erase(p->start());
