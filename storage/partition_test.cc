@@ -205,7 +205,7 @@ TEST(StorageChunkSpanTest, SealingWritesOneChunkPerSpanWindow) {
 // as 2 h chunks keeps only the newest windows short, and reads are unchanged.
 TEST(StorageChunkSpanTest, CompactionKeepsOnlyTheRecentHoursInShortChunks) {
   testing::MemStore store;
-  ASSERT_EQ(store.options().recent_chunks_ms, 8 * kHour);  // the default
+  ASSERT_EQ(store.options().recent_chunks_ms, 6 * kHour);  // the default
   ASSERT_TRUE(store.Open().ok());
   store.clock().Set(kStart + 22 * kHour);
   Labels a({{"__name__", "temp"}, {"room", "x"}});

@@ -67,7 +67,7 @@ struct StorageOptions {
   // yet cold; compaction merges its older chunks into one (as a cold partition's), since each
   // short chunk costs ~50 bytes of key and headers and dashboards read recent data. <= 0: all
   // chunks of a partition that is not cold keep span windows.
-  int64_t recent_chunks_ms = 8 * 3'600'000;
+  int64_t recent_chunks_ms = 6 * 3'600'000;
   // Background maintenance (seal, compact, retention) period; 0 disables the thread, and then
   // only calls to RunMaintenance (or Seal) move data out of the head and shorten the WAL.
   int64_t maintenance_interval_ms = 60'000;
