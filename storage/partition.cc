@@ -393,10 +393,12 @@ base::Result<size_t> Partition::Compact(bool merge_all, int zstd_level, int64_t 
   TM_RETURN_IF_ERROR(FromLevelDb(it->status(), "scan partition " + path_));
   TM_RETURN_IF_ERROR(flush());
   it.reset();
-  // A merge-all compaction rewrites (nearly) every chunk of a cold partition, once: compact the
-  // LevelDB files now so the superseded chunks stop taking disk space, rather than whenever
-  // LevelDB's own compaction gets to them (a cold partition sees no more writes to trigger it).
-  if (merge_all && rewritten_series > 0) db_->CompactRange(nullptr, nullptr);
+  // A merge-all compaction rewrites (nearly) every chunk of a cold partition, once, and merging
+  // aged chunks rewrites most of the current day's every seal round: compact the LevelDB files
+  // now so the superseded chunks stop taking disk space, rather than whenever LevelDB's own
+  // compaction gets to them (the superseded versions doubled the current day's partition; a
+  // cold partition sees no more writes to trigger it at all).
+  if (rewritten_series > 0) db_->CompactRange(nullptr, nullptr);
   return rewritten_series;
 }
 

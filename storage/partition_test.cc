@@ -7,6 +7,7 @@
 #include <leveldb/helpers/memenv.h>
 
 #include <map>
+#include <random>
 
 #include "storage/sealed_chunk.h"
 #include "storage/storage_test_util.h"
@@ -63,6 +64,18 @@ class PartitionSpanTest : public ::testing::Test {
     ASSERT_TRUE(p.ok()) << p.status().ToString();
     part_ = *p;
   }
+  // Bytes of every file of the partition's database.
+  size_t FilesBytes() {
+    std::vector<std::string> names;
+    EXPECT_TRUE(env_->GetChildren("/p", &names).ok());
+    size_t total = 0;
+    for (const auto& name : names) {
+      uint64_t size = 0;
+      const std::string path = name.rfind("/p/", 0) == 0 ? name : "/p/" + name;
+      if (env_->GetFileSize(path, &size).ok()) total += size;
+    }
+    return total;
+  }
   StoredChunk Chunk(const std::vector<Sample>& xs) {
     return {7, xs.front().t, xs.back().t, 0, EncodeSealedChunk(xs)};
   }
@@ -113,13 +126,13 @@ TEST_F(PartitionSpanTest, CompactionSplitsMergedSeriesIntoSpanWindows) {
 
 // Samples every `step` ms over [from, to), cut into 2 h chunks as sealing writes them.
 std::vector<StoredChunk> TwoHourChunks(int64_t from, int64_t to, int64_t step,
-                                       std::vector<Sample>* all) {
+                                       std::vector<Sample>* all, SeriesId id = 7) {
   std::vector<Sample> xs;
   for (int64_t t = from; t < to; t += step) xs.push_back({t, static_cast<double>(t % 977)});
   all->insert(all->end(), xs.begin(), xs.end());
   std::vector<StoredChunk> out;
   ForEachChunkRun(xs, 2 * kHour, kMaxChunkSamples, [&](std::span<const Sample> run) {
-    out.push_back({7, run.front().t, run.back().t, 0, EncodeSealedChunk(run)});
+    out.push_back({id, run.front().t, run.back().t, 0, EncodeSealedChunk(run)});
   });
   return out;
 }
@@ -163,6 +176,35 @@ TEST_F(PartitionSpanTest, CompactionMergesChunksOlderThanTheRecentWindow) {
   EXPECT_LT(chunks[0].max_t, kStart + 12 * kHour);
   EXPECT_EQ(chunks[1].min_t, kStart + 12 * kHour);
   expect_samples(chunks);
+}
+
+// Merging rewrites most of a day; the superseded chunks must leave the disk, not only the reads.
+// Enough series that the writes pass through LevelDB's tables, not just its 4 MB write buffer.
+TEST_F(PartitionSpanTest, MergingAgedChunksFreesTheirDiskSpace) {
+  std::vector<StoredChunk> chunks;
+  std::mt19937_64 rng(3);
+  for (SeriesId id = 1; id <= 250; ++id) {
+    std::vector<Sample> xs;
+    for (int64_t t = kStart; t < kStart + 20 * kHour; t += 10'000) {
+      xs.push_back({t, static_cast<double>(rng() % 65536)});
+    }
+    ForEachChunkRun(xs, 2 * kHour, kMaxChunkSamples, [&](std::span<const Sample> run) {
+      chunks.push_back({id, run.front().t, run.back().t, 0, EncodeSealedChunk(run)});
+    });
+  }
+  size_t written = 0;
+  for (const auto& c : chunks) written += c.data.size();
+  ASSERT_GT(written, size_t{4} << 20);
+  ASSERT_TRUE(part_->Write(std::move(chunks), true).ok());
+  EXPECT_EQ(*part_->Compact(false, 3, 2 * kHour, 6 * kHour), 250u);
+  size_t live = 0;
+  for (SeriesId id = 1; id <= 250; ++id) {
+    std::vector<StoredChunk> read;
+    ASSERT_TRUE(part_->Read(id, INT64_MIN, INT64_MAX, &read).ok());
+    ASSERT_EQ(read.size(), 5u);  // [0, 12 h) merged, then 12-14 ... 18-20 h
+    for (const auto& c : read) live += c.data.size() + 32;  // with key and value prefix
+  }
+  EXPECT_LT(FilesBytes(), live * 11 / 10);
 }
 
 // Aged samples beyond one chunk's cap stay in as few chunks as fit, and are not rewritten again.
