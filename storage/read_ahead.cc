@@ -1,49 +1,8 @@
 #include "storage/read_ahead.h"
 
-#include <sched.h>
-
 #include <algorithm>
 
 namespace tidemark::storage {
-
-namespace {
-
-// The CPU the calling thread runs on, -1 when unknown.
-int CurrentCpu() {
-#ifdef __linux__
-  return sched_getcpu();
-#else
-  return -1;
-#endif
-}
-
-// Moves the calling worker off `cpu`, the one the consumer woke it from, when it was woken there.
-// The kernel may place a woken thread on its waker's CPU although the other core idles (it does
-// so when it finds no idle CPU sharing a cache domain with the waker's; small VMs may report no
-// such domain at all): the worker and the consumer then take turns on one core, and the
-// read-ahead gains nothing (topk over 1000 series: 8.5 ms so against 6.0 ms on two cores).
-// Excluding the CPU from the affinity mask migrates the thread at once; restoring the mask right
-// after leaves it where it landed. A sched_getcpu per wake-up; the two system calls only when
-// the worker shares the consumer's CPU.
-void MoveOffCpu(int cpu) {
-#ifdef __linux__
-  if (cpu < 0 || CurrentCpu() != cpu) return;
-  cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0 || CPU_COUNT(&allowed) < 2 ||
-      !CPU_ISSET(cpu, &allowed)) {
-    return;
-  }
-  cpu_set_t others = allowed;
-  CPU_CLR(cpu, &others);
-  if (sched_setaffinity(0, sizeof(others), &others) == 0) {
-    (void)sched_setaffinity(0, sizeof(allowed), &allowed);
-  }
-#else
-  (void)cpu;
-#endif
-}
-
-}  // namespace
 
 ReadAheadWorkers::ReadAheadWorkers(size_t threads) : thread_count_(std::max<size_t>(threads, 1)) {}
 
@@ -67,7 +26,6 @@ void ReadAheadWorkers::Submit(ReadAhead* job) {
     if (threads_.empty()) {
       for (size_t i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { Loop(); });
     }
-    job->consumer_cpu_.store(CurrentCpu(), std::memory_order_relaxed);
     queue_.push_back(job);
   }
   work_cv_.notify_one();
@@ -92,7 +50,6 @@ void ReadAheadWorkers::Loop() {
     queue_.pop_front();
     job->job_state_ = JobState::kRunning;
     lock.unlock();
-    MoveOffCpu(job->consumer_cpu_.load(std::memory_order_relaxed));
     job->Run();
     lock.lock();
     // Withdraw may return, and the job be destroyed, once this is seen: touch it no more.
@@ -144,10 +101,6 @@ void ReadAhead::Run() {
       worker_waiting_ = true;
       cv_.wait(lock, [&] { return MayClaim(true); });
       worker_waiting_ = false;
-      lock.unlock();
-      MoveOffCpu(consumer_cpu_.load(std::memory_order_relaxed));
-      lock.lock();
-      continue;  // the window may have changed meanwhile
     }
     if (stop_ || next_ >= count_) return;
     const size_t index = next_++;
@@ -180,7 +133,6 @@ base::Status ReadAhead::Get(size_t index, std::vector<Sample>* out, const ReadFn
   }
   taken_ = index + 1;
   const bool wake = worker_waiting_ && MayClaim(true);
-  if (wake) consumer_cpu_.store(CurrentCpu(), std::memory_order_relaxed);
   lock.unlock();
   if (wake) cv_.notify_all();
   return status;

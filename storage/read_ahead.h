@@ -19,7 +19,6 @@
 #pragma once
 
 #include <array>
-#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -89,7 +88,7 @@ class ReadAhead {
 
  private:
   friend class ReadAheadWorkers;
-  static constexpr size_t kWindow = 64;
+  static constexpr size_t kWindow = 16;
   // Samples counted against a query's limit only once taken: keep what waits below ~64 MB.
   static constexpr size_t kMaxAheadSamples = size_t{4} << 20;
   struct Slot {
@@ -121,9 +120,6 @@ class ReadAhead {
   bool stop_ = false;
   // Guarded by workers_->mu_.
   ReadAheadWorkers::JobState job_state_ = ReadAheadWorkers::JobState::kQueued;
-  // The CPU the consumer last woke the worker from (submitting the job or freeing the window),
-  // -1 when unknown: the woken worker moves off it (read_ahead.cc, MoveOffCpu).
-  std::atomic<int> consumer_cpu_{-1};
 };
 
 }  // namespace tidemark::storage
