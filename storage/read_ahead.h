@@ -7,11 +7,12 @@
 // Memory stays bounded: at most kWindow series and, beyond the one the consumer waits for,
 // kMaxAheadSamples samples are buffered ahead.
 //
-// The second thread comes from ReadAheadWorkers, a few long-lived threads (one per Storage)
-// rather than a thread per selection: no thread start and join per query, and each worker keeps
-// the malloc arena it was given instead of a fresh thread joining, and contending for, the arena
-// of the evaluating thread. A selection whose job waits in the queue (every worker busy with
-// another selection) loses nothing: its consumer reads every unclaimed series itself.
+// The second thread comes from ReadAheadWorkers, a few long-lived threads (a set per Storage)
+// rather than a thread per selection: no thread start and join per query, and no fresh thread
+// per query that glibc may attach to the evaluating thread's malloc arena (server/main.cc caps
+// the arenas at two; storage/docs/benchmarks.md). A selection whose job waits in the queue
+// (every worker busy with another selection) loses nothing: its consumer reads every unclaimed
+// series itself.
 //
 // The consumer must Get indexes 0, 1, 2, ... in order (it may stop at any point and destroy the
 // object: a queued job is withdrawn, a running one stops after at most the series it is
