@@ -259,5 +259,39 @@ TEST_F(EngineTest, ConcurrentQueriesShareOneEngine) {
   EXPECT_EQ(failures.load(), 0);
 }
 
+// Prometheus' max/min_over_time: a NaN gives way to any later value and never replaces a number;
+// only an all-NaN window is NaN. Stale markers are not samples (the range path filters them).
+TEST(EngineRangeFunctions, MaxMinOverTimeNaNsAndStaleMarkers) {
+  const double nan = std::nan("");
+  auto series = [](const std::string& name, std::vector<double> values) {
+    MemorySeries s{Labels{{"__name__", name}}, {}};
+    for (size_t i = 0; i < values.size(); ++i) {
+      s.samples.push_back({static_cast<int64_t>(i) * kMin, values[i]});
+    }
+    return s;
+  };
+  std::vector<MemorySeries> data = {series("lead", {nan, 3, nan, 5, 1}),
+                                    series("mid", {2, nan, 1, nan}), series("all", {nan, nan}),
+                                    series("stale", {4, StaleNaN(), 9, StaleNaN()})};
+  const QuerierFactory factory = MemoryQuerier::Factory(&data);
+  const Engine engine;
+  auto value = [&](const std::string& q) {
+    auto r = engine.InstantQuery(factory, q, 4 * kMin);
+    EXPECT_TRUE(r.ok()) << q;
+    const Vector& v = std::get<Vector>(*r);
+    EXPECT_EQ(v.size(), 1u) << q;
+    return v.empty() ? -1.0 : v[0].v;
+  };
+  EXPECT_EQ(value("max_over_time(lead[10m])"), 5);
+  EXPECT_EQ(value("min_over_time(lead[10m])"), 1);
+  EXPECT_EQ(value("max_over_time(mid[10m])"), 2);
+  EXPECT_EQ(value("min_over_time(mid[10m])"), 1);
+  EXPECT_TRUE(std::isnan(value("max_over_time(all[10m])")));
+  EXPECT_TRUE(std::isnan(value("min_over_time(all[10m])")));
+  EXPECT_EQ(value("max_over_time(stale[10m])"), 9);
+  EXPECT_EQ(value("count_over_time(stale[10m])"), 2);
+  EXPECT_EQ(value("min_over_time(stale[10m])"), 4);
+}
+
 }  // namespace
 }  // namespace tidemark::query

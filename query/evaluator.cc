@@ -247,7 +247,7 @@ Matrix Evaluator::EvalVectorSelector(const Expr& vs, const Steps& s, bool timest
 }
 
 void Evaluator::ForEachRangeSeries(const Expr& arg, const Steps& s, RangeInput* params,
-                                   const std::function<void(Series&)>& fn) {
+                                   const RangeSeriesFn& fn) {
   const Expr* u = Unparen(&arg);
   if (u->kind == NodeKind::kSubquery) {
     RangeInput in = EvalSubquery(*u, s);
@@ -255,7 +255,7 @@ void Evaluator::ForEachRangeSeries(const Expr& arg, const Steps& s, RangeInput* 
     params->offset_ms = in.offset_ms;
     params->at = in.at;
     params->at_ms = in.at_ms;
-    for (Series& series : in.series) fn(series);
+    for (const Series& series : in.series) fn(series.metric, series.points);
     ReleaseSamples(in.series);
     return;
   }
@@ -270,24 +270,31 @@ void Evaluator::ForEachRangeSeries(const Expr& arg, const Steps& s, RangeInput* 
   WindowBounds(*params, s.At(s.Count() - 1), &unused, &maxt);
   auto querier = (*factory_)(mint, maxt);
   auto set = querier->Select(vs.matchers);
+  // Samples are handed over where the set holds them; only a series with stale markers (or a
+  // set without a span) is copied, into one buffer reused for the whole selection.
+  std::vector<Point> filtered;
   while (set->Next()) {
     CheckInterrupt();
-    Series series{set->labels(), {}};
-    if (std::span<const storage::Sample> all = set->SampleSpan(); !all.empty()) {
-      series.points.reserve(all.size());
-      for (const storage::Sample& smp : all) {
-        if (!IsStaleNaN(smp.v)) series.points.push_back({smp.t, smp.v});
+    std::span<const Point> points = set->SampleSpan();
+    if (points.empty() ||
+        std::any_of(points.begin(), points.end(), [](const Point& p) { return IsStaleNaN(p.v); })) {
+      filtered.clear();
+      if (!points.empty()) {
+        for (const Point& p : points) {
+          if (!IsStaleNaN(p.v)) filtered.push_back(p);
+        }
+      } else {
+        auto it = set->Samples();
+        while (it->Next()) {
+          const Point p = it->At();
+          if (!IsStaleNaN(p.v)) filtered.push_back(p);
+        }
       }
-    } else {
-      auto it = set->Samples();
-      while (it->Next()) {
-        const storage::Sample smp = it->At();
-        if (!IsStaleNaN(smp.v)) series.points.push_back({smp.t, smp.v});
-      }
+      points = filtered;
     }
-    const size_t n = series.points.size();
+    const size_t n = points.size();
     AcquireSamples(n);
-    if (n > 0) fn(series);
+    if (n > 0) fn(set->labels(), points);
     ReleaseSamples(n);
   }
   ThrowIfStorageError(set->status());
@@ -295,9 +302,9 @@ void Evaluator::ForEachRangeSeries(const Expr& arg, const Steps& s, RangeInput* 
 
 RangeInput Evaluator::LoadMatrixSelector(const Expr& ms, const Steps& s) {
   RangeInput in;
-  ForEachRangeSeries(ms, s, &in, [&](Series& series) {
-    AcquireSamples(series.points.size());
-    in.series.push_back(std::move(series));
+  ForEachRangeSeries(ms, s, &in, [&](const storage::Labels& metric, std::span<const Point> points) {
+    AcquireSamples(points.size());
+    in.series.push_back(Series{metric, std::vector<Point>(points.begin(), points.end())});
   });
   return in;
 }

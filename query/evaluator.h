@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -129,10 +130,13 @@ class Evaluator {
   void AcquireSamples(size_t n);
   void ReleaseSamples(size_t n);
   void ReleaseSamples(const Matrix& m);
-  // Calls `fn` for each series of the range-vector expression `arg`, streaming matrix selectors
-  // from storage one series at a time; `params` receives the windowing parameters.
+  // Calls `fn(metric, points)` for each series of the range-vector expression `arg` (points in
+  // time order, stale markers left out), streaming matrix selectors from storage one series at a
+  // time; both arguments are valid only during the call. `params` receives the windowing
+  // parameters.
+  using RangeSeriesFn = std::function<void(const storage::Labels&, std::span<const Point>)>;
   void ForEachRangeSeries(const Expr& arg, const Steps& s, RangeInput* params,
-                          const std::function<void(Series&)>& fn);
+                          const RangeSeriesFn& fn);
 
   // Runs `fn(ts, step_index, inputs, builder)` at every step over instant-vector inputs.
   template <typename Fn>

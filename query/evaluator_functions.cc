@@ -45,31 +45,31 @@ Matrix Evaluator::EvalRangeFunction(const Expr& e, const Steps& s) {
   // for the first step and the window then slides along with the steps (over the data loaded
   // for the @ time only).
   const bool sliding = e.func->name == "predict_linear";
-  ForEachRangeSeries(*e.args[matrix_arg], s, &in, [&](Series& series) {
-    CheckInterrupt();
-    Series result{e.func->keeps_name ? series.metric : DropMetricName(series.metric), {}};
-    const auto& pts = series.points;
-    for (size_t i = 0; i < n; ++i) {
-      const int64_t ts = s.At(i);
-      int64_t start, end;
-      WindowBounds(in, ts, &start, &end);
-      if (sliding && in.at != AtKind::kNone) {
-        start += ts - s.start;
-        end += ts - s.start;
-      }
-      auto lo = std::lower_bound(pts.begin(), pts.end(), start,
-                                 [](const Point& p, int64_t t) { return p.t < t; });
-      auto hi =
-          std::upper_bound(lo, pts.end(), end, [](int64_t t, const Point& p) { return t < p.t; });
-      if (lo == hi) continue;
-      for (size_t k = 0; k < scalars.size(); ++k) scalars[k] = scalar_args[k][i];
-      Window w{std::span<const Point>(&*lo, static_cast<size_t>(hi - lo)), start, end, in.range_ms,
-               ts};
-      if (auto v = e.func->range_fn(w, scalars)) result.points.push_back({ts, *v});
-    }
-    AcquireSamples(result.points.size());
-    if (!result.points.empty()) out.push_back(std::move(result));
-  });
+  ForEachRangeSeries(
+      *e.args[matrix_arg], s, &in, [&](const storage::Labels& metric, std::span<const Point> pts) {
+        CheckInterrupt();
+        Series result{e.func->keeps_name ? metric : DropMetricName(metric), {}};
+        for (size_t i = 0; i < n; ++i) {
+          const int64_t ts = s.At(i);
+          int64_t start, end;
+          WindowBounds(in, ts, &start, &end);
+          if (sliding && in.at != AtKind::kNone) {
+            start += ts - s.start;
+            end += ts - s.start;
+          }
+          auto lo = std::lower_bound(pts.begin(), pts.end(), start,
+                                     [](const Point& p, int64_t t) { return p.t < t; });
+          auto hi = std::upper_bound(lo, pts.end(), end,
+                                     [](int64_t t, const Point& p) { return t < p.t; });
+          if (lo == hi) continue;
+          for (size_t k = 0; k < scalars.size(); ++k) scalars[k] = scalar_args[k][i];
+          Window w{pts.subspan(static_cast<size_t>(lo - pts.begin()), static_cast<size_t>(hi - lo)),
+                   start, end, in.range_ms, ts};
+          if (auto v = e.func->range_fn(w, scalars)) result.points.push_back({ts, *v});
+        }
+        AcquireSamples(result.points.size());
+        if (!result.points.empty()) out.push_back(std::move(result));
+      });
   return MergeSameLabels(std::move(out));
 }
 

@@ -179,18 +179,33 @@ Opt SumOverTime(const Window& w, Scalars) {
   return sum + c;
 }
 
+// Prometheus' rule (`if v > max || isNaN(max) { max = v }`) lets any value replace a NaN and no
+// NaN replace a number. Skipping the leading NaNs first leaves a loop whose comparison is false
+// for NaN, so it compiles to maxsd/minsd instead of a data-dependent branch per sample.
+size_t FirstNumber(std::span<const Point> points) {
+  size_t i = 0;
+  while (i < points.size() && std::isnan(points[i].v)) ++i;
+  return i;
+}
+
 Opt MaxOverTime(const Window& w, Scalars) {
-  double m = w.points[0].v;
-  for (const Point& p : w.points) {
-    if (p.v > m || std::isnan(m)) m = p.v;
+  const size_t first = FirstNumber(w.points);
+  if (first == w.points.size()) return w.points[0].v;  // all NaN
+  double m = w.points[first].v;
+  for (size_t i = first + 1; i < w.points.size(); ++i) {
+    const double v = w.points[i].v;
+    m = v > m ? v : m;
   }
   return m;
 }
 
 Opt MinOverTime(const Window& w, Scalars) {
-  double m = w.points[0].v;
-  for (const Point& p : w.points) {
-    if (p.v < m || std::isnan(m)) m = p.v;
+  const size_t first = FirstNumber(w.points);
+  if (first == w.points.size()) return w.points[0].v;
+  double m = w.points[first].v;
+  for (size_t i = first + 1; i < w.points.size(); ++i) {
+    const double v = w.points[i].v;
+    m = v < m ? v : m;
   }
   return m;
 }

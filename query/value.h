@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "storage/labels.h"
+#include "storage/write_batch.h"
 
 namespace tidemark::query {
 
@@ -23,10 +24,9 @@ std::string_view ValueTypeName(ValueType type);
 // "scalar", "vector", "matrix", "string" (as the HTTP API's resultType).
 std::string_view ValueTypeApiName(ValueType type);
 
-struct Point {
-  int64_t t;
-  double v;
-};
+// The stored sample type itself (t in ms, v), so range functions read a selection's samples
+// where storage decoded them instead of from a per-series copy.
+using Point = storage::Sample;
 
 struct Series {
   storage::Labels metric;

@@ -1,9 +1,67 @@
 #include "storage/read_ahead.h"
 
+#include <algorithm>
+
 namespace tidemark::storage {
 
-ReadAhead::ReadAhead(size_t count, ReadFn worker_read)
-    : count_(count), read_(std::move(worker_read)), thread_([this] { Run(); }) {}
+ReadAheadWorkers::ReadAheadWorkers(size_t threads) : thread_count_(std::max<size_t>(threads, 1)) {}
+
+ReadAheadWorkers::~ReadAheadWorkers() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  for (std::thread& t : threads_) t.join();
+}
+
+size_t ReadAheadWorkers::DefaultThreads() {
+  const size_t cores = std::thread::hardware_concurrency();
+  return std::clamp<size_t>(cores > 1 ? cores - 1 : 1, 1, 4);
+}
+
+void ReadAheadWorkers::Submit(ReadAhead* job) {
+  {
+    std::lock_guard lock(mu_);
+    if (threads_.empty()) {
+      for (size_t i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { Loop(); });
+    }
+    queue_.push_back(job);
+  }
+  work_cv_.notify_one();
+}
+
+void ReadAheadWorkers::Withdraw(ReadAhead* job) {
+  std::unique_lock lock(mu_);
+  if (job->job_state_ == JobState::kQueued) {
+    queue_.erase(std::find(queue_.begin(), queue_.end(), job));
+    job->job_state_ = JobState::kDone;
+    return;
+  }
+  done_cv_.wait(lock, [&] { return job->job_state_ == JobState::kDone; });
+}
+
+void ReadAheadWorkers::Loop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (stopping_) return;  // no ReadAhead is alive any more
+    ReadAhead* job = queue_.front();
+    queue_.pop_front();
+    job->job_state_ = JobState::kRunning;
+    lock.unlock();
+    job->Run();
+    lock.lock();
+    // Withdraw may return, and the job be destroyed, once this is seen: touch it no more.
+    job->job_state_ = JobState::kDone;
+    done_cv_.notify_all();
+  }
+}
+
+ReadAhead::ReadAhead(ReadAheadWorkers* workers, size_t count, ReadFn worker_read)
+    : workers_(workers), count_(count), read_(std::move(worker_read)) {
+  workers_->Submit(this);
+}
 
 ReadAhead::~ReadAhead() {
   {
@@ -11,7 +69,7 @@ ReadAhead::~ReadAhead() {
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  workers_->Withdraw(this);
 }
 
 bool ReadAhead::MayClaim(bool resuming) const {

@@ -26,6 +26,7 @@
 #include "storage/late_writes.h"
 #include "storage/partition.h"
 #include "storage/querier.h"
+#include "storage/read_ahead.h"
 #include "storage/registry.h"
 #include "storage/registry_store.h"
 #include "storage/rollup_tier.h"
@@ -233,6 +234,8 @@ class Storage {
   // the head: a reader whose partition snapshots are older than the last bump must renew them,
   // or it could miss samples that left the head (storage_querier.cc).
   std::atomic<uint64_t> seal_epoch_{0};
+  // Second threads for reading large selections (storage_querier.cc), shared by all queries.
+  mutable ReadAheadWorkers read_ahead_workers_{ReadAheadWorkers::DefaultThreads()};
   std::mutex loop_mu_;
   std::condition_variable loop_cv_;
   bool stop_loop_ = false;

@@ -142,6 +142,7 @@ class StorageQuerier final : public Querier {
   int64_t maxt() const override { return maxt_; }
 
   const Storage* storage() const { return storage_; }
+  ReadAheadWorkers* read_ahead_workers() const { return &storage_->read_ahead_workers_; }
 
   std::vector<int64_t> RollupResolutions() const override {
     std::vector<int64_t> out;
@@ -172,6 +173,7 @@ class StorageSeriesSet final : public SeriesSet {
   StorageSeriesSet(const StorageQuerier* q, std::vector<std::pair<const Labels*, SeriesId>> series,
                    SelectHints hints)
       : storage_(q->storage()),
+        workers_(q->read_ahead_workers()),
         mint_(q->mint()),
         maxt_(q->maxt()),
         hints_(hints),
@@ -203,7 +205,7 @@ class StorageSeriesSet final : public SeriesSet {
   // modified while it runs.
   void StartReadAhead() {
     auto reader = std::make_shared<RawSeriesReader>(storage_, mint_, maxt_, hints_);
-    ahead_ = std::make_unique<ReadAhead>(series_.size(),
+    ahead_ = std::make_unique<ReadAhead>(workers_, series_.size(),
                                          [this, reader](size_t i, std::vector<Sample>* out) {
                                            return reader->Read(series_[i].second, out);
                                          });
@@ -211,6 +213,7 @@ class StorageSeriesSet final : public SeriesSet {
 
   // Not the querier: a set may outlive it (not the store).
   const Storage* storage_;
+  ReadAheadWorkers* const workers_;
   const int64_t mint_, maxt_;
   const SelectHints hints_;
   RawSeriesReader reader_;
@@ -222,7 +225,7 @@ class StorageSeriesSet final : public SeriesSet {
   const ReadAhead::ReadFn own_read_ = [this](size_t i, std::vector<Sample>* out) {
     return reader_.Read(series_[i].second, out);
   };
-  std::unique_ptr<ReadAhead> ahead_;  // last: its thread reads series_ until destroyed
+  std::unique_ptr<ReadAhead> ahead_;  // last: its worker reads series_ until destroyed
 };
 
 // Bucket ends are multiples of the resolution inside the querier's range.

@@ -92,7 +92,8 @@ TEST(StorageQuerierTest, LargeSelectionsReadAheadInOrder) {
 TEST(ReadAheadTest, BuffersAtMostTheSampleBoundAhead) {
   constexpr size_t kPerSeries = size_t{1} << 21;  // two reads fill the 4 Mi-sample bound
   std::atomic<int> reads{0};
-  ReadAhead ahead(41, [&](size_t i, std::vector<Sample>* out) {
+  ReadAheadWorkers workers(1);
+  ReadAhead ahead(&workers, 41, [&](size_t i, std::vector<Sample>* out) {
     out->assign(kPerSeries, Sample{static_cast<int64_t>(i), 0});
     ++reads;
     return base::Status::Ok();
@@ -121,7 +122,8 @@ TEST(ReadAheadTest, BuffersAtMostTheSampleBoundAhead) {
 // While the worker reads the series the consumer needs, the consumer reads the next one.
 TEST(ReadAheadTest, TheConsumerReadsAheadWhileWaiting) {
   std::atomic<bool> worker_on_0{false}, consumer_read_1{false};
-  ReadAhead ahead(3, [&](size_t i, std::vector<Sample>* out) {
+  ReadAheadWorkers workers(1);
+  ReadAhead ahead(&workers, 3, [&](size_t i, std::vector<Sample>* out) {
     if (i == 0) {
       worker_on_0 = true;
       for (int k = 0; k < 1000 && !consumer_read_1; ++k) {
@@ -153,7 +155,8 @@ TEST(ReadAheadTest, AFailedReadIsReturnedAtItsIndex) {
     out->push_back(Sample{static_cast<int64_t>(i), 0});
     return i == 5 ? base::Status::IoError("disk") : base::Status::Ok();
   };
-  ReadAhead ahead(100, fail_at_5);
+  ReadAheadWorkers workers(1);
+  ReadAhead ahead(&workers, 100, fail_at_5);
   std::vector<Sample> got;
   for (size_t i = 0; i < 5; ++i) {
     got.clear();
