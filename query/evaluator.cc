@@ -44,15 +44,19 @@ Labels DropMetricName(const Labels& labels) {
 }
 
 Matrix MergeSameLabels(Matrix m) {
-  std::unordered_map<uint64_t, size_t> index;
+  // By hash, then compared: two different label sets may share a 64-bit hash.
+  std::unordered_map<uint64_t, std::vector<size_t>> index;
   Matrix out;
   for (Series& s : m) {
-    auto [it, inserted] = index.try_emplace(s.metric.Hash(), out.size());
-    if (inserted) {
+    std::vector<size_t>& same_hash = index[s.metric.Hash()];
+    const auto match = std::find_if(same_hash.begin(), same_hash.end(),
+                                    [&](size_t i) { return out[i].metric == s.metric; });
+    if (match == same_hash.end()) {
+      same_hash.push_back(out.size());
       out.push_back(std::move(s));
       continue;
     }
-    auto& dst = out[it->second].points;
+    auto& dst = out[*match].points;
     std::vector<Point> both;
     both.reserve(dst.size() + s.points.size());
     std::merge(dst.begin(), dst.end(), s.points.begin(), s.points.end(), std::back_inserter(both),
