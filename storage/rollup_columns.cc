@@ -1,0 +1,182 @@
+#include "storage/rollup_columns.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "storage/rans_coder.h"
+#include "storage/varint.h"
+
+namespace tidemark::storage {
+
+namespace {
+
+// Up to eight little-endian bytes from `p`, zeros past `end`.
+uint64_t Load64(const uint8_t* p, const uint8_t* end) {
+  uint64_t v = 0;
+  if (end - p >= 8) {
+    std::memcpy(&v, p, 8);  // little-endian hosts only, like the rest of the storage code
+    return v;
+  }
+  for (int i = 0; p + i < end; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+// The width that makes the packed form smallest: every value costs `width` bits, and those
+// that need more add an exception (index gap and the high bits, as varints). Sets `*bytes`.
+int BestWidth(const std::vector<uint64_t>& v, uint64_t* bytes) {
+  size_t with_bits[65] = {};
+  for (uint64_t x : v) ++with_bits[64 - std::countl_zero(x)];
+  int best = 64;
+  uint64_t best_cost = UINT64_MAX;
+  for (int w = 0; w <= 64; ++w) {
+    uint64_t cost = (v.size() * w + 7) / 8;
+    for (int b = w + 1; b <= 64; ++b) cost += with_bits[b] * (2 + (b - w + 6) / 7);
+    if (cost < best_cost) best_cost = cost, best = w;
+  }
+  *bytes = best_cost;
+  return best;
+}
+
+// Unsigned integers in `width` bits each: the low bits of every value packed LSB first into
+// ceil(n * width / 8) bytes, then the values that do not fit (so that one outlier does not
+// widen the whole column): a varint count, then per exception the varint index gap and the
+// varint of the bits above `width`.
+void PutPacked(std::string* out, const std::vector<uint64_t>& v, int width) {
+  const uint64_t mask = width == 64 ? ~0ULL : (1ULL << width) - 1;
+  uint64_t acc = 0;
+  int bits = 0;
+  std::string exceptions;
+  size_t num_exceptions = 0, last = 0;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const uint64_t x = v[i] & mask;
+    if (x != v[i]) {
+      PutVarint(&exceptions, i - last);
+      PutVarint(&exceptions, v[i] >> width);
+      last = i;
+      ++num_exceptions;
+    }
+    acc |= x << bits;
+    if (bits + width < 64) {
+      bits += width;
+      continue;
+    }
+    for (int k = 0; k < 8; ++k) out->push_back(static_cast<char>(acc >> (8 * k)));
+    acc = bits == 0 ? 0 : x >> (64 - bits);
+    bits = bits + width - 64;
+  }
+  for (int k = 0; k < (bits + 7) / 8; ++k) out->push_back(static_cast<char>(acc >> (8 * k)));
+  PutVarint(out, num_exceptions);
+  out->append(exceptions);
+}
+
+}  // namespace
+
+int64_t ColumnReader::Signed() { return ZigZagDecode(Varint()); }
+
+uint64_t ColumnReader::SlowVarint() {
+  uint64_t v = 0;
+  for (int shift = 0; shift <= 63; shift += 7) {
+    if (p_ == end_) return Fail();
+    const uint64_t byte = *p_++;
+    v |= (byte & 0x7f) << shift;
+    if (!(byte & 0x80)) return v;
+  }
+  return Fail();
+}
+
+uint64_t ColumnReader::Bytes(int n) {
+  if (end_ - p_ < n) return Fail();
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(p_[i]) << (8 * i);
+  p_ += n;
+  return v;
+}
+
+bool ColumnReader::Ints(size_t n, uint64_t* out) {
+  const uint8_t tag = Byte();
+  if (!ok_) return false;
+  if (tag == kCodedIntColumn) return Coded(n, out);
+  return Packed(tag, n, out);
+}
+
+bool ColumnReader::Packed(int width, size_t n, uint64_t* out) {
+  if (width > 64) return Fail() != 0;
+  const uint64_t bytes = (static_cast<uint64_t>(n) * width + 7) / 8;
+  if (static_cast<uint64_t>(end_ - p_) < bytes) return Fail() != 0;
+  const uint64_t mask = width == 64 ? ~0ULL : (1ULL << width) - 1;
+  if (width == 0) std::fill(out, out + n, 0);  // common: exact decimals, regular buckets
+  const uint8_t* q = p_;
+  const uint8_t* q_end = p_ + bytes;
+  for (size_t i = 0; i < n && width > 0; ++i) {
+    const uint64_t bit = static_cast<uint64_t>(i) * width;
+    const int shift = static_cast<int>(bit & 7);
+    const uint8_t* at = q + (bit >> 3);
+    uint64_t v = Load64(at, q_end) >> shift;
+    if (shift + width > 64) v |= static_cast<uint64_t>(at[8]) << (64 - shift);
+    out[i] = v & mask;
+  }
+  p_ = q_end;
+  const uint64_t exceptions = Varint();
+  if (exceptions > n || (exceptions > 0 && width == 64)) return Fail() != 0;
+  uint64_t idx = 0;
+  for (uint64_t k = 0; k < exceptions && ok_; ++k) {
+    idx += Varint();
+    if (idx >= n) return Fail() != 0;
+    out[idx] |= Varint() << width;
+  }
+  return ok_;
+}
+
+bool ColumnReader::Coded(size_t n, uint64_t* out) {
+  thread_local std::string bytes;
+  bytes.clear();
+  std::string_view in(reinterpret_cast<const char*>(p_), static_cast<size_t>(end_ - p_));
+  if (!RansDecode(&in, &bytes, 10 * n)) return Fail() != 0;
+  p_ = end_ - in.size();
+  std::string_view v = bytes;
+  for (size_t i = 0; i < n; ++i) {
+    if (!v.empty() && static_cast<uint8_t>(v[0]) < 0x80) {  // the common one-byte case
+      out[i] = static_cast<uint8_t>(v[0]);
+      v.remove_prefix(1);
+    } else if (!GetVarint(&v, &out[i])) {
+      return Fail() != 0;
+    }
+  }
+  return v.empty() || Fail() != 0;
+}
+
+void PutIntColumn(std::string* out, const std::vector<uint64_t>& v, bool allow_coded) {
+  uint64_t packed_bytes;
+  const int width = BestWidth(v, &packed_bytes);
+  if (allow_coded && packed_bytes > 8) {  // a rANS stream costs at least seven bytes
+    std::string varints, coded;
+    for (uint64_t x : v) PutVarint(&varints, x);
+    RansEncode(varints, &coded);
+    if (coded.size() < packed_bytes) {
+      out->push_back(static_cast<char>(kCodedIntColumn));
+      out->append(coded);
+      return;
+    }
+  }
+  out->push_back(static_cast<char>(width));
+  PutPacked(out, v, width);
+}
+
+void PutDeltaColumn(std::string* out, const std::vector<int64_t>& v, bool allow_coded) {
+  if (v.empty()) return;
+  PutSignedVarint(out, v[0]);
+  std::vector<uint64_t> deltas;
+  for (size_t i = 1; i < v.size(); ++i) deltas.push_back(ZigZagEncode(WrapSub(v[i], v[i - 1])));
+  PutIntColumn(out, deltas, allow_coded);
+}
+
+bool GetDeltaColumn(ColumnReader* r, size_t n, uint64_t* scratch, int64_t* out) {
+  if (n == 0) return true;
+  out[0] = r->Signed();
+  if (!r->Ints(n - 1, scratch)) return false;
+  for (size_t i = 1; i < n; ++i) out[i] = WrapAdd(out[i - 1], ZigZagDecode(scratch[i - 1]));
+  return r->ok();
+}
+
+}  // namespace tidemark::storage
