@@ -88,8 +88,10 @@ int64_t PredictV2(const RollupBucket* b, size_t i, int c, int s) {
     case kMax:
       return std::max(first, Scaled(b[i].last, s));
     case kSum:
-      return ToScaled(static_cast<double>(b[i].count) * 0.5 *
-                      (static_cast<double>(first) + static_cast<double>(Scaled(b[i].last, s))));
+      return ToScaled(static_cast<double>(b[i].count) * 0.25 *
+                      (static_cast<double>(first) + static_cast<double>(Scaled(b[i].last, s)) +
+                       static_cast<double>(Scaled(b[i].min, s)) +
+                       static_cast<double>(Scaled(b[i].max, s))));
     default:
       return WrapSub(Scaled(b[i].last, s), first);
   }
@@ -120,8 +122,14 @@ double PredictDouble(const RollupBucket* b, size_t i, int c) {
 }
 
 // A gauge's increase exceeds last - first by the values before its decreases, so the rest of
-// the prediction is a multiple of the level: version 2 stores it as k and r with
-// rest = k * q + r, q the bucket's scaled max.
+// the prediction is about a multiple of the level: version 2 stores it as k and r with
+// rest = k * q + r, q the bucket's scaled mean (sum / count) or, with kLevelByMax in the mode,
+// its scaled max (better for two-state signals, whose value before a decrease is the max).
+constexpr uint8_t kLevelByMax = 0x80;
+int64_t Level(const RollupBucket& b, int s, bool by_max) {
+  if (by_max) return Scaled(b.max, s);
+  return b.count == 0 ? 0 : ToScaled(b.sum / static_cast<double>(b.count) * kPow10[s]);
+}
 int64_t LevelMultiple(int64_t rest, int64_t q) {
   if (q <= 0) return 0;
   const double k = std::nearbyint(static_cast<double>(rest) / static_cast<double>(q));
@@ -151,7 +159,7 @@ void PutXorColumn(std::string* out, const std::vector<double>& v) {
 // decimal n_i / 10^s. Exact for every finite value; small for values with at most s decimals
 // (distance 0) and for sums of them (a few units in the last place).
 bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s,
-                      const RollupBucket* buckets, int c) {
+                      const RollupBucket* buckets, int c, bool by_max) {
   std::vector<int64_t> scaled;
   std::vector<uint64_t> residuals, predicted, multiples;
   for (size_t i = 0; i < v.size(); ++i) {
@@ -164,13 +172,14 @@ bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s,
     if (!buckets) continue;
     int64_t rest = WrapSub(n, PredictV2(buckets, i, c, s));
     if (c == kIncrease) {
-      const int64_t q = Scaled(buckets[i].max, s), k = LevelMultiple(rest, q);
+      const int64_t q = Level(buckets[i], s, by_max), k = LevelMultiple(rest, q);
       multiples.push_back(ZigZagEncode(k));
       rest = WrapSub(rest, WrapMul(k, q));
     }
     predicted.push_back(ZigZagEncode(rest));
   }
-  out->push_back(static_cast<char>((buckets ? kPredicted : 0) | (1 + s)));
+  out->push_back(
+      static_cast<char>((buckets ? kPredicted : 0) | (by_max ? kLevelByMax : 0) | (1 + s)));
   if (buckets) {
     if (c == kIncrease) PutIntColumn(out, multiples, true);
     PutIntColumn(out, predicted, true);
@@ -211,10 +220,13 @@ void PutFloatColumn(std::string* out, const std::vector<double>& v, int sample_s
   if (!candidate.empty() && candidate.size() < best.size()) best.swap(candidate);
   for (int s : {MaxScale(v), sample_scale}) {
     for (const RollupBucket* ref : {static_cast<const RollupBucket*>(nullptr), buckets.data()}) {
-      candidate.clear();
-      if (ref != nullptr && !Predictable(kVersion2, c)) continue;
-      if (s >= 0 && PutDecimalColumn(&candidate, v, s, ref, c) && candidate.size() < best.size()) {
-        best.swap(candidate);
+      if (s < 0 || (ref != nullptr && !Predictable(kVersion2, c))) continue;
+      for (bool by_max : {false, true}) {
+        if (by_max && (ref == nullptr || c != kIncrease)) continue;
+        candidate.clear();
+        if (PutDecimalColumn(&candidate, v, s, ref, c, by_max) && candidate.size() < best.size()) {
+          best.swap(candidate);
+        }
       }
     }
   }
@@ -235,14 +247,14 @@ bool GetXorColumn(ColumnReader* r, RollupBucket* b, size_t n, double RollupBucke
 
 // The scaled integers of a predicted decimal column into `scaled`; `scratch` holds 2 n values.
 bool GetPredicted(uint8_t version, ColumnReader* r, const RollupBucket* b, size_t n, int c, int s,
-                  uint64_t* scratch, int64_t* scaled) {
+                  bool by_max, uint64_t* scratch, int64_t* scaled) {
   uint64_t* multiples = scratch + n;
   const bool split = version != kVersion1 && c == kIncrease;
   if (split && !r->Ints(n, multiples)) return false;
   if (!r->Ints(n, scratch)) return false;
   for (size_t i = 0; i < n; ++i) {
     int64_t rest = ZigZagDecode(scratch[i]);
-    if (split) rest = WrapAdd(rest, WrapMul(ZigZagDecode(multiples[i]), Scaled(b[i].max, s)));
+    if (split) rest = WrapAdd(rest, WrapMul(ZigZagDecode(multiples[i]), Level(b[i], s, by_max)));
     scaled[i] = WrapAdd(Predict(version, b, i, c, s), rest);
   }
   return true;
@@ -263,11 +275,15 @@ bool GetFloatColumn(uint8_t version, ColumnReader* r, RollupBucket* b, size_t n,
     return true;
   }
   const bool predicted = (mode & kPredicted) != 0;
-  const int s = (mode & ~kPredicted) - 1;
-  if (s < 0 || s > kMaxDecimalScale || (predicted && !Predictable(version, c))) return false;
+  const bool by_max = (mode & kLevelByMax) != 0;
+  const int s = (mode & ~(kPredicted | kLevelByMax)) - 1;
+  if (s < 0 || s > kMaxDecimalScale || (predicted && !Predictable(version, c)) ||
+      (by_max && (version == kVersion1 || c != kIncrease || !predicted))) {
+    return false;
+  }
   const double p = kPow10[s];
   int64_t* scaled = reinterpret_cast<int64_t*>(scratch + 2 * n);
-  if (predicted ? !GetPredicted(version, r, b, n, c, s, scratch, scaled)
+  if (predicted ? !GetPredicted(version, r, b, n, c, s, by_max, scratch, scaled)
                 : !GetDeltaColumn(r, n, scratch, scaled)) {
     return false;
   }
