@@ -160,33 +160,32 @@ void PutXorColumn(std::string* out, const std::vector<double>& v) {
 // (distance 0) and for sums of them (a few units in the last place).
 bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s,
                       const RollupBucket* buckets, int c, bool by_max) {
-  std::vector<int64_t> scaled;
-  std::vector<uint64_t> residuals, predicted, multiples;
+  std::vector<int64_t> scaled, residuals, predicted, multiples;
   for (size_t i = 0; i < v.size(); ++i) {
     const double m = v[i] * kPow10[s];
     if (!(std::fabs(m) < kMaxScaled)) return false;  // also NaN and Inf
     const int64_t n = RoundHalfAway(m);
     const double approx = static_cast<double>(n) / kPow10[s];
     scaled.push_back(n);
-    residuals.push_back(ZigZagEncode(static_cast<int64_t>(DoubleBits(v[i]) - DoubleBits(approx))));
+    residuals.push_back(static_cast<int64_t>(DoubleBits(v[i]) - DoubleBits(approx)));
     if (!buckets) continue;
     int64_t rest = WrapSub(n, PredictV2(buckets, i, c, s));
     if (c == kIncrease) {
       const int64_t q = Level(buckets[i], s, by_max), k = LevelMultiple(rest, q);
-      multiples.push_back(ZigZagEncode(k));
+      multiples.push_back(k);
       rest = WrapSub(rest, WrapMul(k, q));
     }
-    predicted.push_back(ZigZagEncode(rest));
+    predicted.push_back(rest);
   }
   out->push_back(
       static_cast<char>((buckets ? kPredicted : 0) | (by_max ? kLevelByMax : 0) | (1 + s)));
   if (buckets) {
-    if (c == kIncrease) PutIntColumn(out, multiples, true);
-    PutIntColumn(out, predicted, true);
+    if (c == kIncrease) PutSignedColumn(out, multiples);
+    PutSignedColumn(out, predicted);
   } else {
-    PutDeltaColumn(out, scaled, true);
+    PutDeltaColumn(out, scaled);
   }
-  PutIntColumn(out, residuals, true);
+  PutSignedColumn(out, residuals);
   return true;
 }
 
@@ -194,12 +193,12 @@ bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s,
 void PutUlpColumn(std::string* out, const std::vector<double>& v, const RollupBucket* buckets,
                   int c) {
   out->push_back(static_cast<char>(kUlpPredicted));
-  std::vector<uint64_t> distances;
+  std::vector<int64_t> distances;
   for (size_t i = 0; i < v.size(); ++i) {
     const uint64_t guess = DoubleBits(PredictDouble(buckets, i, c));
-    distances.push_back(ZigZagEncode(static_cast<int64_t>(DoubleBits(v[i]) - guess)));
+    distances.push_back(static_cast<int64_t>(DoubleBits(v[i]) - guess));
   }
-  PutIntColumn(out, distances, true);
+  PutSignedColumn(out, distances);
 }
 
 // The largest decimal scale any of `v` has (-1 when none has one).
@@ -245,32 +244,33 @@ bool GetXorColumn(ColumnReader* r, RollupBucket* b, size_t n, double RollupBucke
   return r->ok();
 }
 
-// The scaled integers of a predicted decimal column into `scaled`; `scratch` holds 2 n values.
+// The scaled integers of a predicted decimal column into `scaled`; `scratch` holds n values.
 bool GetPredicted(uint8_t version, ColumnReader* r, const RollupBucket* b, size_t n, int c, int s,
-                  bool by_max, uint64_t* scratch, int64_t* scaled) {
-  uint64_t* multiples = scratch + n;
+                  bool by_max, int64_t* scratch, int64_t* scaled) {
   const bool split = version != kVersion1 && c == kIncrease;
-  if (split && !r->Ints(n, multiples)) return false;
-  if (!r->Ints(n, scratch)) return false;
+  if (split && !r->SignedInts(n, scratch)) return false;
+  if (!r->SignedInts(n, scaled)) return false;
   for (size_t i = 0; i < n; ++i) {
-    int64_t rest = ZigZagDecode(scratch[i]);
-    if (split) rest = WrapAdd(rest, WrapMul(ZigZagDecode(multiples[i]), Level(b[i], s, by_max)));
+    int64_t rest = scaled[i];
+    if (split) rest = WrapAdd(rest, WrapMul(scratch[i], Level(b[i], s, by_max)));
     scaled[i] = WrapAdd(Predict(version, b, i, c, s), rest);
   }
   return true;
 }
 
-// `scratch` holds 3 n values.
+// `scratch` holds 2 n values.
 bool GetFloatColumn(uint8_t version, ColumnReader* r, RollupBucket* b, size_t n, int c,
-                    uint64_t* scratch) {
+                    int64_t* scratch) {
   double RollupBucket::*const field = kFloatField[c];
   const uint8_t mode = r->Byte();
   if (mode == kXorMode) return GetXorColumn(r, b, n, field);
   if (mode == kUlpPredicted) {
-    if (version == kVersion1 || !Predictable(version, c) || !r->Ints(n, scratch)) return false;
+    if (version == kVersion1 || !Predictable(version, c) || !r->SignedInts(n, scratch)) {
+      return false;
+    }
     for (size_t i = 0; i < n; ++i) {
       const uint64_t guess = DoubleBits(PredictDouble(b, i, c));
-      b[i].*field = BitsDouble(guess + ZigZagDecode(scratch[i]));
+      b[i].*field = BitsDouble(guess + static_cast<uint64_t>(scratch[i]));
     }
     return true;
   }
@@ -282,15 +282,15 @@ bool GetFloatColumn(uint8_t version, ColumnReader* r, RollupBucket* b, size_t n,
     return false;
   }
   const double p = kPow10[s];
-  int64_t* scaled = reinterpret_cast<int64_t*>(scratch + 2 * n);
+  int64_t* scaled = scratch + n;
   if (predicted ? !GetPredicted(version, r, b, n, c, s, by_max, scratch, scaled)
-                : !GetDeltaColumn(r, n, scratch, scaled)) {
+                : !GetDeltaColumn(r, n, scaled)) {
     return false;
   }
-  if (!r->Ints(n, scratch)) return false;
+  if (!r->SignedInts(n, scratch)) return false;
   for (size_t i = 0; i < n; ++i) {
     const double approx = static_cast<double>(scaled[i]) / p;
-    b[i].*field = BitsDouble(DoubleBits(approx) + ZigZagDecode(scratch[i]));
+    b[i].*field = BitsDouble(DoubleBits(approx) + static_cast<uint64_t>(scratch[i]));
   }
   return true;
 }
@@ -326,7 +326,7 @@ std::string EncodeRollupBlock(std::span<const RollupBucket> buckets, int64_t blo
     to_first.push_back(WrapSub(b.end, b.first_t));
     to_last.push_back(WrapSub(b.end, b.last_t));
   }
-  for (const auto* col : {&holes, &counts, &to_first, &to_last}) PutDeltaColumn(&out, *col, true);
+  for (const auto* col : {&holes, &counts, &to_first, &to_last}) PutDeltaColumn(&out, *col);
   std::vector<double> column[kFloatColumns];
   for (int c = 0; c < kFloatColumns; ++c) {
     for (const RollupBucket& b : buckets) column[c].push_back(b.*kFloatField[c]);
@@ -356,20 +356,19 @@ bool DecodeRollupBlock(std::string_view block, int64_t block_start, int64_t res,
   out->resize(base + n);
   RollupBucket* b = out->data() + base;
   // Column buffers, reused: a read decodes blocks back to back.
-  thread_local std::vector<uint64_t> scratch;
-  thread_local std::vector<int64_t> col;
-  if (scratch.size() < 3 * n) scratch.resize(3 * n);
-  if (col.size() < n) col.resize(n);
-  bool ok = GetDeltaColumn(&r, n, scratch.data(), col.data());
+  thread_local std::vector<int64_t> scratch;
+  if (scratch.size() < 2 * n) scratch.resize(2 * n);
+  int64_t* const col = scratch.data();
+  bool ok = GetDeltaColumn(&r, n, col);
   for (size_t i = 0; i < n && ok; ++i) {
     const uint64_t idx = static_cast<uint64_t>(col[i]) + i + 1;
     b[i].end = WrapAdd(block_start, static_cast<int64_t>(idx * static_cast<uint64_t>(res)));
   }
-  ok = ok && GetDeltaColumn(&r, n, scratch.data(), col.data());
+  ok = ok && GetDeltaColumn(&r, n, col);
   for (size_t i = 0; i < n && ok; ++i) b[i].count = static_cast<uint64_t>(col[i]);
-  ok = ok && GetDeltaColumn(&r, n, scratch.data(), col.data());
+  ok = ok && GetDeltaColumn(&r, n, col);
   for (size_t i = 0; i < n && ok; ++i) b[i].first_t = WrapSub(b[i].end, col[i]);
-  ok = ok && GetDeltaColumn(&r, n, scratch.data(), col.data());
+  ok = ok && GetDeltaColumn(&r, n, col);
   for (size_t i = 0; i < n && ok; ++i) b[i].last_t = WrapSub(b[i].end, col[i]);
 
   for (Column c : version == kVersion1 ? kOrderV1 : kOrderV2) {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "storage/rans_coder.h"
+#include "storage/token_coder.h"
 #include "storage/varint.h"
 
 namespace tidemark::storage {
@@ -93,10 +94,23 @@ uint64_t ColumnReader::Bytes(int n) {
   return v;
 }
 
-bool ColumnReader::Ints(size_t n, uint64_t* out) {
-  const uint8_t tag = Byte();
-  if (!ok_) return false;
-  if (tag == kCodedIntColumn) return Coded(n, out);
+bool ColumnReader::SignedInts(size_t n, int64_t* out) {
+  uint8_t tag = Byte();
+  int64_t base = 0;
+  if ((tag & ~kHasBase) == kCodedInts || (tag & ~kHasBase) == kTokenInts) {
+    if (tag & kHasBase) base = Signed();
+    tag &= ~kHasBase;
+  }
+  // Signed and unsigned variants of one type may alias: decode in place.
+  uint64_t* u = reinterpret_cast<uint64_t*>(out);
+  if (!ok_ || !Ints(tag, n, u)) return false;
+  for (size_t i = 0; i < n; ++i) out[i] = WrapAdd(base, ZigZagDecode(u[i]));
+  return true;
+}
+
+bool ColumnReader::Ints(uint8_t tag, size_t n, uint64_t* out) {
+  if (tag == kCodedInts) return Coded(n, out);
+  if (tag == kTokenInts) return Tokens(n, out);
   return Packed(tag, n, out);
 }
 
@@ -128,6 +142,14 @@ bool ColumnReader::Packed(int width, size_t n, uint64_t* out) {
   return ok_;
 }
 
+bool ColumnReader::Tokens(size_t n, uint64_t* out) {
+  if (n == 0) return true;
+  std::string_view in(reinterpret_cast<const char*>(p_), static_cast<size_t>(end_ - p_));
+  if (!GetTokenColumn(&in, n, out)) return Fail() != 0;
+  p_ = end_ - in.size();
+  return true;
+}
+
 bool ColumnReader::Coded(size_t n, uint64_t* out) {
   thread_local std::string bytes;
   bytes.clear();
@@ -146,36 +168,58 @@ bool ColumnReader::Coded(size_t n, uint64_t* out) {
   return v.empty() || Fail() != 0;
 }
 
-void PutIntColumn(std::string* out, const std::vector<uint64_t>& v, bool allow_coded) {
+void PutSignedColumn(std::string* out, const std::vector<int64_t>& v) {
+  std::vector<uint64_t> zigzag;
+  for (int64_t x : v) zigzag.push_back(ZigZagEncode(x));
   uint64_t packed_bytes;
-  const int width = BestWidth(v, &packed_bytes);
-  if (allow_coded && packed_bytes > 8) {  // a rANS stream costs at least seven bytes
-    std::string varints, coded;
-    for (uint64_t x : v) PutVarint(&varints, x);
-    RansEncode(varints, &coded);
-    if (coded.size() < packed_bytes) {
-      out->push_back(static_cast<char>(kCodedIntColumn));
-      out->append(coded);
-      return;
+  const int width = BestWidth(zigzag, &packed_bytes);
+  std::string best;
+  if (packed_bytes > 5 && !v.empty()) {  // a coded column costs at least five bytes
+    std::vector<int64_t> sorted = v;
+    std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+    const int64_t base = sorted[sorted.size() / 2];
+    std::string head(1, static_cast<char>(base != 0 ? kHasBase : 0));
+    if (base != 0) PutSignedVarint(&head, base);
+    std::string varints, candidate;
+    for (size_t i = 0; i < v.size(); ++i) {
+      zigzag[i] = ZigZagEncode(WrapSub(v[i], base));
+      PutVarint(&varints, zigzag[i]);
+    }
+    for (uint8_t kind : {kCodedInts, kTokenInts}) {
+      candidate = head;
+      candidate[0] = static_cast<char>(candidate[0] | kind);
+      if (kind == kCodedInts) {
+        RansEncode(varints, &candidate);
+      } else {
+        PutTokenColumn(zigzag, &candidate);
+      }
+      if (candidate.size() <= packed_bytes && (best.empty() || candidate.size() < best.size())) {
+        best.swap(candidate);
+      }
     }
   }
+  if (!best.empty()) {
+    out->append(best);
+    return;
+  }
+  for (size_t i = 0; i < v.size(); ++i) zigzag[i] = ZigZagEncode(v[i]);
   out->push_back(static_cast<char>(width));
-  PutPacked(out, v, width);
+  PutPacked(out, zigzag, width);
 }
 
-void PutDeltaColumn(std::string* out, const std::vector<int64_t>& v, bool allow_coded) {
+void PutDeltaColumn(std::string* out, const std::vector<int64_t>& v) {
   if (v.empty()) return;
   PutSignedVarint(out, v[0]);
-  std::vector<uint64_t> deltas;
-  for (size_t i = 1; i < v.size(); ++i) deltas.push_back(ZigZagEncode(WrapSub(v[i], v[i - 1])));
-  PutIntColumn(out, deltas, allow_coded);
+  std::vector<int64_t> deltas;
+  for (size_t i = 1; i < v.size(); ++i) deltas.push_back(WrapSub(v[i], v[i - 1]));
+  PutSignedColumn(out, deltas);
 }
 
-bool GetDeltaColumn(ColumnReader* r, size_t n, uint64_t* scratch, int64_t* out) {
+bool GetDeltaColumn(ColumnReader* r, size_t n, int64_t* out) {
   if (n == 0) return true;
   out[0] = r->Signed();
-  if (!r->Ints(n - 1, scratch)) return false;
-  for (size_t i = 1; i < n; ++i) out[i] = WrapAdd(out[i - 1], ZigZagDecode(scratch[i - 1]));
+  if (!r->SignedInts(n - 1, out + 1)) return false;
+  for (size_t i = 1; i < n; ++i) out[i] = WrapAdd(out[i - 1], out[i]);
   return r->ok();
 }
 

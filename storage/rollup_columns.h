@@ -31,13 +31,15 @@ class ColumnReader {
   int64_t Signed();
   // `n` (<= 8) little-endian bytes.
   uint64_t Bytes(int n);
-  // An integer column of `n` values as PutIntColumn wrote it.
-  bool Ints(size_t n, uint64_t* out);
+  // A signed column of `n` values as PutSignedColumn wrote it.
+  bool SignedInts(size_t n, int64_t* out);
 
  private:
   uint64_t SlowVarint();
+  bool Ints(uint8_t tag, size_t n, uint64_t* out);
   bool Packed(int width, size_t n, uint64_t* out);
   bool Coded(size_t n, uint64_t* out);
+  bool Tokens(size_t n, uint64_t* out);
   uint8_t Fail() {
     ok_ = false;
     p_ = end_;
@@ -48,16 +50,23 @@ class ColumnReader {
   bool ok_ = true;
 };
 
-// Appends the integer column of `v`: a tag byte, then either (tag 0 - 64) the values packed in
-// `tag` bits with exceptions, or (tag kCodedIntColumn) their varints as one rANS stream. With
-// `allow_coded` false only the packed form is written (version 1 blocks).
-inline constexpr uint8_t kCodedIntColumn = 0x80;
-void PutIntColumn(std::string* out, const std::vector<uint64_t>& v, bool allow_coded);
+// Appends the signed column of `v`: a tag byte, then the smallest of
+//  - tag 0 - 64: the zigzag values packed in `tag` bits with exceptions (the only form of
+//    version 1 blocks);
+//  - tag kCodedInts: their varints as one rANS stream (storage/rans_coder.h);
+//  - tag kTokenInts: their token column (storage/token_coder.h);
+// where the coded forms with kHasBase in the tag first hold a zigzag varint base that every
+// value is taken relative to (the column's median: a counter's deltas are far from zero, but
+// close to each other).
+inline constexpr uint8_t kCodedInts = 0x80;
+inline constexpr uint8_t kTokenInts = 0x81;
+inline constexpr uint8_t kHasBase = 0x40;
+void PutSignedColumn(std::string* out, const std::vector<int64_t>& v);
 
-// The first value as a zigzag varint, then the zigzag differences to the predecessor as an
-// integer column.
-void PutDeltaColumn(std::string* out, const std::vector<int64_t>& v, bool allow_coded);
-// Reads what PutDeltaColumn wrote; `scratch` holds n values.
-bool GetDeltaColumn(ColumnReader* r, size_t n, uint64_t* scratch, int64_t* out);
+// The first value as a zigzag varint, then the differences to the predecessor as a signed
+// column.
+void PutDeltaColumn(std::string* out, const std::vector<int64_t>& v);
+// Reads what PutDeltaColumn wrote.
+bool GetDeltaColumn(ColumnReader* r, size_t n, int64_t* out);
 
 }  // namespace tidemark::storage
