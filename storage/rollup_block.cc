@@ -338,18 +338,18 @@ std::string EncodeRollupBlock(std::span<const RollupBucket> buckets, int64_t blo
 }
 
 bool RollupBlockSize(std::string_view block, uint64_t* n) {
-  ColumnReader r(block);
-  const uint8_t version = r.Byte();
+  const uint8_t version = block.empty() ? 0 : static_cast<uint8_t>(block[0]);
   if (version != kVersion1 && version != kVersion2) return false;
+  ColumnReader r(block.substr(1), version);
   *n = r.Varint();
   return r.ok();
 }
 
 bool DecodeRollupBlock(std::string_view block, int64_t block_start, int64_t res, int64_t min_end,
                        int64_t max_end, std::vector<RollupBucket>* out) {
-  ColumnReader r(block);
-  const uint8_t version = r.Byte();
+  const uint8_t version = block.empty() ? 0 : static_cast<uint8_t>(block[0]);
   if (version != kVersion1 && version != kVersion2) return false;
+  ColumnReader r(block.substr(1), version);
   const uint64_t n = r.Varint();
   if (!r.ok() || n > kMaxRollupBlockBuckets) return false;
   const size_t base = out->size();

@@ -4,7 +4,6 @@
 #include <bit>
 #include <cstring>
 
-#include "storage/rans_coder.h"
 #include "storage/token_coder.h"
 #include "storage/varint.h"
 
@@ -24,26 +23,29 @@ uint64_t Load64(const uint8_t* p, const uint8_t* end) {
 }
 
 // The width that makes the packed form smallest: every value costs `width` bits, and those
-// that need more add an exception (index gap and the high bits, as varints). Sets `*bytes`.
+// that need more add an exception (index gap and the high bits, as varints) and, for the first,
+// the exception count. Sets `*bytes` to the size without the tag.
 int BestWidth(const std::vector<uint64_t>& v, uint64_t* bytes) {
   size_t with_bits[65] = {};
   for (uint64_t x : v) ++with_bits[64 - std::countl_zero(x)];
   int best = 64;
   uint64_t best_cost = UINT64_MAX;
-  for (int w = 0; w <= 64; ++w) {
-    uint64_t cost = (v.size() * w + 7) / 8;
+  size_t wider = 0;  // values with more than w bits
+  for (int w = 64; w >= 0; --w) {
+    uint64_t cost = (v.size() * w + 7) / 8 + (wider > 0 ? 1 : 0);
     for (int b = w + 1; b <= 64; ++b) cost += with_bits[b] * (2 + (b - w + 6) / 7);
-    if (cost < best_cost) best_cost = cost, best = w;
+    if (cost <= best_cost) best_cost = cost, best = w;
+    wider += with_bits[w];
   }
   *bytes = best_cost;
   return best;
 }
 
 // Unsigned integers in `width` bits each: the low bits of every value packed LSB first into
-// ceil(n * width / 8) bytes, then the values that do not fit (so that one outlier does not
-// widen the whole column): a varint count, then per exception the varint index gap and the
-// varint of the bits above `width`.
-void PutPacked(std::string* out, const std::vector<uint64_t>& v, int width) {
+// ceil(n * width / 8) bytes, then (when some value needs more bits, so that one outlier does
+// not widen the whole column) a varint count, then per exception the varint index gap and the
+// varint of the bits above `width`. Returns whether there were exceptions.
+bool PutPacked(std::string* out, const std::vector<uint64_t>& v, int width) {
   const uint64_t mask = width == 64 ? ~0ULL : (1ULL << width) - 1;
   uint64_t acc = 0;
   int bits = 0;
@@ -67,8 +69,10 @@ void PutPacked(std::string* out, const std::vector<uint64_t>& v, int width) {
     bits = bits + width - 64;
   }
   for (int k = 0; k < (bits + 7) / 8; ++k) out->push_back(static_cast<char>(acc >> (8 * k)));
+  if (num_exceptions == 0) return false;
   PutVarint(out, num_exceptions);
   out->append(exceptions);
+  return true;
 }
 
 }  // namespace
@@ -95,26 +99,24 @@ uint64_t ColumnReader::Bytes(int n) {
 }
 
 bool ColumnReader::SignedInts(size_t n, int64_t* out) {
-  uint8_t tag = Byte();
+  const uint8_t tag = Byte();
   int64_t base = 0;
-  if ((tag & ~kHasBase) == kCodedInts || (tag & ~kHasBase) == kTokenInts) {
-    if (tag & kHasBase) base = Signed();
-    tag &= ~kHasBase;
-  }
   // Signed and unsigned variants of one type may alias: decode in place.
   uint64_t* u = reinterpret_cast<uint64_t*>(out);
-  if (!ok_ || !Ints(tag, n, u)) return false;
+  if (version_ == 1) {
+    if (!ok_ || !Packed(tag, true, n, u)) return false;
+  } else if (tag == kTokenInts || tag == kTokenIntsWithBase) {
+    if (tag == kTokenIntsWithBase) base = Signed();
+    if (!ok_ || !Tokens(n, u)) return false;
+  } else {
+    const bool exceptions = (tag & kPackedWithExceptions) != 0;
+    if (!ok_ || !Packed(tag & ~kPackedWithExceptions, exceptions, n, u)) return false;
+  }
   for (size_t i = 0; i < n; ++i) out[i] = WrapAdd(base, ZigZagDecode(u[i]));
   return true;
 }
 
-bool ColumnReader::Ints(uint8_t tag, size_t n, uint64_t* out) {
-  if (tag == kCodedInts) return Coded(n, out);
-  if (tag == kTokenInts) return Tokens(n, out);
-  return Packed(tag, n, out);
-}
-
-bool ColumnReader::Packed(int width, size_t n, uint64_t* out) {
+bool ColumnReader::Packed(int width, bool exceptions, size_t n, uint64_t* out) {
   if (width > 64) return Fail() != 0;
   const uint64_t bytes = (static_cast<uint64_t>(n) * width + 7) / 8;
   if (static_cast<uint64_t>(end_ - p_) < bytes) return Fail() != 0;
@@ -131,10 +133,11 @@ bool ColumnReader::Packed(int width, size_t n, uint64_t* out) {
     out[i] = v & mask;
   }
   p_ = q_end;
-  const uint64_t exceptions = Varint();
-  if (exceptions > n || (exceptions > 0 && width == 64)) return Fail() != 0;
+  if (!exceptions) return true;
+  const uint64_t count = Varint();
+  if (count > n || (count > 0 && width == 64)) return Fail() != 0;
   uint64_t idx = 0;
-  for (uint64_t k = 0; k < exceptions && ok_; ++k) {
+  for (uint64_t k = 0; k < count && ok_; ++k) {
     idx += Varint();
     if (idx >= n) return Fail() != 0;
     out[idx] |= Varint() << width;
@@ -143,68 +146,45 @@ bool ColumnReader::Packed(int width, size_t n, uint64_t* out) {
 }
 
 bool ColumnReader::Tokens(size_t n, uint64_t* out) {
-  if (n == 0) return true;
   std::string_view in(reinterpret_cast<const char*>(p_), static_cast<size_t>(end_ - p_));
-  if (!GetTokenColumn(&in, n, out)) return Fail() != 0;
+  if (n > 0 && !GetTokenColumn(&in, n, out)) return Fail() != 0;
   p_ = end_ - in.size();
   return true;
 }
 
-bool ColumnReader::Coded(size_t n, uint64_t* out) {
-  thread_local std::string bytes;
-  bytes.clear();
-  std::string_view in(reinterpret_cast<const char*>(p_), static_cast<size_t>(end_ - p_));
-  if (!RansDecode(&in, &bytes, 10 * n)) return Fail() != 0;
-  p_ = end_ - in.size();
-  std::string_view v = bytes;
-  for (size_t i = 0; i < n; ++i) {
-    if (!v.empty() && static_cast<uint8_t>(v[0]) < 0x80) {  // the common one-byte case
-      out[i] = static_cast<uint8_t>(v[0]);
-      v.remove_prefix(1);
-    } else if (!GetVarint(&v, &out[i])) {
-      return Fail() != 0;
-    }
-  }
-  return v.empty() || Fail() != 0;
+namespace {
+
+// The token form of `v` (with the tag) when that is smaller than `limit` bytes, else empty.
+std::string TokenForm(const std::vector<int64_t>& v, uint64_t limit) {
+  std::vector<int64_t> sorted = v;
+  std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+  const int64_t base = sorted[sorted.size() / 2];
+  std::string out(1, static_cast<char>(base != 0 ? kTokenIntsWithBase : kTokenInts));
+  if (base != 0) PutSignedVarint(&out, base);
+  std::vector<uint64_t> zigzag;
+  for (int64_t x : v) zigzag.push_back(ZigZagEncode(WrapSub(x, base)));
+  PutTokenColumn(zigzag, &out);
+  if (out.size() >= limit) out.clear();
+  return out;
 }
+
+}  // namespace
 
 void PutSignedColumn(std::string* out, const std::vector<int64_t>& v) {
   std::vector<uint64_t> zigzag;
   for (int64_t x : v) zigzag.push_back(ZigZagEncode(x));
   uint64_t packed_bytes;
   const int width = BestWidth(zigzag, &packed_bytes);
-  std::string best;
-  if (packed_bytes > 5 && !v.empty()) {  // a coded column costs at least five bytes
-    std::vector<int64_t> sorted = v;
-    std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
-    const int64_t base = sorted[sorted.size() / 2];
-    std::string head(1, static_cast<char>(base != 0 ? kHasBase : 0));
-    if (base != 0) PutSignedVarint(&head, base);
-    std::string varints, candidate;
-    for (size_t i = 0; i < v.size(); ++i) {
-      zigzag[i] = ZigZagEncode(WrapSub(v[i], base));
-      PutVarint(&varints, zigzag[i]);
-    }
-    for (uint8_t kind : {kCodedInts, kTokenInts}) {
-      candidate = head;
-      candidate[0] = static_cast<char>(candidate[0] | kind);
-      if (kind == kCodedInts) {
-        RansEncode(varints, &candidate);
-      } else {
-        PutTokenColumn(zigzag, &candidate);
-      }
-      if (candidate.size() <= packed_bytes && (best.empty() || candidate.size() < best.size())) {
-        best.swap(candidate);
-      }
-    }
-  }
-  if (!best.empty()) {
-    out->append(best);
+  // A token column costs at least five bytes (tag, table, coder state).
+  const std::string tokens = packed_bytes > 4 ? TokenForm(v, packed_bytes + 1) : std::string();
+  if (!tokens.empty()) {
+    out->append(tokens);
     return;
   }
-  for (size_t i = 0; i < v.size(); ++i) zigzag[i] = ZigZagEncode(v[i]);
+  const size_t tag_at = out->size();
   out->push_back(static_cast<char>(width));
-  PutPacked(out, zigzag, width);
+  if (PutPacked(out, zigzag, width))
+    (*out)[tag_at] = static_cast<char>(kPackedWithExceptions | width);
 }
 
 void PutDeltaColumn(std::string* out, const std::vector<int64_t>& v) {
