@@ -75,9 +75,17 @@ int64_t PredictV1(const RollupBucket* b, size_t i, int c, int s) {
   }
 }
 
+// Version 2 guesses a bucket's sum as count times the mean of first, last, min and max.
+int64_t SumGuess(uint64_t count, int64_t first, int64_t last, int64_t min, int64_t max) {
+  return ToScaled(static_cast<double>(count) * 0.25 *
+                  (static_cast<double>(first) + static_cast<double>(last) +
+                   static_cast<double>(min) + static_cast<double>(max)));
+}
+
 // Version 2 adds: min and max are the lower and upper of first and last (or beyond them), and
-// the sum is near count times the mean of first and last. The last values stay a delta column:
-// predicting them from first would chain first and last across buckets.
+// the sum is near count times the mean of its first, last, min and max. The last values stay a
+// delta column: predicting them from first would chain first and last across buckets. The
+// decoder computes the same guesses column-wise (PredictColumnV2).
 int64_t PredictV2(const RollupBucket* b, size_t i, int c, int s) {
   const int64_t first = Scaled(b[i].first, s);
   switch (c) {
@@ -88,18 +96,57 @@ int64_t PredictV2(const RollupBucket* b, size_t i, int c, int s) {
     case kMax:
       return std::max(first, Scaled(b[i].last, s));
     case kSum:
-      return ToScaled(static_cast<double>(b[i].count) * 0.25 *
-                      (static_cast<double>(first) + static_cast<double>(Scaled(b[i].last, s)) +
-                       static_cast<double>(Scaled(b[i].min, s)) +
-                       static_cast<double>(Scaled(b[i].max, s))));
+      return SumGuess(b[i].count, first, Scaled(b[i].last, s), Scaled(b[i].min, s),
+                      Scaled(b[i].max, s));
     default:
       return WrapSub(Scaled(b[i].last, s), first);
   }
 }
 
-int64_t Predict(uint8_t version, const RollupBucket* b, size_t i, int c, int s) {
-  return version == kVersion1 ? PredictV1(b, i, c, s) : PredictV2(b, i, c, s);
+// The scaled last, first, min and max of a block's decoded buckets, each computed once per
+// scale: the predictions of a block's later columns read them several times per bucket. Only
+// fields already decoded may be asked for.
+class ScaledFields {
+ public:
+  ScaledFields(const RollupBucket* b, size_t n, int64_t* storage) : b_(b), n_(n), data_(storage) {}
+  const int64_t* Get(int c, int s) {
+    const int k = c - kLast;  // kLast, kFirst, kMin, kMax are consecutive
+    int64_t* values = data_ + static_cast<size_t>(k) * n_;
+    if (scale_[k] != s) {
+      for (size_t i = 0; i < n_; ++i) values[i] = Scaled(b_[i].*kFloatField[c], s);
+      scale_[k] = s;
+    }
+    return values;
+  }
+
+ private:
+  const RollupBucket* b_;
+  size_t n_;
+  int64_t* data_;
+  int scale_[4] = {-1, -1, -1, -1};
+};
+
+// PredictV2 for every bucket of column c into `out`.
+void PredictColumnV2(ScaledFields* f, const RollupBucket* b, size_t n, int c, int s, int64_t* out) {
+  const int64_t* last = f->Get(kLast, s);
+  if (c == kFirst) {  // not decoded yet: Get(kFirst) would cache garbage
+    for (size_t i = 0; i < n; ++i) out[i] = i == 0 ? 0 : last[i - 1];
+    return;
+  }
+  const int64_t* first = f->Get(kFirst, s);
+  if (c == kMin || c == kMax) {
+    for (size_t i = 0; i < n; ++i) {
+      out[i] = c == kMin ? std::min(first[i], last[i]) : std::max(first[i], last[i]);
+    }
+  } else if (c == kSum) {
+    const int64_t* min = f->Get(kMin, s);
+    const int64_t* max = f->Get(kMax, s);
+    for (size_t i = 0; i < n; ++i) out[i] = SumGuess(b[i].count, first[i], last[i], min[i], max[i]);
+  } else {
+    for (size_t i = 0; i < n; ++i) out[i] = WrapSub(last[i], first[i]);
+  }
 }
+
 bool Predictable(uint8_t version, int c) {
   return c >= kFirst || (version != kVersion1 && c == kSum);
 }
@@ -244,23 +291,30 @@ bool GetXorColumn(ColumnReader* r, RollupBucket* b, size_t n, double RollupBucke
   return r->ok();
 }
 
-// The scaled integers of a predicted decimal column into `scaled`; `scratch` holds n values.
+// The scaled integers of a predicted decimal column into `scaled`; `scratch` holds 2 n values.
 bool GetPredicted(uint8_t version, ColumnReader* r, const RollupBucket* b, size_t n, int c, int s,
-                  bool by_max, int64_t* scratch, int64_t* scaled) {
+                  bool by_max, ScaledFields* fields, int64_t* scratch, int64_t* scaled) {
   const bool split = version != kVersion1 && c == kIncrease;
   if (split && !r->SignedInts(n, scratch)) return false;
   if (!r->SignedInts(n, scaled)) return false;
-  for (size_t i = 0; i < n; ++i) {
-    int64_t rest = scaled[i];
-    if (split) rest = WrapAdd(rest, WrapMul(scratch[i], Level(b[i], s, by_max)));
-    scaled[i] = WrapAdd(Predict(version, b, i, c, s), rest);
+  if (split) {
+    for (size_t i = 0; i < n; ++i) {
+      scaled[i] = WrapAdd(scaled[i], WrapMul(scratch[i], Level(b[i], s, by_max)));
+    }
   }
+  if (version == kVersion1) {
+    for (size_t i = 0; i < n; ++i) scaled[i] = WrapAdd(PredictV1(b, i, c, s), scaled[i]);
+    return true;
+  }
+  int64_t* guess = scratch + n;
+  PredictColumnV2(fields, b, n, c, s, guess);
+  for (size_t i = 0; i < n; ++i) scaled[i] = WrapAdd(guess[i], scaled[i]);
   return true;
 }
 
-// `scratch` holds 2 n values.
+// `scratch` holds 3 n values.
 bool GetFloatColumn(uint8_t version, ColumnReader* r, RollupBucket* b, size_t n, int c,
-                    int64_t* scratch) {
+                    ScaledFields* fields, int64_t* scratch) {
   double RollupBucket::*const field = kFloatField[c];
   const uint8_t mode = r->Byte();
   if (mode == kXorMode) return GetXorColumn(r, b, n, field);
@@ -282,8 +336,8 @@ bool GetFloatColumn(uint8_t version, ColumnReader* r, RollupBucket* b, size_t n,
     return false;
   }
   const double p = kPow10[s];
-  int64_t* scaled = scratch + n;
-  if (predicted ? !GetPredicted(version, r, b, n, c, s, by_max, scratch, scaled)
+  int64_t* scaled = scratch + 2 * n;
+  if (predicted ? !GetPredicted(version, r, b, n, c, s, by_max, fields, scratch, scaled)
                 : !GetDeltaColumn(r, n, scaled)) {
     return false;
   }
@@ -357,8 +411,9 @@ bool DecodeRollupBlock(std::string_view block, int64_t block_start, int64_t res,
   RollupBucket* b = out->data() + base;
   // Column buffers, reused: a read decodes blocks back to back.
   thread_local std::vector<int64_t> scratch;
-  if (scratch.size() < 2 * n) scratch.resize(2 * n);
+  if (scratch.size() < 7 * n) scratch.resize(7 * n);
   int64_t* const col = scratch.data();
+  ScaledFields fields(b, n, scratch.data() + 3 * n);
   bool ok = GetDeltaColumn(&r, n, col);
   for (size_t i = 0; i < n && ok; ++i) {
     const uint64_t idx = static_cast<uint64_t>(col[i]) + i + 1;
@@ -372,7 +427,7 @@ bool DecodeRollupBlock(std::string_view block, int64_t block_start, int64_t res,
   for (size_t i = 0; i < n && ok; ++i) b[i].last_t = WrapSub(b[i].end, col[i]);
 
   for (Column c : version == kVersion1 ? kOrderV1 : kOrderV2) {
-    ok = ok && GetFloatColumn(version, &r, b, n, c, scratch.data());
+    ok = ok && GetFloatColumn(version, &r, b, n, c, &fields, scratch.data());
   }
   if (!ok || !r.done()) {
     out->resize(base);

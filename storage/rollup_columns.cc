@@ -11,6 +11,8 @@ namespace tidemark::storage {
 
 namespace {
 
+constexpr uint64_t kTokenMargin = 4;
+
 // Up to eight little-endian bytes from `p`, zeros past `end`.
 uint64_t Load64(const uint8_t* p, const uint8_t* end) {
   uint64_t v = 0;
@@ -27,13 +29,18 @@ uint64_t Load64(const uint8_t* p, const uint8_t* end) {
 // the exception count. Sets `*bytes` to the size without the tag.
 int BestWidth(const std::vector<uint64_t>& v, uint64_t* bytes) {
   size_t with_bits[65] = {};
-  for (uint64_t x : v) ++with_bits[64 - std::countl_zero(x)];
-  int best = 64;
+  int widest = 0;
+  for (uint64_t x : v) {
+    const int b = 64 - std::countl_zero(x);
+    ++with_bits[b];
+    widest = std::max(widest, b);
+  }
+  int best = widest;
   uint64_t best_cost = UINT64_MAX;
   size_t wider = 0;  // values with more than w bits
-  for (int w = 64; w >= 0; --w) {
+  for (int w = widest; w >= 0; --w) {
     uint64_t cost = (v.size() * w + 7) / 8 + (wider > 0 ? 1 : 0);
-    for (int b = w + 1; b <= 64; ++b) cost += with_bits[b] * (2 + (b - w + 6) / 7);
+    for (int b = w + 1; b <= widest; ++b) cost += with_bits[b] * (2 + (b - w + 6) / 7);
     if (cost <= best_cost) best_cost = cost, best = w;
     wider += with_bits[w];
   }
@@ -175,8 +182,11 @@ void PutSignedColumn(std::string* out, const std::vector<int64_t>& v) {
   for (int64_t x : v) zigzag.push_back(ZigZagEncode(x));
   uint64_t packed_bytes;
   const int width = BestWidth(zigzag, &packed_bytes);
-  // A token column costs at least five bytes (tag, table, coder state).
-  const std::string tokens = packed_bytes > 4 ? TokenForm(v, packed_bytes + 1) : std::string();
+  // Tokens only where they save at least kTokenMargin bytes: a token column decodes several
+  // times slower than a packed one, which is not worth a byte or two.
+  const std::string tokens = packed_bytes + 1 > kTokenMargin + 5  // tag, table, coder state
+                                 ? TokenForm(v, packed_bytes + 1 - kTokenMargin)
+                                 : std::string();
   if (!tokens.empty()) {
     out->append(tokens);
     return;
