@@ -170,6 +170,8 @@ std::string TokenForm(const std::vector<int64_t>& v, uint64_t limit) {
   if (base != 0) PutSignedVarint(&out, base);
   std::vector<uint64_t> zigzag;
   for (int64_t x : v) zigzag.push_back(ZigZagEncode(WrapSub(x, base)));
+  // Most columns tried lose to their packed form: skip encoding those that surely do.
+  if (out.size() + EstimateTokenColumn(zigzag) > limit + 2) return std::string();
   PutTokenColumn(zigzag, &out);
   if (out.size() >= limit) out.clear();
   return out;

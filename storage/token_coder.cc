@@ -105,26 +105,53 @@ void EncodeTokens(const std::vector<uint8_t>& tokens, const Model& m, std::strin
 
 }  // namespace
 
-void PutTokenColumn(const std::vector<uint64_t>& v, std::string* out) {
+namespace {
+
+// What encoding a column takes: its tokens, their codes and the model built from those.
+struct Plan {
   std::vector<uint8_t> tokens;
+  std::vector<uint8_t> codes;
   std::array<uint32_t, kTokens> count{};
   int max_token = 0;
+  Model model;
+};
+
+void MakePlan(const std::vector<uint64_t>& v, Plan* plan) {
   for (uint64_t x : v) {
-    tokens.push_back(static_cast<uint8_t>(TokenOf(x)));
-    ++count[tokens.back()];
-    max_token = std::max<int>(max_token, tokens.back());
+    plan->tokens.push_back(static_cast<uint8_t>(TokenOf(x)));
+    ++plan->count[plan->tokens.back()];
+    plan->max_token = std::max<int>(plan->max_token, plan->tokens.back());
   }
-  const std::vector<uint8_t> codes = CodesOf(count, max_token + 1);
-  Model m;
-  BuildModel(codes.data(), max_token + 1, &m);  // cannot fail: some token is present
-  out->push_back(static_cast<char>(max_token));
-  for (int t = 0; t <= max_token; t += 2) {
-    const int high = t + 1 <= max_token ? codes[t + 1] : 0;
-    out->push_back(static_cast<char>(codes[t] | high << 4));
+  plan->codes = CodesOf(plan->count, plan->max_token + 1);
+  BuildModel(plan->codes.data(), plan->max_token + 1, &plan->model);  // some token is present
+}
+
+}  // namespace
+
+uint64_t EstimateTokenColumn(const std::vector<uint64_t>& v) {
+  Plan plan;
+  MakePlan(v, &plan);
+  double bits = 0;
+  for (int t = 0; t <= plan.max_token; ++t) {
+    if (plan.count[t] == 0) continue;
+    const double coded = kPrecision - std::log2(static_cast<double>(plan.model.freq[t]));
+    bits += plan.count[t] * (coded + ExtraBits(t));
   }
-  EncodeTokens(tokens, m, out);
+  const uint64_t table = 1 + static_cast<uint64_t>(plan.max_token + 2) / 2;
+  return table + kStateBytes + static_cast<uint64_t>(std::ceil(bits / 8));
+}
+
+void PutTokenColumn(const std::vector<uint64_t>& v, std::string* out) {
+  Plan plan;
+  MakePlan(v, &plan);
+  out->push_back(static_cast<char>(plan.max_token));
+  for (int t = 0; t <= plan.max_token; t += 2) {
+    const int high = t + 1 <= plan.max_token ? plan.codes[t + 1] : 0;
+    out->push_back(static_cast<char>(plan.codes[t] | high << 4));
+  }
+  EncodeTokens(plan.tokens, plan.model, out);
   BitWriter extra;
-  for (size_t i = 0; i < v.size(); ++i) extra.WriteBits(v[i], ExtraBits(tokens[i]));
+  for (size_t i = 0; i < v.size(); ++i) extra.WriteBits(v[i], ExtraBits(plan.tokens[i]));
   extra.AppendTo(out);
 }
 
