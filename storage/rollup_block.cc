@@ -14,12 +14,12 @@ namespace tidemark::storage {
 namespace {
 
 // Version 1 predicts fewer columns and packs every integer column; version 2 (written now)
-// orders the columns so that each is predicted from more of the others, may rANS-code any
-// integer column and adds the ULP-predicted mode. Both decode.
+// predicts more columns from the others, may token-code (rANS) its integer columns and adds the
+// ULP-predicted mode. Both decode.
 constexpr uint8_t kVersion1 = 1;
 constexpr uint8_t kVersion2 = 2;
 // Float column modes: XOR; 1 + s: decimal scale s, deltas in the column; kPredicted | (1 + s):
-// decimal scale s, differences to a prediction from the columns before (see Predict);
+// decimal scale s, differences to a prediction from the columns before (PredictV1, PredictV2);
 // kUlpPredicted (version 2): the distance in units in the last place to a prediction in doubles.
 constexpr uint8_t kXorMode = 0;
 constexpr uint8_t kUlpPredicted = 0x20;
