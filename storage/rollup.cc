@@ -1,6 +1,7 @@
 #include "storage/rollup.h"
 
 #include <bit>
+#include <cmath>
 
 #include "storage/varint.h"
 
@@ -10,6 +11,32 @@ namespace {
 
 constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
 bool IsStale(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaNBits; }
+
+// Neumaier's compensated addition, the summation sum_over_time applies to raw samples: `*c`
+// collects what rounding dropped from `*sum`.
+void CompensatedAdd(double x, double* sum, double* c) {
+  const double t = *sum + x;
+  *c += std::fabs(*sum) >= std::fabs(x) ? (*sum - t) + x : (x - t) + *sum;
+  *sum = t;
+}
+double CompensatedTotal(double sum, double c) { return std::isinf(sum) ? sum : sum + c; }
+
+// The terms AddToBucket adds to a bucket's sum and increase, each summed with compensation.
+// Besides matching sum_over_time over the raw samples of one bucket, sums of decimals then land
+// on (or next to) the double nearest their decimal total, which rollup blocks store in a few bits.
+struct BucketSums {
+  double sum = 0, sum_c = 0, increase = 0, increase_c = 0;
+  void Add(const RollupBucket& b, double v) {
+    CompensatedAdd(v, &sum, &sum_c);
+    if (b.count == 0) return;
+    if (v < b.last) CompensatedAdd(b.last, &increase, &increase_c);
+    CompensatedAdd(v - b.last, &increase, &increase_c);
+  }
+  void Store(RollupBucket* b) const {
+    b->sum = CompensatedTotal(sum, sum_c);
+    b->increase = CompensatedTotal(increase, increase_c);
+  }
+};
 
 bool SameDouble(double a, double b) {
   return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b) || (a == b);
@@ -60,15 +87,20 @@ void MergeBuckets(RollupBucket* acc, const RollupBucket& next) {
 
 std::vector<RollupBucket> BuildBuckets(std::span<const Sample> samples, int64_t res) {
   std::vector<RollupBucket> out;
+  BucketSums sums;
   for (const Sample& s : samples) {
     if (IsStale(s.v)) continue;
     int64_t end = BucketEnd(s.t, res);
     if (out.empty() || out.back().end != end) {
+      if (!out.empty()) sums.Store(&out.back());
+      sums = BucketSums();
       out.emplace_back();
       out.back().end = end;
     }
+    sums.Add(out.back(), s.v);
     AddToBucket(&out.back(), s);
   }
+  if (!out.empty()) sums.Store(&out.back());
   return out;
 }
 

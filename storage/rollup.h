@@ -40,6 +40,7 @@ struct RollupBucket {
 int64_t BucketEnd(int64_t t, int64_t res);
 
 // Buckets of time-sorted samples; stale markers are skipped. Only non-empty buckets, ascending.
+// Sum and increase are summed with Neumaier compensation, as sum_over_time sums raw samples.
 std::vector<RollupBucket> BuildBuckets(std::span<const Sample> samples, int64_t res);
 
 // Adds one more sample (later than everything in `b`) to a bucket.

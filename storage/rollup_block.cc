@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "storage/rollup_columns.h"
 #include "storage/sealed_chunk.h"
 #include "storage/varint.h"
 
@@ -12,22 +13,31 @@ namespace tidemark::storage {
 
 namespace {
 
-constexpr uint8_t kVersion = 1;
+// Version 1 predicts fewer columns and packs every integer column; version 2 (written now)
+// predicts more columns from the others, may token-code (rANS) its integer columns and adds the
+// ULP-predicted mode. Both decode.
+constexpr uint8_t kVersion1 = 1;
+constexpr uint8_t kVersion2 = 2;
 // Float column modes: XOR; 1 + s: decimal scale s, deltas in the column; kPredicted | (1 + s):
-// decimal scale s, differences to a prediction from the columns before (see Predict).
+// decimal scale s, differences to a prediction from the columns before (PredictV1, PredictV2);
+// kUlpPredicted (version 2): the distance in units in the last place to a prediction in doubles.
 constexpr uint8_t kXorMode = 0;
+constexpr uint8_t kUlpPredicted = 0x20;
 constexpr uint8_t kPredicted = 0x40;
 constexpr int64_t kDay = 86'400'000;
 constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
 // |v * 10^s| below this converts to int64 safely.
 constexpr double kMaxScaled = 4e18;
 
-// In this order, so that each column's prediction uses columns already decoded.
 constexpr int kFloatColumns = 6;
+enum Column { kSum, kLast, kFirst, kMin, kMax, kIncrease };
 constexpr double RollupBucket::*kFloatField[kFloatColumns] = {
     &RollupBucket::sum, &RollupBucket::last, &RollupBucket::first,
     &RollupBucket::min, &RollupBucket::max,  &RollupBucket::increase};
-enum Column { kSum, kLast, kFirst, kMin, kMax, kIncrease };
+// The order of the columns in a block, so that each column's prediction uses columns already
+// decoded.
+constexpr Column kOrderV1[kFloatColumns] = {kSum, kLast, kFirst, kMin, kMax, kIncrease};
+constexpr Column kOrderV2[kFloatColumns] = {kLast, kFirst, kMin, kMax, kSum, kIncrease};
 
 // std::llround for |m| < 2^63, without the library call (it showed in profiles of decoding):
 // the truncation is exact, and so is the fraction m - trunc(m).
@@ -39,16 +49,18 @@ int64_t RoundHalfAway(double m) {
   return r;
 }
 
+// llround(m), or 0 where that does not fit (also NaN).
+int64_t ToScaled(double m) { return std::fabs(m) < kMaxScaled ? RoundHalfAway(m) : 0; }
 // llround(v * 10^s), or 0 where that does not fit.
-int64_t Scaled(double v, int s) {
-  const double m = v * kPow10[s];
-  return std::fabs(m) < kMaxScaled ? RoundHalfAway(m) : 0;
+int64_t Scaled(double v, int s) { return ToScaled(v * kPow10[s]); }
+
+int64_t WrapMul(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
 }
 
-// Column c of bucket i at scale s, guessed from the columns before it: a bucket's first value is
-// near the previous bucket's last, its min and max near its first and last, and a counter's
-// increase is last - first. Exact for counters without resets and constant gauges.
-int64_t Predict(const RollupBucket* b, size_t i, int c, int s) {
+// Version 1: a bucket's first value is near the previous bucket's last, its min and max near its
+// first and last, and a counter's increase is last - first.
+int64_t PredictV1(const RollupBucket* b, size_t i, int c, int s) {
   switch (c) {
     case kFirst:
       return i == 0 ? 0 : Scaled(b[i - 1].last, s);
@@ -62,155 +74,113 @@ int64_t Predict(const RollupBucket* b, size_t i, int c, int s) {
       return 0;
   }
 }
-bool Predictable(int c) { return c >= kFirst; }
 
-// Sequential reader over a block; every Get fails (and stays failed) past the end.
-class Reader {
+// Version 2 guesses a bucket's sum as count times the mean of first, last, min and max.
+int64_t SumGuess(uint64_t count, int64_t first, int64_t last, int64_t min, int64_t max) {
+  return ToScaled(static_cast<double>(count) * 0.25 *
+                  (static_cast<double>(first) + static_cast<double>(last) +
+                   static_cast<double>(min) + static_cast<double>(max)));
+}
+
+// Version 2 adds: min and max are the lower and upper of first and last (or beyond them), and
+// the sum is near count times the mean of its first, last, min and max. The last values stay a
+// delta column: predicting them from first would chain first and last across buckets. The
+// decoder computes the same guesses column-wise (PredictColumnV2).
+int64_t PredictV2(const RollupBucket* b, size_t i, int c, int s) {
+  const int64_t first = Scaled(b[i].first, s);
+  switch (c) {
+    case kFirst:
+      return i == 0 ? 0 : Scaled(b[i - 1].last, s);
+    case kMin:
+      return std::min(first, Scaled(b[i].last, s));
+    case kMax:
+      return std::max(first, Scaled(b[i].last, s));
+    case kSum:
+      return SumGuess(b[i].count, first, Scaled(b[i].last, s), Scaled(b[i].min, s),
+                      Scaled(b[i].max, s));
+    default:
+      return WrapSub(Scaled(b[i].last, s), first);
+  }
+}
+
+// The scaled last, first, min and max of a block's decoded buckets, each computed once per
+// scale: the predictions of a block's later columns read them several times per bucket. Only
+// fields already decoded may be asked for.
+class ScaledFields {
  public:
-  explicit Reader(std::string_view in)
-      : p_(reinterpret_cast<const uint8_t*>(in.data())), end_(p_ + in.size()) {}
-  bool ok() const { return ok_; }
-  bool done() const { return p_ == end_; }
-  uint8_t Byte() {
-    if (p_ == end_) return Fail();
-    return *p_++;
-  }
-  uint64_t Varint() {
-    if (p_ != end_ && *p_ < 0x80) return *p_++;  // the common one-byte case
-    uint64_t v = 0;
-    for (int shift = 0; shift <= 63; shift += 7) {
-      if (p_ == end_) return Fail();
-      const uint64_t byte = *p_++;
-      v |= (byte & 0x7f) << shift;
-      if (!(byte & 0x80)) return v;
+  ScaledFields(const RollupBucket* b, size_t n, int64_t* storage) : b_(b), n_(n), data_(storage) {}
+  const int64_t* Get(int c, int s) {
+    const int k = c - kLast;  // kLast, kFirst, kMin, kMax are consecutive
+    int64_t* values = data_ + static_cast<size_t>(k) * n_;
+    if (scale_[k] != s) {
+      for (size_t i = 0; i < n_; ++i) values[i] = Scaled(b_[i].*kFloatField[c], s);
+      scale_[k] = s;
     }
-    return Fail();
-  }
-  int64_t Signed() { return ZigZagDecode(Varint()); }
-  // `n` values of `width` bits each, packed LSB first (see PutPacked).
-  bool Packed(size_t n, uint64_t* out) {
-    const int width = Byte();
-    if (!ok_ || width > 64) return Fail() != 0;
-    const uint64_t bytes = (static_cast<uint64_t>(n) * width + 7) / 8;
-    if (static_cast<uint64_t>(end_ - p_) < bytes) return Fail() != 0;
-    const uint64_t mask = width == 64 ? ~0ULL : (1ULL << width) - 1;
-    if (width == 0) std::fill(out, out + n, 0);  // common: exact decimals, regular buckets
-    const uint8_t* q = p_;
-    const uint8_t* q_end = p_ + bytes;
-    for (size_t i = 0; i < n && width > 0; ++i) {
-      const uint64_t bit = static_cast<uint64_t>(i) * width;
-      const int shift = static_cast<int>(bit & 7);
-      const uint8_t* at = q + (bit >> 3);
-      uint64_t v = Load64(at, q_end) >> shift;
-      if (shift + width > 64) v |= static_cast<uint64_t>(at[8]) << (64 - shift);
-      out[i] = v & mask;
-    }
-    p_ = q_end;
-    const uint64_t exceptions = Varint();
-    if (exceptions > n || (exceptions > 0 && width == 64)) return Fail() != 0;
-    uint64_t idx = 0;
-    for (uint64_t k = 0; k < exceptions && ok_; ++k) {
-      idx += Varint();
-      if (idx >= n) return Fail() != 0;
-      out[idx] |= Varint() << width;
-    }
-    return ok_;
-  }
-  // `n` (<= 8) little-endian bytes.
-  uint64_t Bytes(int n) {
-    if (end_ - p_ < n) return Fail();
-    uint64_t v = 0;
-    for (int i = 0; i < n; ++i) v |= static_cast<uint64_t>(p_[i]) << (8 * i);
-    p_ += n;
-    return v;
+    return values;
   }
 
  private:
-  // Up to eight little-endian bytes from `p`, zeros past `end`.
-  static uint64_t Load64(const uint8_t* p, const uint8_t* end) {
-    uint64_t v = 0;
-    if (end - p >= 8) {
-      std::memcpy(&v, p, 8);  // little-endian hosts only, like the rest of the storage code
-      return v;
-    }
-    for (int i = 0; p + i < end; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
-    return v;
-  }
-  uint8_t Fail() {
-    ok_ = false;
-    p_ = end_;
-    return 0;
-  }
-  const uint8_t* p_;
-  const uint8_t* end_;
-  bool ok_ = true;
+  const RollupBucket* b_;
+  size_t n_;
+  int64_t* data_;
+  int scale_[4] = {-1, -1, -1, -1};
 };
 
-// The width that makes PutPacked's output smallest: every value costs `width` bits, and those
-// that need more add an exception (index gap and the high bits, as varints).
-int BestWidth(const std::vector<uint64_t>& v) {
-  size_t with_bits[65] = {};
-  for (uint64_t x : v) ++with_bits[64 - std::countl_zero(x)];
-  int best = 64;
-  uint64_t best_cost = UINT64_MAX;
-  for (int w = 0; w <= 64; ++w) {
-    uint64_t cost = (v.size() * w + 7) / 8;
-    for (int b = w + 1; b <= 64; ++b) cost += with_bits[b] * (2 + (b - w + 6) / 7);
-    if (cost < best_cost) best_cost = cost, best = w;
+// PredictV2 for every bucket of column c into `out`.
+void PredictColumnV2(ScaledFields* f, const RollupBucket* b, size_t n, int c, int s, int64_t* out) {
+  const int64_t* last = f->Get(kLast, s);
+  if (c == kFirst) {  // not decoded yet: Get(kFirst) would cache garbage
+    for (size_t i = 0; i < n; ++i) out[i] = i == 0 ? 0 : last[i - 1];
+    return;
   }
-  return best;
-}
-
-// Unsigned integers in `width` bits each: a width byte, the low bits of every value packed LSB
-// first into ceil(n * width / 8) bytes, then the values that do not fit (so that one outlier
-// does not widen the whole column): a varint count, then per exception the varint index gap and
-// the varint of the bits above `width`. A column of zeros costs two bytes.
-void PutPacked(std::string* out, const std::vector<uint64_t>& v) {
-  const int width = BestWidth(v);
-  const uint64_t mask = width == 64 ? ~0ULL : (1ULL << width) - 1;
-  out->push_back(static_cast<char>(width));
-  uint64_t acc = 0;
-  int bits = 0;
-  std::string exceptions;
-  size_t num_exceptions = 0, last = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    const uint64_t x = v[i] & mask;
-    if (x != v[i]) {
-      PutVarint(&exceptions, i - last);
-      PutVarint(&exceptions, v[i] >> width);
-      last = i;
-      ++num_exceptions;
+  const int64_t* first = f->Get(kFirst, s);
+  if (c == kMin || c == kMax) {
+    for (size_t i = 0; i < n; ++i) {
+      out[i] = c == kMin ? std::min(first[i], last[i]) : std::max(first[i], last[i]);
     }
-    acc |= x << bits;
-    if (bits + width < 64) {
-      bits += width;
-      continue;
-    }
-    for (int k = 0; k < 8; ++k) out->push_back(static_cast<char>(acc >> (8 * k)));
-    acc = bits == 0 ? 0 : x >> (64 - bits);
-    bits = bits + width - 64;
+  } else if (c == kSum) {
+    const int64_t* min = f->Get(kMin, s);
+    const int64_t* max = f->Get(kMax, s);
+    for (size_t i = 0; i < n; ++i) out[i] = SumGuess(b[i].count, first[i], last[i], min[i], max[i]);
+  } else {
+    for (size_t i = 0; i < n; ++i) out[i] = WrapSub(last[i], first[i]);
   }
-  for (int k = 0; k < (bits + 7) / 8; ++k) out->push_back(static_cast<char>(acc >> (8 * k)));
-  PutVarint(out, num_exceptions);
-  out->append(exceptions);
 }
 
-// The first value as a zigzag varint, then the zigzag differences to the predecessor, packed.
-void PutDeltaColumn(std::string* out, const std::vector<int64_t>& v) {
-  if (v.empty()) return;
-  PutSignedVarint(out, v[0]);
-  std::vector<uint64_t> deltas;
-  for (size_t i = 1; i < v.size(); ++i) deltas.push_back(ZigZagEncode(WrapSub(v[i], v[i - 1])));
-  PutPacked(out, deltas);
+bool Predictable(uint8_t version, int c) {
+  return c >= kFirst || (version != kVersion1 && c == kSum);
 }
 
-// Reads what PutDeltaColumn wrote; `scratch` holds n values.
-bool GetDeltaColumn(Reader* r, size_t n, uint64_t* scratch, int64_t* out) {
-  if (n == 0) return true;
-  out[0] = r->Signed();
-  if (!r->Packed(n - 1, scratch)) return false;
-  for (size_t i = 1; i < n; ++i) out[i] = WrapAdd(out[i - 1], ZigZagDecode(scratch[i - 1]));
-  return r->ok();
+// The same guesses in doubles, for the ULP-predicted mode: exact for a counter's increase
+// (the sum of its exact sample differences) and for min and max of monotonic series.
+double PredictDouble(const RollupBucket* b, size_t i, int c) {
+  switch (c) {
+    case kFirst:
+      return i == 0 ? 0 : b[i - 1].last;
+    case kMin:
+      return std::min(b[i].first, b[i].last);
+    case kMax:
+      return std::max(b[i].first, b[i].last);
+    case kSum:
+      return static_cast<double>(b[i].count) * 0.5 * (b[i].first + b[i].last);
+    default:
+      return b[i].last - b[i].first;
+  }
+}
+
+// A gauge's increase exceeds last - first by the values before its decreases, so the rest of
+// the prediction is about a multiple of the level: version 2 stores it as k and r with
+// rest = k * q + r, q the bucket's scaled mean (sum / count) or, with kLevelByMax in the mode,
+// its scaled max (better for two-state signals, whose value before a decrease is the max).
+constexpr uint8_t kLevelByMax = 0x80;
+int64_t Level(const RollupBucket& b, int s, bool by_max) {
+  if (by_max) return Scaled(b.max, s);
+  return b.count == 0 ? 0 : ToScaled(b.sum / static_cast<double>(b.count) * kPow10[s]);
+}
+int64_t LevelMultiple(int64_t rest, int64_t q) {
+  if (q <= 0) return 0;
+  const double k = std::nearbyint(static_cast<double>(rest) / static_cast<double>(q));
+  return std::fabs(k) < 1e9 ? static_cast<int64_t>(k) : 0;
 }
 
 // XOR with the previous value's bits: a control byte (zero bytes on the high side << 4 | zero
@@ -232,30 +202,50 @@ void PutXorColumn(std::string* out, const std::vector<double>& v) {
 }
 
 // Scale s: the scaled integers n_i = llround(v * 10^s), as deltas in the column or (with
-// `buckets`) as differences to Predict, then per value the distance in bits between v and the
+// `buckets`) as differences to PredictV2, then per value the distance in bits between v and the
 // decimal n_i / 10^s. Exact for every finite value; small for values with at most s decimals
 // (distance 0) and for sums of them (a few units in the last place).
 bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s,
-                      const RollupBucket* buckets, int c) {
-  std::vector<int64_t> scaled;
-  std::vector<uint64_t> residuals, predicted;
+                      const RollupBucket* buckets, int c, bool by_max) {
+  std::vector<int64_t> scaled, residuals, predicted, multiples;
   for (size_t i = 0; i < v.size(); ++i) {
     const double m = v[i] * kPow10[s];
     if (!(std::fabs(m) < kMaxScaled)) return false;  // also NaN and Inf
     const int64_t n = RoundHalfAway(m);
     const double approx = static_cast<double>(n) / kPow10[s];
     scaled.push_back(n);
-    residuals.push_back(ZigZagEncode(static_cast<int64_t>(DoubleBits(v[i]) - DoubleBits(approx))));
-    if (buckets) predicted.push_back(ZigZagEncode(WrapSub(n, Predict(buckets, i, c, s))));
+    residuals.push_back(static_cast<int64_t>(DoubleBits(v[i]) - DoubleBits(approx)));
+    if (!buckets) continue;
+    int64_t rest = WrapSub(n, PredictV2(buckets, i, c, s));
+    if (c == kIncrease) {
+      const int64_t q = Level(buckets[i], s, by_max), k = LevelMultiple(rest, q);
+      multiples.push_back(k);
+      rest = WrapSub(rest, WrapMul(k, q));
+    }
+    predicted.push_back(rest);
   }
-  out->push_back(static_cast<char>((buckets ? kPredicted : 0) | (1 + s)));
+  out->push_back(
+      static_cast<char>((buckets ? kPredicted : 0) | (by_max ? kLevelByMax : 0) | (1 + s)));
   if (buckets) {
-    PutPacked(out, predicted);
+    if (c == kIncrease) PutSignedColumn(out, multiples);
+    PutSignedColumn(out, predicted);
   } else {
     PutDeltaColumn(out, scaled);
   }
-  PutPacked(out, residuals);
+  PutSignedColumn(out, residuals);
   return true;
+}
+
+// The distance in units in the last place between each value and PredictDouble.
+void PutUlpColumn(std::string* out, const std::vector<double>& v, const RollupBucket* buckets,
+                  int c) {
+  out->push_back(static_cast<char>(kUlpPredicted));
+  std::vector<int64_t> distances;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const uint64_t guess = DoubleBits(PredictDouble(buckets, i, c));
+    distances.push_back(static_cast<int64_t>(DoubleBits(v[i]) - guess));
+  }
+  PutSignedColumn(out, distances);
 }
 
 // The largest decimal scale any of `v` has (-1 when none has one).
@@ -265,56 +255,96 @@ int MaxScale(const std::vector<double>& v) {
   return s;
 }
 
-// The smallest of the XOR form and the decimal forms at the column's own scale and at the scale
-// of the samples (a column of sums rarely has a short decimal form of its own).
+// The smallest of the XOR form, the ULP-predicted form and the decimal forms at the column's
+// own scale and at the scale of the samples (a column of sums rarely has a short decimal form of
+// its own).
 void PutFloatColumn(std::string* out, const std::vector<double>& v, int sample_scale,
                     std::span<const RollupBucket> buckets, int c) {
-  std::string best;
+  std::string best, candidate;
   PutXorColumn(&best, v);
+  if (Predictable(kVersion2, c)) PutUlpColumn(&candidate, v, buckets.data(), c);
+  if (!candidate.empty() && candidate.size() < best.size()) best.swap(candidate);
   for (int s : {MaxScale(v), sample_scale}) {
     for (const RollupBucket* ref : {static_cast<const RollupBucket*>(nullptr), buckets.data()}) {
-      if (s < 0 || (ref != nullptr && !Predictable(c))) continue;
-      std::string candidate;
-      if (PutDecimalColumn(&candidate, v, s, ref, c) && candidate.size() < best.size()) {
-        best = std::move(candidate);
+      if (s < 0 || (ref != nullptr && !Predictable(kVersion2, c))) continue;
+      for (bool by_max : {false, true}) {
+        if (by_max && (ref == nullptr || c != kIncrease)) continue;
+        candidate.clear();
+        if (PutDecimalColumn(&candidate, v, s, ref, c, by_max) && candidate.size() < best.size()) {
+          best.swap(candidate);
+        }
       }
     }
   }
   out->append(best);
 }
 
-// `scratch` holds 2 n values.
-bool GetFloatColumn(Reader* r, RollupBucket* b, size_t n, int c, uint64_t* scratch) {
+bool GetXorColumn(ColumnReader* r, RollupBucket* b, size_t n, double RollupBucket::*field) {
+  uint64_t prev = 0;
+  for (size_t i = 0; i < n && r->ok(); ++i) {
+    const uint8_t ctl = r->Byte();
+    const int lz = ctl >> 4, tz = ctl & 0xf;
+    if (lz + tz > 8) return false;
+    prev ^= r->Bytes(8 - lz - tz) << (8 * tz % 64);
+    b[i].*field = BitsDouble(prev);
+  }
+  return r->ok();
+}
+
+// The scaled integers of a predicted decimal column into `scaled`; `scratch` holds 2 n values.
+bool GetPredicted(uint8_t version, ColumnReader* r, const RollupBucket* b, size_t n, int c, int s,
+                  bool by_max, ScaledFields* fields, int64_t* scratch, int64_t* scaled) {
+  const bool split = version != kVersion1 && c == kIncrease;
+  if (split && !r->SignedInts(n, scratch)) return false;
+  if (!r->SignedInts(n, scaled)) return false;
+  if (split) {
+    for (size_t i = 0; i < n; ++i) {
+      scaled[i] = WrapAdd(scaled[i], WrapMul(scratch[i], Level(b[i], s, by_max)));
+    }
+  }
+  if (version == kVersion1) {
+    for (size_t i = 0; i < n; ++i) scaled[i] = WrapAdd(PredictV1(b, i, c, s), scaled[i]);
+    return true;
+  }
+  int64_t* guess = scratch + n;
+  PredictColumnV2(fields, b, n, c, s, guess);
+  for (size_t i = 0; i < n; ++i) scaled[i] = WrapAdd(guess[i], scaled[i]);
+  return true;
+}
+
+// `scratch` holds 3 n values.
+bool GetFloatColumn(uint8_t version, ColumnReader* r, RollupBucket* b, size_t n, int c,
+                    ScaledFields* fields, int64_t* scratch) {
   double RollupBucket::*const field = kFloatField[c];
   const uint8_t mode = r->Byte();
-  if (mode == kXorMode) {
-    uint64_t prev = 0;
-    for (size_t i = 0; i < n && r->ok(); ++i) {
-      const uint8_t ctl = r->Byte();
-      const int lz = ctl >> 4, tz = ctl & 0xf;
-      if (lz + tz > 8) return false;
-      prev ^= r->Bytes(8 - lz - tz) << (8 * tz % 64);
-      b[i].*field = BitsDouble(prev);
+  if (mode == kXorMode) return GetXorColumn(r, b, n, field);
+  if (mode == kUlpPredicted) {
+    if (version == kVersion1 || !Predictable(version, c) || !r->SignedInts(n, scratch)) {
+      return false;
     }
-    return r->ok();
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t guess = DoubleBits(PredictDouble(b, i, c));
+      b[i].*field = BitsDouble(guess + static_cast<uint64_t>(scratch[i]));
+    }
+    return true;
   }
   const bool predicted = (mode & kPredicted) != 0;
-  const int s = (mode & ~kPredicted) - 1;
-  if (s < 0 || s > kMaxDecimalScale || (predicted && !Predictable(c))) return false;
-  const double p = kPow10[s];
-  int64_t* scaled = reinterpret_cast<int64_t*>(scratch + n);
-  if (predicted) {
-    if (!r->Packed(n, scratch)) return false;
-    for (size_t i = 0; i < n; ++i) {
-      scaled[i] = WrapAdd(Predict(b, i, c, s), ZigZagDecode(scratch[i]));
-    }
-  } else if (!GetDeltaColumn(r, n, scratch, scaled)) {
+  const bool by_max = (mode & kLevelByMax) != 0;
+  const int s = (mode & ~(kPredicted | kLevelByMax)) - 1;
+  if (s < 0 || s > kMaxDecimalScale || (predicted && !Predictable(version, c)) ||
+      (by_max && (version == kVersion1 || c != kIncrease || !predicted))) {
     return false;
   }
-  if (!r->Packed(n, scratch)) return false;
+  const double p = kPow10[s];
+  int64_t* scaled = scratch + 2 * n;
+  if (predicted ? !GetPredicted(version, r, b, n, c, s, by_max, fields, scratch, scaled)
+                : !GetDeltaColumn(r, n, scaled)) {
+    return false;
+  }
+  if (!r->SignedInts(n, scratch)) return false;
   for (size_t i = 0; i < n; ++i) {
     const double approx = static_cast<double>(scaled[i]) / p;
-    b[i].*field = BitsDouble(DoubleBits(approx) + ZigZagDecode(scratch[i]));
+    b[i].*field = BitsDouble(DoubleBits(approx) + static_cast<uint64_t>(scratch[i]));
   }
   return true;
 }
@@ -339,7 +369,7 @@ int64_t RollupBlockStart(int64_t end, int64_t span) {
 std::string EncodeRollupBlock(std::span<const RollupBucket> buckets, int64_t block_start,
                               int64_t res) {
   std::string out;
-  out.push_back(static_cast<char>(kVersion));
+  out.push_back(static_cast<char>(kVersion2));
   PutVarint(&out, buckets.size());
   // Bucket ends as the number of holes before each bucket (bucket i is at index i + holes).
   std::vector<int64_t> holes, counts, to_first, to_last;
@@ -357,46 +387,48 @@ std::string EncodeRollupBlock(std::span<const RollupBucket> buckets, int64_t blo
   }
   int sample_scale = -1;
   for (int c = kLast; c <= kMax; ++c) sample_scale = std::max(sample_scale, MaxScale(column[c]));
-  for (int c = 0; c < kFloatColumns; ++c) {
-    PutFloatColumn(&out, column[c], sample_scale, buckets, c);
-  }
+  for (Column c : kOrderV2) PutFloatColumn(&out, column[c], sample_scale, buckets, c);
   return out;
 }
 
 bool RollupBlockSize(std::string_view block, uint64_t* n) {
-  Reader r(block);
-  if (r.Byte() != kVersion) return false;
+  const uint8_t version = block.empty() ? 0 : static_cast<uint8_t>(block[0]);
+  if (version != kVersion1 && version != kVersion2) return false;
+  ColumnReader r(block.substr(1), version);
   *n = r.Varint();
   return r.ok();
 }
 
 bool DecodeRollupBlock(std::string_view block, int64_t block_start, int64_t res, int64_t min_end,
                        int64_t max_end, std::vector<RollupBucket>* out) {
-  Reader r(block);
-  if (r.Byte() != kVersion) return false;
+  const uint8_t version = block.empty() ? 0 : static_cast<uint8_t>(block[0]);
+  if (version != kVersion1 && version != kVersion2) return false;
+  ColumnReader r(block.substr(1), version);
   const uint64_t n = r.Varint();
   if (!r.ok() || n > kMaxRollupBlockBuckets) return false;
   const size_t base = out->size();
   out->resize(base + n);
   RollupBucket* b = out->data() + base;
   // Column buffers, reused: a read decodes blocks back to back.
-  thread_local std::vector<uint64_t> scratch;
-  thread_local std::vector<int64_t> col;
-  if (scratch.size() < 2 * n) scratch.resize(2 * n);
-  if (col.size() < n) col.resize(n);
-  bool ok = GetDeltaColumn(&r, n, scratch.data(), col.data());
+  thread_local std::vector<int64_t> scratch;
+  if (scratch.size() < 7 * n) scratch.resize(7 * n);
+  int64_t* const col = scratch.data();
+  ScaledFields fields(b, n, scratch.data() + 3 * n);
+  bool ok = GetDeltaColumn(&r, n, col);
   for (size_t i = 0; i < n && ok; ++i) {
     const uint64_t idx = static_cast<uint64_t>(col[i]) + i + 1;
     b[i].end = WrapAdd(block_start, static_cast<int64_t>(idx * static_cast<uint64_t>(res)));
   }
-  ok = ok && GetDeltaColumn(&r, n, scratch.data(), col.data());
+  ok = ok && GetDeltaColumn(&r, n, col);
   for (size_t i = 0; i < n && ok; ++i) b[i].count = static_cast<uint64_t>(col[i]);
-  ok = ok && GetDeltaColumn(&r, n, scratch.data(), col.data());
+  ok = ok && GetDeltaColumn(&r, n, col);
   for (size_t i = 0; i < n && ok; ++i) b[i].first_t = WrapSub(b[i].end, col[i]);
-  ok = ok && GetDeltaColumn(&r, n, scratch.data(), col.data());
+  ok = ok && GetDeltaColumn(&r, n, col);
   for (size_t i = 0; i < n && ok; ++i) b[i].last_t = WrapSub(b[i].end, col[i]);
 
-  for (int c = 0; c < kFloatColumns && ok; ++c) ok = GetFloatColumn(&r, b, n, c, scratch.data());
+  for (Column c : version == kVersion1 ? kOrderV1 : kOrderV2) {
+    ok = ok && GetFloatColumn(version, &r, b, n, c, &fields, scratch.data());
+  }
   if (!ok || !r.done()) {
     out->resize(base);
     return false;

@@ -1,8 +1,10 @@
 // Rollup blocks: the on-disk unit of a rollup tier. A block holds the stored buckets of one series
 // whose ends fall in one span (block_start, block_start + span] of bucket time, encoded column
 // by column so that the regularity of IoT data (equal counts, equal first/last offsets, values
-// with few decimals that change little from bucket to bucket) turns into runs of small varints.
-// Format: storage/docs/rollups.md ("Blocks").
+// with few decimals that change little from bucket to bucket) turns into small residuals, each
+// column's residuals bit-packed or entropy-coded (storage/token_coder.h), whichever is smaller.
+// Encoding writes version 2; version 1 blocks still decode. Format: storage/docs/rollups.md
+// ("Blocks").
 //
 // Pure functions; thread-safe.
 #pragma once

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "storage/storage_test_util.h"
+#include "storage/varint.h"
 
 namespace tidemark::storage {
 namespace {
@@ -128,6 +129,35 @@ TEST(RollupBucketTest, MergedBucketsEqualOneBucketOverAllSamples) {
   EXPECT_EQ(g.max, one[0].max);
   EXPECT_FALSE(std::isnan(g.min));
   EXPECT_TRUE(std::isnan(g.sum));
+}
+
+// Sum and increase are summed with compensation, like sum_over_time over raw samples.
+TEST(RollupBucketTest, SumsAreCompensated) {
+  std::vector<Sample> tenths;
+  double plain = 0;
+  for (int i = 1; i <= 10; ++i) {
+    tenths.push_back({i * 1'000, 0.1});
+    plain += 0.1;
+  }
+  ASSERT_NE(plain, 1.0);  // 0.9999999999999999
+  auto b = BuildBuckets(tenths, k5m);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].sum, 1.0);
+  // A kWh counter with three decimals: its increase is last - first to the bit.
+  std::vector<Sample> kwh;
+  for (int i = 1; i <= 30; ++i) kwh.push_back({i * 10'000, (3992241 + 17 * i * i) / 1000.0});
+  b = BuildBuckets(kwh, k5m);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(DoubleBits(b[0].increase), DoubleBits(kwh.back().v - kwh.front().v));
+  // A gauge: last - first plus the values before its three decreases is 63.7, where a plain
+  // running sum ends at 63.69999999999999.
+  std::vector<Sample> gauge;
+  for (double v : {21.5, 21.1, 21.5, 21.9, 21.1, 20.7}) {
+    gauge.push_back({static_cast<int64_t>(gauge.size() + 1), v});
+  }
+  b = BuildBuckets(gauge, k5m);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].increase, 63.7);
 }
 
 TEST(RollupBucketTest, BucketsAreLeftOpenRightClosed) {
