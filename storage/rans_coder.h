@@ -1,7 +1,8 @@
 // Order-0 rANS byte coder: entropy-codes a byte string with a static per-stream frequency table,
 // so that each byte costs close to -log2 of its frequency in the stream. Used for the varint
-// streams of sealed chunks and rollup blocks, whose bytes are small deltas with skewed, data-
-// dependent distributions (a 0.1-resolution temperature: ~1.4 bits per sample).
+// streams of sealed chunks, whose bytes are small deltas with skewed, data-dependent
+// distributions (a 0.1-resolution temperature: ~1.4 bits per sample). Rollup blocks, whose
+// columns hold a few hundred values, use storage/token_coder.h, whose tables are smaller.
 //
 // Why not zstd alone: zstd's literals use Huffman (at least one bit per byte, so a motion sensor's
 // run of zero deltas is left to LZ matches), and every frame carries its own headers and tables,
