@@ -133,15 +133,7 @@ TEST(ReadAheadWorkersTest, ConcurrentLargeSelectionsThroughTheStore) {
   ASSERT_TRUE(store.Open().ok());
   store.clock().Set(kStart + 3 * kDay);
   constexpr int kSeries = 150;
-  WriteBatch b;
-  for (int d = 0; d < kSeries; ++d) {
-    char name[8];
-    std::snprintf(name, sizeof(name), "d%03d", d);
-    for (int i = 0; i < 40 + d % 7; ++i) {
-      b.Add(Labels({{"__name__", "temp"}, {"device", name}}), kStart + i * 60'000, d * 1000 + i);
-    }
-  }
-  ASSERT_TRUE(store->Append(b).ok());
+  ASSERT_TRUE(store->Append(testing::DeviceTemperatures(kSeries, 40)).ok());
   ASSERT_TRUE(store->Seal(kStart + 20 * 60'000).ok());  // partly sealed, partly in the head
   std::vector<std::thread> threads;
   std::atomic<int> wrong{0};

@@ -62,13 +62,7 @@ TEST(StorageQuerierTest, LargeSelectionsReadAheadInOrder) {
   ASSERT_TRUE(store.Open().ok());
   store.clock().Set(kStart + 3 * kDay);
   constexpr int kSeries = 301;
-  WriteBatch b;
-  for (int d = 0; d < kSeries; ++d) {
-    char name[8];
-    std::snprintf(name, sizeof(name), "d%03d", d);
-    for (int i = 0; i < 50 + d % 7; ++i)
-      b.Add(Named("temp", name), kStart + i * 60'000, d * 1000 + i);
-  }
+  WriteBatch b = testing::DeviceTemperatures(kSeries, 50);
   b.Add(Named("other", "x"), kStart, 1);
   ASSERT_TRUE(store->Append(b).ok());
   ASSERT_TRUE(store->Seal(kStart + 30 * 60'000).ok());  // partly sealed, partly in the head

@@ -7,6 +7,7 @@
 #include <leveldb/helpers/memenv.h>
 
 #include <atomic>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -108,6 +109,20 @@ class MemStore {
   StorageOptions options_;
   std::unique_ptr<Storage> storage_;
 };
+
+// `series` series temp{device="d000"}, "d001", ...: device d has base + d % 7 samples one minute
+// apart from kStart, sample i valued d * 1000 + i. Large selections of varied lengths whose every
+// sample a test can check.
+inline WriteBatch DeviceTemperatures(int series, int base) {
+  WriteBatch b;
+  for (int d = 0; d < series; ++d) {
+    char device[8];
+    std::snprintf(device, sizeof(device), "d%03d", d);
+    const Labels labels({{"__name__", "temp"}, {"device", device}});
+    for (int i = 0; i < base + d % 7; ++i) b.Add(labels, kStart + i * 60'000, d * 1000 + i);
+  }
+  return b;
+}
 
 // Every series a querier selects, with its samples.
 inline std::vector<std::pair<Labels, std::vector<Sample>>> ReadAll(
