@@ -6,6 +6,7 @@
 
 #include "query/eval_error.h"
 #include "query/functions.h"
+#include "storage/base/compensated_sum.h"
 
 namespace tidemark::query {
 
@@ -70,16 +71,6 @@ Opt InstantValue(const Window& w, bool is_rate) {
 Opt Irate(const Window& w, Scalars) { return InstantValue(w, true); }
 Opt Idelta(const Window& w, Scalars) { return InstantValue(w, false); }
 
-void KahanInc(double inc, double* sum, double* c) {
-  const double t = *sum + inc;
-  if (std::abs(*sum) >= std::abs(inc)) {
-    *c += (*sum - t) + inc;
-  } else {
-    *c += (inc - t) + *sum;
-  }
-  *sum = t;
-}
-
 // Least-squares fit of the window against time in seconds relative to `intercept_t`.
 void LinearRegression(std::span<const Point> p, int64_t intercept_t, double* slope,
                       double* intercept) {
@@ -90,10 +81,10 @@ void LinearRegression(std::span<const Point> p, int64_t intercept_t, double* slo
     if (const_y && i > 0 && p[i].v != init_y) const_y = false;
     n += 1;
     const double x = static_cast<double>(p[i].t - intercept_t) / 1e3;
-    KahanInc(x, &sx, &cx);
-    KahanInc(p[i].v, &sy, &cy);
-    KahanInc(x * p[i].v, &sxy, &cxy);
-    KahanInc(x * x, &sx2, &cx2);
+    base::CompensatedAdd(x, &sx, &cx);
+    base::CompensatedAdd(p[i].v, &sy, &cy);
+    base::CompensatedAdd(x * p[i].v, &sxy, &cxy);
+    base::CompensatedAdd(x * x, &sx2, &cx2);
   }
   if (const_y) {
     if (std::isinf(init_y)) {
@@ -164,19 +155,17 @@ Opt AvgOverTime(const Window& w, Scalars) {
       if (std::isinf(p.v) && (mean > 0) == (p.v > 0)) continue;
       if (!std::isinf(p.v) && !std::isnan(p.v)) continue;
     }
-    KahanInc(p.v / count - mean / count, &mean, &c);
+    base::CompensatedAdd(p.v / count - mean / count, &mean, &c);
   }
-  if (std::isinf(mean)) return mean;
-  return mean + c;
+  return base::CompensatedTotal(mean, c);
 }
 
 Opt CountOverTime(const Window& w, Scalars) { return static_cast<double>(w.points.size()); }
 
 Opt SumOverTime(const Window& w, Scalars) {
   double sum = 0, c = 0;
-  for (const Point& p : w.points) KahanInc(p.v, &sum, &c);
-  if (std::isinf(sum)) return sum;
-  return sum + c;
+  for (const Point& p : w.points) base::CompensatedAdd(p.v, &sum, &c);
+  return base::CompensatedTotal(sum, c);
 }
 
 // Prometheus' rule (`if v > max || isNaN(max) { max = v }`) lets any value replace a NaN and no
@@ -188,26 +177,25 @@ size_t FirstNumber(std::span<const Point> points) {
   return i;
 }
 
-Opt MaxOverTime(const Window& w, Scalars) {
+// The extreme of the window under `better` (whether a value replaces the current one).
+template <typename Better>
+Opt ExtremeOverTime(const Window& w, Better better) {
   const size_t first = FirstNumber(w.points);
   if (first == w.points.size()) return w.points[0].v;  // all NaN
   double m = w.points[first].v;
   for (size_t i = first + 1; i < w.points.size(); ++i) {
     const double v = w.points[i].v;
-    m = v > m ? v : m;
+    m = better(v, m) ? v : m;
   }
   return m;
 }
 
+Opt MaxOverTime(const Window& w, Scalars) {
+  return ExtremeOverTime(w, [](double v, double m) { return v > m; });
+}
+
 Opt MinOverTime(const Window& w, Scalars) {
-  const size_t first = FirstNumber(w.points);
-  if (first == w.points.size()) return w.points[0].v;
-  double m = w.points[first].v;
-  for (size_t i = first + 1; i < w.points.size(); ++i) {
-    const double v = w.points[i].v;
-    m = v < m ? v : m;
-  }
-  return m;
+  return ExtremeOverTime(w, [](double v, double m) { return v < m; });
 }
 
 Opt LastOverTime(const Window& w, Scalars) { return w.points.back().v; }
@@ -225,8 +213,8 @@ double Variance(std::span<const Point> points) {
   for (const Point& p : points) {
     count++;
     const double delta = p.v - (mean + cmean);
-    KahanInc(delta / count, &mean, &cmean);
-    KahanInc(delta * (p.v - (mean + cmean)), &aux, &caux);
+    base::CompensatedAdd(delta / count, &mean, &cmean);
+    base::CompensatedAdd(delta * (p.v - (mean + cmean)), &aux, &caux);
   }
   return (aux + caux) / count;
 }

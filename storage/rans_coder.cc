@@ -1,6 +1,7 @@
 #include "storage/rans_coder.h"
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -35,7 +36,7 @@ const std::array<float, (1 << kMaxPrecision) + 1>& Log2Table() {
   return table;
 }
 
-int BitWidth(uint32_t v) { return 32 - __builtin_clz(v); }
+int BitWidth(uint32_t v) { return std::bit_width(v); }
 
 // Elias gamma code of v >= 1: (width - 1) zero bits, then v in `width` bits.
 void PutGamma(BitWriter* w, uint32_t v) {

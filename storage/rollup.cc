@@ -3,6 +3,7 @@
 #include <bit>
 #include <cmath>
 
+#include "storage/base/compensated_sum.h"
 #include "storage/varint.h"
 
 namespace tidemark::storage {
@@ -12,14 +13,8 @@ namespace {
 constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
 bool IsStale(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaNBits; }
 
-// Neumaier's compensated addition, the summation sum_over_time applies to raw samples: `*c`
-// collects what rounding dropped from `*sum`.
-void CompensatedAdd(double x, double* sum, double* c) {
-  const double t = *sum + x;
-  *c += std::fabs(*sum) >= std::fabs(x) ? (*sum - t) + x : (x - t) + *sum;
-  *sum = t;
-}
-double CompensatedTotal(double sum, double c) { return std::isinf(sum) ? sum : sum + c; }
+using base::CompensatedAdd;
+using base::CompensatedTotal;
 
 // The terms AddToBucket adds to a bucket's sum and increase, each summed with compensation.
 // Besides matching sum_over_time over the raw samples of one bucket, sums of decimals then land
@@ -38,6 +33,22 @@ struct BucketSums {
   }
 };
 
+// Every field of AddToBucket but sum and increase, which BuildBuckets adds with compensation.
+void AddToBucketExceptSums(RollupBucket* b, const Sample& s) {
+  if (b->count == 0) {
+    b->first_t = s.t;
+    b->first = s.v;
+    b->min = s.v;
+    b->max = s.v;
+  } else {
+    if (s.v < b->min || std::isnan(b->min)) b->min = s.v;
+    if (s.v > b->max || std::isnan(b->max)) b->max = s.v;
+  }
+  b->last_t = s.t;
+  b->last = s.v;
+  ++b->count;
+}
+
 bool SameDouble(double a, double b) {
   return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b) || (a == b);
 }
@@ -51,21 +62,12 @@ int64_t BucketEnd(int64_t t, int64_t res) {
 }
 
 void AddToBucket(RollupBucket* b, const Sample& s) {
-  if (b->count == 0) {
-    b->first_t = s.t;
-    b->first = s.v;
-    b->min = s.v;
-    b->max = s.v;
-  } else {
+  if (b->count > 0) {
     if (s.v < b->last) b->increase += b->last;  // counter reset: the old value was gained too
-    if (s.v < b->min || std::isnan(b->min)) b->min = s.v;
-    if (s.v > b->max || std::isnan(b->max)) b->max = s.v;
+    b->increase += s.v - b->last;
   }
-  b->increase += b->count == 0 ? 0 : s.v - b->last;
   b->sum += s.v;
-  b->last_t = s.t;
-  b->last = s.v;
-  ++b->count;
+  AddToBucketExceptSums(b, s);
 }
 
 void MergeBuckets(RollupBucket* acc, const RollupBucket& next) {
@@ -98,7 +100,7 @@ std::vector<RollupBucket> BuildBuckets(std::span<const Sample> samples, int64_t 
       out.back().end = end;
     }
     sums.Add(out.back(), s.v);
-    AddToBucket(&out.back(), s);
+    AddToBucketExceptSums(&out.back(), s);
   }
   if (!out.empty()) sums.Store(&out.back());
   return out;

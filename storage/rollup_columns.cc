@@ -31,7 +31,7 @@ int BestWidth(const std::vector<uint64_t>& v, uint64_t* bytes) {
   size_t with_bits[65] = {};
   int widest = 0;
   for (uint64_t x : v) {
-    const int b = 64 - std::countl_zero(x);
+    const int b = std::bit_width(x);
     ++with_bits[b];
     widest = std::max(widest, b);
   }
@@ -87,14 +87,11 @@ bool PutPacked(std::string* out, const std::vector<uint64_t>& v, int width) {
 int64_t ColumnReader::Signed() { return ZigZagDecode(Varint()); }
 
 uint64_t ColumnReader::SlowVarint() {
-  uint64_t v = 0;
-  for (int shift = 0; shift <= 63; shift += 7) {
-    if (p_ == end_) return Fail();
-    const uint64_t byte = *p_++;
-    v |= (byte & 0x7f) << shift;
-    if (!(byte & 0x80)) return v;
-  }
-  return Fail();
+  std::string_view rest(reinterpret_cast<const char*>(p_), static_cast<size_t>(end_ - p_));
+  uint64_t v;
+  if (!GetVarint(&rest, &v)) return Fail();
+  p_ = reinterpret_cast<const uint8_t*>(rest.data());
+  return v;
 }
 
 uint64_t ColumnReader::Bytes(int n) {

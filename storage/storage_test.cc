@@ -391,7 +391,9 @@ TEST(StorageTest, LargeInterleavedBatchKeepsBatchOrderPerSeries) {
   EXPECT_EQ(rep.accepted, 100u);
   EXPECT_EQ(rep.rejected_invalid_labels, 1u);
   for (bool reopened : {false, true}) {
-    if (reopened) ASSERT_TRUE(store.Open().ok());
+    if (reopened) {
+      ASSERT_TRUE(store.Open().ok());
+    }
     for (int i : {0, 1, 99, 8190, 8191, 8999}) {
       std::vector<Sample> want = {{kStart, 200000.0 + i}, {kStart + 1000, 100000.0 + i}};
       if (i < 100) want.push_back({kStart + 2000, static_cast<double>(-i)});

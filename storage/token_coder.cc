@@ -22,7 +22,7 @@ constexpr uint32_t kWeight[16] = {0, 4, 6, 8, 11, 16, 23, 32, 45, 64, 91, 128, 1
 
 int TokenOf(uint64_t v) {
   if (v < kDirect) return static_cast<int>(v);
-  const int width = 64 - std::countl_zero(v);
+  const int width = std::bit_width(v);
   return kDirect + 2 * (width - 5) + static_cast<int>((v >> (width - 2)) & 1);
 }
 // Raw bits that follow a token: all bits below the leading one and the one after it.
