@@ -60,11 +60,19 @@ base::Status FromLevelDb(const leveldb::Status& s, std::string_view what) {
   return base::Status::IoError(msg);
 }
 
+constexpr size_t kBlockBytes = 16 << 10;
+
 leveldb::Options DbOptions(leveldb::Env* env, leveldb::Cache* cache = nullptr) {
   leveldb::Options o;
   o.block_cache = cache;
   o.create_if_missing = true;
-  o.compression = leveldb::kNoCompression;  // chunks are compressed already
+  // Chunk bodies are entropy-coded, but the short chunks of one span window repeat their headers
+  // (first time, interval, sample count) and key times across series, which snappy removes:
+  // 12-17 % of a current day in 2 h chunks. LevelDB keeps a block raw where snappy saves less
+  // than an eighth (a cold day's long chunks), so those cost nothing to read. 16 KiB blocks hold
+  // ~100 short chunks, for more such repeats and fewer index entries than the default 4 KiB.
+  o.compression = leveldb::kSnappyCompression;
+  o.block_size = kBlockBytes;
   o.max_open_files = 64;
   if (env) o.env = env;
   return o;

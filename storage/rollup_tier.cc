@@ -82,6 +82,11 @@ leveldb::Options DbOptions(leveldb::Env* env) {
   leveldb::Options o;
   o.create_if_missing = true;
   o.max_open_files = 64;
+  // Snappy (LevelDB's default) and 16 KiB blocks: the blocks of one day and tier repeat their
+  // keys' times and column headers across series; larger blocks find more of those repeats and
+  // need fewer index entries (the 1h tier of the IoT benchmark: 689 -> 666 KB).
+  o.compression = leveldb::kSnappyCompression;
+  o.block_size = 16 << 10;
   if (env) o.env = env;
   return o;
 }
