@@ -262,6 +262,45 @@ TEST(ChunkTest, EntropyCodesRegularDecimalDataNearItsEntropy) {
   EXPECT_LT(EncodeSealedChunk(s).size(), 60u);
 }
 
+// Timestamps at a fixed interval store the first time and the interval only: a plain two-hour
+// chunk at 10 s saves its 718 zero delta-of-deltas, and chunks written before that layout (the
+// zeros stored) still decode.
+TEST(ChunkTest, RegularTimesStoreOnlyTheFirstTimeAndInterval) {
+  SealOptions plain;
+  plain.compress = false;
+  std::vector<Sample> s;
+  for (int i = 0; i < 720; ++i) s.push_back({1'700'000'000'000 + i * 10'000LL, 21.5});
+  const std::string regular = EncodeSealedChunk(s, plain);
+  s[300].t += 1;  // one jittered sample: every delta-of-delta is stored
+  const std::string jittered = EncodeSealedChunk(s, plain);
+  EXPECT_EQ(static_cast<uint8_t>(regular[0]) & 0x10, 0x10);
+  EXPECT_EQ(static_cast<uint8_t>(jittered[0]) & 0x10, 0);
+  EXPECT_GE(jittered.size(), regular.size() + 718);
+  s[300].t -= 1;
+  for (const SealOptions& opt : {plain, SealOptions{}}) {
+    std::vector<Sample> got;
+    ASSERT_TRUE(DecodeSealedChunk(EncodeSealedChunk(s, opt), &got).ok());
+    ExpectSameBits(s, got, opt.compress ? "rANS" : "plain");
+  }
+
+  // Samples (1000, 1.5), (1010, 1.6), (1020, 1.4) as decimal deltas at scale 1, both layouts.
+  const std::string old_layout("\x01\x03\xd0\x0f\x14\x00\x01\x1e\x02\x03\x00", 11);
+  const std::string new_layout("\x11\x03\xd0\x0f\x14\x01\x1e\x02\x03\x00", 10);
+  const std::vector<Sample> three = {{1000, 1.5}, {1010, 1.6}, {1020, 1.4}};
+  plain.force_codec = static_cast<int>(ValueCodec::kDecimalDelta);
+  EXPECT_EQ(EncodeSealedChunk(three, plain), new_layout);
+  for (const std::string& enc : {old_layout, new_layout}) {
+    std::vector<Sample> got;
+    ASSERT_TRUE(DecodeSealedChunk(enc, &got).ok());
+    ExpectSameBits(three, got, "hand-built chunk");
+  }
+  // The flag is only valid with at least three samples.
+  std::string two = new_layout;
+  two[1] = 2;
+  std::vector<Sample> got;
+  EXPECT_FALSE(DecodeSealedChunk(two, &got).ok());
+}
+
 // A corrupt sample count must not size an allocation: an entropy-coded body of a few bytes can
 // claim millions of samples.
 TEST(ChunkTest, RejectsCountsAboveTheChunkLimit) {
@@ -269,7 +308,7 @@ TEST(ChunkTest, RejectsCountsAboveTheChunkLimit) {
   std::string enc = EncodeSealedChunk(one);
   std::vector<Sample> out;
   ASSERT_TRUE(DecodeSealedChunk(enc, &out).ok());
-  for (uint8_t flags : {0x01, 0x05, 0x09}) {  // plain, zstd, rANS bodies
+  for (uint8_t flags : {0x01, 0x05, 0x09, 0x11, 0x15, 0x19}) {  // plain, zstd, rANS; regular
     std::string bad(1, static_cast<char>(flags));
     uint64_t n = kMaxSealedChunkSamples + 1;
     while (n >= 0x80) {

@@ -17,6 +17,9 @@ namespace {
 constexpr uint8_t kCodecMask = 0x03;
 constexpr uint8_t kZstdFlag = 0x04;
 constexpr uint8_t kRansFlag = 0x08;
+// Timestamps t_i = t_0 + i * interval (at least three samples): only t_0 and the interval are
+// stored, not the n - 2 zero delta-of-deltas.
+constexpr uint8_t kRegularFlag = 0x10;
 constexpr int64_t kMaxExactInt = int64_t{1} << 53;
 
 constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12};
@@ -33,9 +36,25 @@ bool ScaledInt(double v, int scale, int64_t* out) {
   return true;
 }
 
+// True when there are at least three samples and every interval equals the first.
+bool RegularTimes(std::span<const Sample> s) {
+  if (s.size() < 3) return false;
+  const int64_t interval = WrapSub(s[1].t, s[0].t);
+  for (size_t i = 2; i < s.size(); ++i) {
+    if (WrapSub(s[i].t, s[i - 1].t) != interval) return false;
+  }
+  return true;
+}
+
 // Returns the length of the first two entries (the first timestamp and interval): the rest, the
-// delta-of-delta stream, is what entropy coding pays off on.
-size_t EncodeTimestamps(std::span<const Sample> s, std::string* out) {
+// delta-of-delta stream, is what entropy coding pays off on. With `regular` (RegularTimes) only
+// those two are written.
+size_t EncodeTimestamps(std::span<const Sample> s, bool regular, std::string* out) {
+  if (regular) {
+    PutSignedVarint(out, s[0].t);
+    PutSignedVarint(out, WrapSub(s[1].t, s[0].t));
+    return out->size();
+  }
   int64_t prev_t = 0, prev_delta = 0;
   size_t head = 0;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -217,7 +236,8 @@ struct Window {
 
 // Decodes the n timestamps into `ts` up to the first one past maxt, sets [*lo, *hi) to the
 // samples within [mint, maxt], and advances `in` past all n timestamps (the values follow).
-bool DecodeTimestamps(std::string_view* in, size_t n, int64_t mint, int64_t maxt,
+// `regular`: only the first timestamp and the interval are stored (kRegularFlag).
+bool DecodeTimestamps(std::string_view* in, size_t n, bool regular, int64_t mint, int64_t maxt,
                       std::vector<int64_t>* ts, size_t* lo, size_t* hi) {
   VarintReader r(*in);
   ts->resize(n);
@@ -225,7 +245,11 @@ bool DecodeTimestamps(std::string_view* in, size_t n, int64_t mint, int64_t maxt
   size_t i = 0;
   *lo = n;
   for (; i < n; ++i) {
-    if (!r.Signed(&v)) return false;
+    if (i < 2 || !regular) {
+      if (!r.Signed(&v)) return false;
+    } else {
+      v = 0;  // a regular chunk's delta-of-deltas, not stored
+    }
     if (i == 0) {
       t = v;
     } else {
@@ -238,7 +262,7 @@ bool DecodeTimestamps(std::string_view* in, size_t n, int64_t mint, int64_t maxt
   }
   *hi = i;
   if (*lo == n) *lo = i;
-  for (size_t k = i + 1; k < n; ++k) {
+  for (size_t k = i + 1; k < n && !(regular && k >= 2); ++k) {
     if (!r.Signed(&v)) return false;
   }
   *in = r.rest();
@@ -317,6 +341,7 @@ ZstdContexts& Zstd() {
 struct Candidates {
   std::string ts;
   size_t ts_head = 0;
+  bool regular = false;  // ts is the head only (kRegularFlag)
   std::string values[3];
   size_t values_head[3] = {0, 0, 0};
   bool have[3] = {false, false, false};
@@ -329,8 +354,10 @@ std::string WithHeader(ValueCodec codec, uint8_t flags, size_t n) {
   return out;
 }
 
+uint8_t TimeFlags(const Candidates& c) { return c.regular ? kRegularFlag : 0; }
+
 std::string PlainChunk(const Candidates& c, int codec, size_t n) {
-  std::string out = WithHeader(static_cast<ValueCodec>(codec), 0, n);
+  std::string out = WithHeader(static_cast<ValueCodec>(codec), TimeFlags(c), n);
   out.append(c.ts);
   out.append(c.values[codec]);
   return out;
@@ -353,12 +380,23 @@ bool ReadRansPart(std::string_view* in, uint64_t n, std::string* out) {
   return RansDecode(in, out, 24 * n + 16);
 }
 
+// Moves `count` varints from the front of `*in` to the end of `out`, as they are.
+bool CopyVarints(std::string_view* in, int count, std::string* out) {
+  for (int k = 0; k < count; ++k) {
+    const size_t before = in->size();
+    uint64_t v;
+    if (!GetVarint(in, &v)) return false;
+    out->append(in->data() - (before - in->size()), before - in->size());
+  }
+  return true;
+}
+
 // The zstd form of the chunk with the given codec; empty if zstd fails.
 std::string ZstdChunk(const Candidates& c, int codec, size_t n, int level) {
   thread_local std::string raw;
   raw.assign(c.ts);
   raw.append(c.values[codec]);
-  std::string out = WithHeader(static_cast<ValueCodec>(codec), kZstdFlag, n);
+  std::string out = WithHeader(static_cast<ValueCodec>(codec), kZstdFlag | TimeFlags(c), n);
   PutVarint(&out, raw.size());
   const size_t header = out.size();
   out.resize(header + ZSTD_compressBound(raw.size()));
@@ -395,8 +433,12 @@ std::string SmallestCompressed(const Candidates& c, size_t n, const SealOptions&
   std::string best = PlainChunk(c, smallest_plain, n);
   const size_t plain_body = c.ts.size() + c.values[smallest_plain].size();
   if (plain_body < 16) return best;
-  std::string rans = WithHeader(static_cast<ValueCodec>(best_rans), kRansFlag, n);
-  AppendRansPart(c.ts, c.ts_head, &rans);
+  std::string rans = WithHeader(static_cast<ValueCodec>(best_rans), kRansFlag | TimeFlags(c), n);
+  if (c.regular) {
+    rans.append(c.ts);  // the head alone: nothing to code
+  } else {
+    AppendRansPart(c.ts, c.ts_head, &rans);
+  }
   AppendRansPart(c.values[best_rans], c.values_head[best_rans], &rans);
   if (rans.size() < best.size()) best = std::move(rans);
   if (2 * best.size() < plain_body) return best;
@@ -425,7 +467,8 @@ std::string EncodeSealedChunk(std::span<const Sample> samples, const SealOptions
   thread_local DecimalPlan plan;
   constexpr int kXor = static_cast<int>(ValueCodec::kXor);
   c.ts.clear();
-  c.ts_head = EncodeTimestamps(samples, &c.ts);
+  c.regular = RegularTimes(samples);
+  c.ts_head = EncodeTimestamps(samples, c.regular, &c.ts);
   const int force = options.force_codec;
   const bool decimal = force != kXor && PlanDecimal(samples, &plan);
   for (bool dod : {false, true}) {
@@ -484,13 +527,15 @@ base::Status DecodeSealedChunkRange(std::string_view data, int64_t mint, int64_t
                                     std::vector<Sample>* out) {
   auto codec = SealedChunkCodec(data);
   if (!codec.ok()) return codec.status();
-  const uint8_t flags = static_cast<uint8_t>(data[0]) & ~kCodecMask;
+  const uint8_t header = static_cast<uint8_t>(data[0]);
+  const bool regular = (header & kRegularFlag) != 0;
+  const uint8_t flags = header & ~(kCodecMask | kRegularFlag);
   if ((flags & ~(kZstdFlag | kRansFlag)) || flags == (kZstdFlag | kRansFlag)) {
     return base::Status::Corruption("unknown chunk flags");
   }
   data.remove_prefix(1);
   uint64_t n;
-  if (!GetVarint(&data, &n) || n > kMaxSealedChunkSamples) {
+  if (!GetVarint(&data, &n) || n > kMaxSealedChunkSamples || (regular && n < 3)) {
     return base::Status::Corruption("bad sample count");
   }
   thread_local std::string inflated;  // reused: chunks are decoded one at a time per thread
@@ -506,17 +551,21 @@ base::Status DecodeSealedChunkRange(std::string_view data, int64_t mint, int64_t
     data = inflated;
   } else if (flags == kRansFlag) {
     inflated.clear();
-    if (!ReadRansPart(&data, n, &inflated) || !ReadRansPart(&data, n, &inflated) || !data.empty()) {
+    const bool times =
+        regular ? CopyVarints(&data, 2, &inflated) : ReadRansPart(&data, n, &inflated);
+    if (!times || !ReadRansPart(&data, n, &inflated) || !data.empty()) {
       return base::Status::Corruption("rANS body");
     }
     data = inflated;
   }
-  // Every sample has at least one byte of timestamp: a larger count is corrupt and must not
-  // size anything.
-  if (n > data.size()) return base::Status::Corruption("chunk timestamps");
+  // Every sample has at least one byte of timestamp, or in a regular chunk at least one bit of
+  // value: a larger count is corrupt and must not size anything.
+  if (n > (regular ? 8 * data.size() : data.size())) {
+    return base::Status::Corruption("chunk timestamps");
+  }
   thread_local std::vector<int64_t> ts;
   size_t lo, hi;
-  if (!DecodeTimestamps(&data, n, mint, maxt, &ts, &lo, &hi)) {
+  if (!DecodeTimestamps(&data, n, regular, mint, maxt, &ts, &lo, &hi)) {
     return base::Status::Corruption("chunk timestamps");
   }
   const size_t base = out->size();
