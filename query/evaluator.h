@@ -177,14 +177,16 @@ class Evaluator {
   // evaluator_rollups.cc: true (with `out` set) when a rollup tier answered.
   bool TryRollupRangeFunction(const Expr& e, const Steps& s, Matrix* out);
   bool TryRollupSelector(const Expr& vs, const Steps& s, Matrix* out);
-  // Rollup buckets at the coarsest tier every `aligned` value is a multiple of; `set` is null
-  // when no tier fits and the caller reads raw data.
+  // Rollup buckets at the coarsest tier every `aligned` value is a multiple of, with the counter
+  // increase when `fields` asks for it; `set` is null when no tier fits and the caller reads raw
+  // data.
   struct OpenedRollups {
     std::unique_ptr<storage::Querier> querier;
     std::unique_ptr<storage::RollupSeriesSet> set;
   };
   OpenedRollups OpenRollups(const std::vector<storage::Matcher>& matchers, int64_t mint,
-                            int64_t maxt, std::initializer_list<int64_t> aligned);
+                            int64_t maxt, std::initializer_list<int64_t> aligned,
+                            storage::Querier::RollupFields fields);
   // Turns every series of `set` into points with `points_of(buckets, &series)`, counting its
   // buckets against the sample limit while they are held; series left without points are dropped.
   using RollupPointsFn = std::function<void(const std::vector<storage::RollupBucket>&, Series*)>;

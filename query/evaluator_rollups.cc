@@ -69,7 +69,9 @@ std::optional<double> Apply(RollupFn fn, const RollupBucket& w, int64_t start, i
       return w.last;
     case RollupFn::kRate:
     case RollupFn::kIncrease:
-      if (w.count < 2) return std::nullopt;
+      // A gauge-like series whose raw data expired has no stored increase: no rate, rather
+      // than a guess (storage/docs/rollups.md).
+      if (w.count < 2 || !w.has_increase) return std::nullopt;
       return ExtrapolateChange({w.increase, w.first_t, w.first, w.last_t, w.count}, start, end,
                                range_ms, /*is_counter=*/true, fn == RollupFn::kRate);
   }
@@ -100,12 +102,13 @@ RollupBucket Fold(const std::vector<RollupBucket>& buckets, int64_t start, int64
 // The querier is kept beside the set: the set is read while the querier's view is held.
 Evaluator::OpenedRollups Evaluator::OpenRollups(const std::vector<storage::Matcher>& matchers,
                                                 int64_t mint, int64_t maxt,
-                                                std::initializer_list<int64_t> aligned) {
+                                                std::initializer_list<int64_t> aligned,
+                                                storage::Querier::RollupFields fields) {
   OpenedRollups opened;
   opened.querier = (*factory_)(mint, maxt);
   const int64_t res = PickResolution(opened.querier->RollupResolutions(), aligned);
   if (res == 0) return {};
-  opened.set = opened.querier->SelectRollups(matchers, res);
+  opened.set = opened.querier->SelectRollups(matchers, res, fields);
   if (opened.set != nullptr) rollups_used_.insert(res);
   return opened;
 }
@@ -136,8 +139,11 @@ bool Evaluator::TryRollupRangeFunction(const Expr& e, const Steps& s, Matrix* ou
   if (vs.at != AtKind::kNone) return false;
   const int64_t range = u->range_ms, offset = vs.offset_ms;
   const int64_t first_end = s.start - offset, last_end = s.At(s.Count() - 1) - offset;
+  const bool counter = fn == RollupFn::kRate || fn == RollupFn::kIncrease;
   OpenedRollups opened =
-      OpenRollups(vs.matchers, first_end - range, last_end, {range, s.interval, first_end});
+      OpenRollups(vs.matchers, first_end - range, last_end, {range, s.interval, first_end},
+                  counter ? storage::Querier::RollupFields::kWithIncrease
+                          : storage::Querier::RollupFields::kAggregates);
   if (opened.set == nullptr) return false;
   Matrix result = CollectRollups(opened.set.get(), e.func->keeps_name,
                                  [&](const auto& buckets, Series* series) {
@@ -160,7 +166,8 @@ bool Evaluator::TryRollupSelector(const Expr& vs, const Steps& s, Matrix* out) {
   const int64_t first_ref = s.start - vs.offset_ms;
   const int64_t last_ref = s.At(s.Count() - 1) - vs.offset_ms;
   OpenedRollups opened =
-      OpenRollups(vs.matchers, first_ref - opts_.lookback_ms, last_ref, {s.interval, first_ref});
+      OpenRollups(vs.matchers, first_ref - opts_.lookback_ms, last_ref, {s.interval, first_ref},
+                  storage::Querier::RollupFields::kAggregates);
   if (opened.set == nullptr) return false;
   Matrix result = CollectRollups(opened.set.get(), /*keep_name=*/true,
                                  [&](const auto& buckets, Series* series) {

@@ -97,11 +97,15 @@ class Querier {
   virtual std::vector<int64_t> RollupResolutions() const { return {}; }
   // Buckets of resolution `res` whose end lies in [mint, maxt] for the series matching
   // `matchers`: as if built from all raw data at the time of the call, except where raw data
-  // has expired (those buckets are as stored). Null when no tier has resolution `res`.
+  // has expired (those buckets are as stored). Stored buckets of gauge-like series lack their
+  // counter increase (RollupBucket::has_increase); with `fields` kWithIncrease those are built
+  // from raw data too where it is retained. Null when no tier has resolution `res`.
+  enum class RollupFields { kAggregates, kWithIncrease };
   virtual std::unique_ptr<RollupSeriesSet> SelectRollups(const std::vector<Matcher>& matchers,
-                                                         int64_t res) {
+                                                         int64_t res, RollupFields fields) {
     (void)matchers;
     (void)res;
+    (void)fields;
     return nullptr;
   }
   // The oldest time raw samples are kept for (now - raw retention); INT64_MIN when unbounded.

@@ -78,6 +78,7 @@ void MergeBuckets(RollupBucket* acc, const RollupBucket& next) {
   }
   acc->increase += next.first - acc->last + next.increase;
   if (next.first < acc->last) acc->increase += acc->last;
+  acc->has_increase = acc->has_increase && next.has_increase;
   if (next.min < acc->min || std::isnan(acc->min)) acc->min = next.min;
   if (next.max > acc->max || std::isnan(acc->max)) acc->max = next.max;
   acc->sum += next.sum;
@@ -110,7 +111,8 @@ bool SameBucket(const RollupBucket& a, const RollupBucket& b) {
   return a.end == b.end && a.count == b.count && a.first_t == b.first_t && a.last_t == b.last_t &&
          SameDouble(a.sum, b.sum) && SameDouble(a.min, b.min) && SameDouble(a.max, b.max) &&
          SameDouble(a.first, b.first) && SameDouble(a.last, b.last) &&
-         SameDouble(a.increase, b.increase);
+         a.has_increase == b.has_increase &&
+         (!a.has_increase || SameDouble(a.increase, b.increase));
 }
 
 std::string ResolutionName(int64_t res_ms) {

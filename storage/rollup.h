@@ -33,6 +33,9 @@ struct RollupBucket {
   // Counter increase inside the bucket: last - first plus the value before every reset (a
   // sample lower than its predecessor), as Prometheus' rate computes it.
   double increase = 0;
+  // False when `increase` is unknown: blocks of gauge-like series do not store it (see
+  // storage/docs/rollups.md), and a merge with such a bucket does not know it either.
+  bool has_increase = true;
 };
 
 // The end of the bucket of resolution `res` holding a sample at `t`: the smallest multiple of

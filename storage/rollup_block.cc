@@ -18,6 +18,8 @@ namespace {
 // ULP-predicted mode. Both decode.
 constexpr uint8_t kVersion1 = 1;
 constexpr uint8_t kVersion2 = 2;
+// Version 3: version 2 without the increase column, for gauge-like series (GaugeLike).
+constexpr uint8_t kVersion3 = 3;
 // Float column modes: XOR; 1 + s: decimal scale s, deltas in the column; kPredicted | (1 + s):
 // decimal scale s, differences to a prediction from the columns before (PredictV1, PredictV2);
 // kUlpPredicted (version 2): the distance in units in the last place to a prediction in doubles.
@@ -366,10 +368,35 @@ int64_t RollupBlockStart(int64_t end, int64_t span) {
   return q * span;
 }
 
+// A gauge's increase (the values before every decrease, added up as counter resets) costs about
+// a byte per bucket of a 0.1-resolution temperature, a third of its block, for a rate() nobody
+// asks of a gauge. What tells a gauge's decreases from a counter's resets is their depth: a
+// counter restarts near zero, so a bucket with a reset has a min at most half its max, while a
+// gauge dips by a small part of its level. A block in which more than a quarter of the buckets
+// decrease without such a reset is gauge-like. A bucket whose increase is unknown (decoded from
+// such a block) keeps the block without it.
+bool DecreasesLikeAGauge(const RollupBucket& b) {
+  const double rest = b.increase - (b.last - b.first);  // the values before its decreases
+  // Without a decrease the rest is zero, up to the rounding of the increase's summation.
+  if (std::fabs(rest) <= 1e-9 * (std::fabs(b.last) + std::fabs(b.first))) return false;
+  const bool counter_reset = b.max > 0 && b.min <= b.max / 2;
+  return !counter_reset;
+}
+
+bool GaugeLike(std::span<const RollupBucket> buckets) {
+  size_t gauge = 0;
+  for (const RollupBucket& b : buckets) {
+    if (!b.has_increase) return true;
+    if (DecreasesLikeAGauge(b)) ++gauge;
+  }
+  return 4 * gauge > buckets.size();
+}
+
 std::string EncodeRollupBlock(std::span<const RollupBucket> buckets, int64_t block_start,
                               int64_t res) {
+  const bool gauge = GaugeLike(buckets);
   std::string out;
-  out.push_back(static_cast<char>(kVersion2));
+  out.push_back(static_cast<char>(gauge ? kVersion3 : kVersion2));
   PutVarint(&out, buckets.size());
   // Bucket ends as the number of holes before each bucket (bucket i is at index i + holes).
   std::vector<int64_t> holes, counts, to_first, to_last;
@@ -387,22 +414,26 @@ std::string EncodeRollupBlock(std::span<const RollupBucket> buckets, int64_t blo
   }
   int sample_scale = -1;
   for (int c = kLast; c <= kMax; ++c) sample_scale = std::max(sample_scale, MaxScale(column[c]));
-  for (Column c : kOrderV2) PutFloatColumn(&out, column[c], sample_scale, buckets, c);
+  for (Column c : kOrderV2) {
+    if (c != kIncrease || !gauge) PutFloatColumn(&out, column[c], sample_scale, buckets, c);
+  }
   return out;
 }
 
 bool RollupBlockSize(std::string_view block, uint64_t* n) {
   const uint8_t version = block.empty() ? 0 : static_cast<uint8_t>(block[0]);
-  if (version != kVersion1 && version != kVersion2) return false;
-  ColumnReader r(block.substr(1), version);
+  if (version < kVersion1 || version > kVersion3) return false;
+  ColumnReader r(block.substr(1), std::min(version, kVersion2));
   *n = r.Varint();
   return r.ok();
 }
 
 bool DecodeRollupBlock(std::string_view block, int64_t block_start, int64_t res, int64_t min_end,
                        int64_t max_end, std::vector<RollupBucket>* out) {
-  const uint8_t version = block.empty() ? 0 : static_cast<uint8_t>(block[0]);
-  if (version != kVersion1 && version != kVersion2) return false;
+  const uint8_t stored = block.empty() ? 0 : static_cast<uint8_t>(block[0]);
+  if (stored < kVersion1 || stored > kVersion3) return false;
+  const bool has_increase = stored != kVersion3;
+  const uint8_t version = std::min(stored, kVersion2);  // version 3 columns are version 2's
   ColumnReader r(block.substr(1), version);
   const uint64_t n = r.Varint();
   if (!r.ok() || n > kMaxRollupBlockBuckets) return false;
@@ -427,6 +458,10 @@ bool DecodeRollupBlock(std::string_view block, int64_t block_start, int64_t res,
   for (size_t i = 0; i < n && ok; ++i) b[i].last_t = WrapSub(b[i].end, col[i]);
 
   for (Column c : version == kVersion1 ? kOrderV1 : kOrderV2) {
+    if (c == kIncrease && !has_increase) {
+      for (size_t i = 0; i < n; ++i) b[i].has_increase = false;
+      continue;
+    }
     ok = ok && GetFloatColumn(version, &r, b, n, c, &fields, scratch.data());
   }
   if (!ok || !r.done()) {

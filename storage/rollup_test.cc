@@ -66,7 +66,8 @@ std::map<Labels, std::vector<RollupBucket>> FromTier(Storage* s, int64_t mint, i
                                                      int64_t res) {
   std::map<Labels, std::vector<RollupBucket>> out;
   auto q = s->NewQuerier(mint, maxt);
-  auto set = q->SelectRollups({Matcher::Regex("__name__", ".+")}, res);
+  auto set = q->SelectRollups({Matcher::Regex("__name__", ".+")}, res,
+                              Querier::RollupFields::kWithIncrease);
   EXPECT_NE(set, nullptr);
   if (set == nullptr) return out;
   while (set->Next()) out[set->labels()] = set->buckets();
@@ -220,7 +221,9 @@ TEST_F(TierTest, BuiltBucketsEqualBucketsOfRawData) {
   auto part = FromTier(store_.get(), from + 1, from + kHour - 1, kHour);
   for (const auto& [labels, buckets] : part) EXPECT_TRUE(buckets.empty()) << labels.ToString();
   auto q = store_->NewQuerier(from, kStart);
-  EXPECT_EQ(q->SelectRollups({Matcher::Equal("__name__", "temp")}, 7 * 60'000), nullptr);
+  EXPECT_EQ(q->SelectRollups({Matcher::Equal("__name__", "temp")}, 7 * 60'000,
+                             Querier::RollupFields::kAggregates),
+            nullptr);
   EXPECT_EQ(q->RollupResolutions(), (std::vector<int64_t>{k5m, kHour}));
 }
 

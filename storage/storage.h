@@ -208,9 +208,10 @@ class Storage {
   base::Status OpenTiers();
   // Raw samples of `id` in [mint, maxt] from partitions and head (head wins on equal times).
   base::Status ReadRaw(SeriesId id, int64_t mint, int64_t maxt, std::vector<Sample>* out) const;
-  // Buckets of tier `tier` for `id` with min_end <= end <= max_end (see Querier::SelectRollups).
+  // Buckets of tier `tier` for `id` with min_end <= end <= max_end (see Querier::SelectRollups);
+  // `with_increase`: stored buckets lacking their increase are rebuilt where raw data is kept.
   base::Status ReadRollups(size_t tier, SeriesId id, int64_t min_end, int64_t max_end,
-                           std::vector<RollupBucket>* out) const;
+                           bool with_increase, std::vector<RollupBucket>* out) const;
 
   StorageOptions options_;
   const std::string dir_;

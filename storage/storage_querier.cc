@@ -150,8 +150,8 @@ class StorageQuerier final : public Querier {
     std::sort(out.begin(), out.end());
     return out;
   }
-  std::unique_ptr<RollupSeriesSet> SelectRollups(const std::vector<Matcher>& matchers,
-                                                 int64_t res) override;
+  std::unique_ptr<RollupSeriesSet> SelectRollups(const std::vector<Matcher>& matchers, int64_t res,
+                                                 RollupFields fields) override;
   int64_t RawHorizon() const override {
     return storage_->clock_->NowMillis() - storage_->options_.retention_ms;
   }
@@ -263,7 +263,7 @@ class StorageRollupSet final : public RollupSeriesSet {
 }  // namespace
 
 std::unique_ptr<RollupSeriesSet> StorageQuerier::SelectRollups(const std::vector<Matcher>& matchers,
-                                                               int64_t res) {
+                                                               int64_t res, RollupFields fields) {
   size_t tier = storage_->tiers_.size();
   for (size_t k = 0; k < storage_->tiers_.size(); ++k) {
     if (storage_->tiers_[k]->resolution() == res) tier = k;
@@ -272,9 +272,10 @@ std::unique_ptr<RollupSeriesSet> StorageQuerier::SelectRollups(const std::vector
   const int64_t min_end = BucketEnd(mint_, res);
   const int64_t max_end = BucketEnd(maxt_, res) > maxt_ ? BucketEnd(maxt_, res) - res : maxt_;
   Storage* st = storage_;
-  ReadFn read = [st](size_t k, SeriesId id, int64_t lo, int64_t hi,
-                     std::vector<RollupBucket>* out) {
-    return st->ReadRollups(k, id, lo, hi, out);
+  const bool with_increase = fields == RollupFields::kWithIncrease;
+  ReadFn read = [st, with_increase](size_t k, SeriesId id, int64_t lo, int64_t hi,
+                                    std::vector<RollupBucket>* out) {
+    return st->ReadRollups(k, id, lo, hi, with_increase, out);
   };
   return std::make_unique<StorageRollupSet>(tier, min_end, max_end, SortedSeries(matchers),
                                             std::move(read));

@@ -78,7 +78,7 @@ namespace tidemark::storage {
 // adds marks before it removes samples from the head, so reading the head, then the marks, then
 // the buckets never misses a change.
 base::Status Storage::ReadRollups(size_t k, SeriesId id, int64_t min_end, int64_t max_end,
-                                  std::vector<RollupBucket>* out) const {
+                                  bool with_increase, std::vector<RollupBucket>* out) const {
   const RollupTier& tier = *tiers_[k];
   const int64_t res = tier.resolution();
   std::vector<Sample> head;
@@ -87,6 +87,11 @@ base::Status Storage::ReadRollups(size_t k, SeriesId id, int64_t min_end, int64_
   for (const Sample& s : head) dirty.push_back(BucketEnd(s.t, res));
   out->clear();
   TM_RETURN_IF_ERROR(tier.Read(id, min_end, max_end, out));
+  if (with_increase) {  // a gauge-like series' stored buckets lack it (storage/docs/rollups.md)
+    for (const RollupBucket& b : *out) {
+      if (!b.has_increase) dirty.push_back(b.end);
+    }
+  }
   if (dirty.empty()) return base::Status::Ok();  // the common case: stored buckets are current
   std::sort(dirty.begin(), dirty.end());
   dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
