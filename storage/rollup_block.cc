@@ -21,8 +21,9 @@ constexpr uint8_t kVersion2 = 2;
 // Version 3: version 2 without the increase column, for gauge-like series (GaugeLike).
 constexpr uint8_t kVersion3 = 3;
 // Float column modes: XOR; 1 + s: decimal scale s, deltas in the column; kPredicted | (1 + s):
-// decimal scale s, differences to a prediction from the columns before (PredictV1, PredictV2);
-// kUlpPredicted (version 2): the distance in units in the last place to a prediction in doubles.
+// decimal scale s, differences to a prediction from the columns before (PredictV1,
+// PredictColumnV2); kUlpPredicted (version 2): the distance in units in the last place to a
+// prediction in doubles.
 constexpr uint8_t kXorMode = 0;
 constexpr uint8_t kUlpPredicted = 0x20;
 constexpr uint8_t kPredicted = 0x40;
@@ -84,27 +85,6 @@ int64_t SumGuess(uint64_t count, int64_t first, int64_t last, int64_t min, int64
                    static_cast<double>(min) + static_cast<double>(max)));
 }
 
-// Version 2 adds: min and max are the lower and upper of first and last (or beyond them), and
-// the sum is near count times the mean of its first, last, min and max. The last values stay a
-// delta column: predicting them from first would chain first and last across buckets. The
-// decoder computes the same guesses column-wise (PredictColumnV2).
-int64_t PredictV2(const RollupBucket* b, size_t i, int c, int s) {
-  const int64_t first = Scaled(b[i].first, s);
-  switch (c) {
-    case kFirst:
-      return i == 0 ? 0 : Scaled(b[i - 1].last, s);
-    case kMin:
-      return std::min(first, Scaled(b[i].last, s));
-    case kMax:
-      return std::max(first, Scaled(b[i].last, s));
-    case kSum:
-      return SumGuess(b[i].count, first, Scaled(b[i].last, s), Scaled(b[i].min, s),
-                      Scaled(b[i].max, s));
-    default:
-      return WrapSub(Scaled(b[i].last, s), first);
-  }
-}
-
 // The scaled last, first, min and max of a block's decoded buckets, each computed once per
 // scale: the predictions of a block's later columns read them several times per bucket. Only
 // fields already decoded may be asked for.
@@ -128,7 +108,11 @@ class ScaledFields {
   int scale_[4] = {-1, -1, -1, -1};
 };
 
-// PredictV2 for every bucket of column c into `out`.
+// Version 2's guesses for every bucket of column c into `out`: min and max are the lower and
+// upper of first and last (or beyond them), the sum is near count times the mean of first, last,
+// min and max, a first is near the previous last, and an increase starts from last - first. The
+// last values stay a delta column: predicting them from first would chain first and last across
+// buckets. The encoder and the decoder both call this, so their guesses agree bit for bit.
 void PredictColumnV2(ScaledFields* f, const RollupBucket* b, size_t n, int c, int s, int64_t* out) {
   const int64_t* last = f->Get(kLast, s);
   if (c == kFirst) {  // not decoded yet: Get(kFirst) would cache garbage
@@ -204,12 +188,19 @@ void PutXorColumn(std::string* out, const std::vector<double>& v) {
 }
 
 // Scale s: the scaled integers n_i = llround(v * 10^s), as deltas in the column or (with
-// `buckets`) as differences to PredictV2, then per value the distance in bits between v and the
-// decimal n_i / 10^s. Exact for every finite value; small for values with at most s decimals
+// `buckets`) as differences to PredictColumnV2, then per value the distance in bits between v and
+// the decimal n_i / 10^s. Exact for every finite value; small for values with at most s decimals
 // (distance 0) and for sums of them (a few units in the last place).
 bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s,
                       const RollupBucket* buckets, int c, bool by_max) {
-  std::vector<int64_t> scaled, residuals, predicted, multiples;
+  std::vector<int64_t> scaled, residuals, predicted, multiples, guesses;
+  if (buckets) {
+    thread_local std::vector<int64_t> fields_storage;
+    fields_storage.resize(4 * v.size());
+    ScaledFields fields(buckets, v.size(), fields_storage.data());
+    guesses.resize(v.size());
+    PredictColumnV2(&fields, buckets, v.size(), c, s, guesses.data());
+  }
   for (size_t i = 0; i < v.size(); ++i) {
     const double m = v[i] * kPow10[s];
     if (!(std::fabs(m) < kMaxScaled)) return false;  // also NaN and Inf
@@ -218,7 +209,7 @@ bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s,
     scaled.push_back(n);
     residuals.push_back(static_cast<int64_t>(DoubleBits(v[i]) - DoubleBits(approx)));
     if (!buckets) continue;
-    int64_t rest = WrapSub(n, PredictV2(buckets, i, c, s));
+    int64_t rest = WrapSub(n, guesses[i]);
     if (c == kIncrease) {
       const int64_t q = Level(buckets[i], s, by_max), k = LevelMultiple(rest, q);
       multiples.push_back(k);
@@ -420,20 +411,33 @@ std::string EncodeRollupBlock(std::span<const RollupBucket> buckets, int64_t blo
   return out;
 }
 
+namespace {
+
+// The version byte of a block, 0 when it is not one this code decodes.
+uint8_t BlockVersion(std::string_view block) {
+  const uint8_t v = block.empty() ? 0 : static_cast<uint8_t>(block[0]);
+  return v >= kVersion1 && v <= kVersion3 ? v : 0;
+}
+
+// The version whose columns a block has: version 3 has version 2's, without the increase.
+uint8_t ColumnVersion(uint8_t version) { return std::min(version, kVersion2); }
+
+}  // namespace
+
 bool RollupBlockSize(std::string_view block, uint64_t* n) {
-  const uint8_t version = block.empty() ? 0 : static_cast<uint8_t>(block[0]);
-  if (version < kVersion1 || version > kVersion3) return false;
-  ColumnReader r(block.substr(1), std::min(version, kVersion2));
+  const uint8_t version = BlockVersion(block);
+  if (version == 0) return false;
+  ColumnReader r(block.substr(1), ColumnVersion(version));
   *n = r.Varint();
   return r.ok();
 }
 
 bool DecodeRollupBlock(std::string_view block, int64_t block_start, int64_t res, int64_t min_end,
                        int64_t max_end, std::vector<RollupBucket>* out) {
-  const uint8_t stored = block.empty() ? 0 : static_cast<uint8_t>(block[0]);
-  if (stored < kVersion1 || stored > kVersion3) return false;
+  const uint8_t stored = BlockVersion(block);
+  if (stored == 0) return false;
   const bool has_increase = stored != kVersion3;
-  const uint8_t version = std::min(stored, kVersion2);  // version 3 columns are version 2's
+  const uint8_t version = ColumnVersion(stored);
   ColumnReader r(block.substr(1), version);
   const uint64_t n = r.Varint();
   if (!r.ok() || n > kMaxRollupBlockBuckets) return false;
