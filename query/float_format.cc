@@ -57,19 +57,33 @@ void WriteLowDigits(uint64_t v, int count, char* end) {
   if (count == 1) end[-1] = static_cast<char>('0' + v % 10);
 }
 
-// Writes the eight digits of v < 10^8 (leading zeros included) at out. The halves and quarters
-// are independent, so their multiplications overlap instead of forming one chain.
+// Writes the eight digits of v < 10^8 (leading zeros included) at out with one 8-byte store. The
+// digits are split in SIMD-within-a-register fashion: two 4-digit halves in 32-bit lanes, each cut
+// into 2-digit quarters in 16-bit lanes (x * 10486 >> 20 is x / 100 for x < 10^4), each of those
+// into digits in bytes (x * 103 >> 10 is x / 10 for x < 100); the first digit lands in the lowest
+// byte, which a little-endian store writes first.
 void WriteEightDigits(uint32_t v, char* out) {
-  const uint32_t high = v / 10000, low = v % 10000;
-  std::memcpy(out, kPairs + 2 * (high / 100), 2);
-  std::memcpy(out + 2, kPairs + 2 * (high % 100), 2);
-  std::memcpy(out + 4, kPairs + 2 * (low / 100), 2);
-  std::memcpy(out + 6, kPairs + 2 * (low % 100), 2);
+  static_assert(std::endian::native == std::endian::little);
+  uint64_t x = (v / 10000) | (static_cast<uint64_t>(v % 10000) << 32);
+  const uint64_t hundreds = ((x * 10486) >> 20) & 0x0000007F0000007FULL;
+  x = hundreds | ((x - hundreds * 100) << 16);
+  const uint64_t tens = ((x * 103) >> 10) & 0x000F000F000F000FULL;
+  x = tens | ((x - tens * 10) << 8);
+  x += 0x3030303030303030ULL;
+  std::memcpy(out, &x, 8);
 }
 
 // v in decimal, no leading zeros: the low eight digits as one block, the rest in pairs.
 char* WriteDigits(uint64_t v, char* out) {
-  const int n = v == 0 ? 1 : DigitCount(v);
+  if (v < 100) {  // the whole part of most readings
+    if (v < 10) {
+      *out = static_cast<char>('0' + v);
+      return out + 1;
+    }
+    std::memcpy(out, kPairs + 2 * v, 2);
+    return out + 2;
+  }
+  const int n = DigitCount(v);
   if (n <= 8) {
     WriteLowDigits(v, n, out + n);
   } else {
@@ -80,11 +94,16 @@ char* WriteDigits(uint64_t v, char* out) {
 }
 
 // `whole` + fraction / 10^decimals (fraction < 10^decimals, 1 <= decimals <= 16) in fixed
-// notation. The fraction is written as sixteen digits, fraction * 10^(16 - decimals): its own
-// digits with leading zeros first, then zeros past the end, which the caller's room allows.
+// notation. The fraction is written as eight (or sixteen) digits, fraction * 10^(8 - decimals):
+// its own digits with leading zeros first, then zeros past the end, which the caller's room
+// allows.
 char* WriteFixed(uint64_t whole, uint64_t fraction, int decimals, char* out) {
   out = WriteDigits(whole, out);
   *out = '.';
+  if (decimals <= 8) {  // a raw reading's few decimals: one block
+    WriteEightDigits(static_cast<uint32_t>(fraction * Pow10(8 - decimals)), out + 1);
+    return out + 1 + decimals;
+  }
   const uint64_t padded = fraction * Pow10(16 - decimals);
   WriteEightDigits(static_cast<uint32_t>(padded / 100'000'000), out + 1);
   WriteEightDigits(static_cast<uint32_t>(padded % 100'000'000), out + 9);
@@ -100,69 +119,52 @@ char* WriteBelowOne(uint64_t digits, int decimals, char* out) {
   return WriteDigits(digits, out + 2 + decimals - n);
 }
 
-// [lo, hi] and v * 10^k at scale 10^-j: lo rounded up, hi and digits rounded down.
-struct Trim {
-  uint64_t lo, hi, digits;
-  int j;
-};
-
-// Moves `t` to scale 10^-(j + kStep) if a multiple of 10^(j + kStep) lies in the original range,
-// i.e. ceil(lo / 10^kStep) <= hi / 10^kStep (nested floor and ceiling divisions compose; a
-// constant divisor compiles to a multiplication).
+// Drops kStep trailing decimal zeros from *digits if it has them (adding kStep to *j). Selects
+// rather than branches: whether a step applies is as good as random, and a mispredicted branch
+// costs more than the step. A constant divisor compiles to a multiplication.
 template <int kStep>
-void Lift(Trim* t) {
+void StripZeros(uint64_t* digits, int* j) {
   constexpr uint64_t kDiv = kPow10Narrow[kStep];
-  const uint64_t lo = (t->lo + kDiv - 1) / kDiv;
-  const uint64_t hi = t->hi / kDiv;
-  // Selects rather than branches: whether a step applies is as good as random, and a
-  // mispredicted branch costs more than the step.
-  const bool apply = lo <= hi;
-  t->lo = apply ? lo : t->lo;
-  t->hi = apply ? hi : t->hi;
-  t->digits = apply ? t->digits / kDiv : t->digits;
-  t->j = apply ? t->j + kStep : t->j;
+  const uint64_t q = *digits / kDiv;
+  const bool apply = q * kDiv == *digits;
+  *digits = apply ? q : *digits;
+  *j += apply ? kStep : 0;
 }
 
 // The shortest decimal in the rounding interval of f / 2^s (1 <= s <= kMaxShift, f not a power
 // of two, so the interval is symmetric), or nullptr for an exact tie between two candidates.
 //
-// At scale 10^k (k as below) the interval (f -+ 1/2) / 2^s * 10^k is wider than 1 and its ends
-// are never integers (10^k has fewer factors 2 than 2^(s+1)), so the integers in it are exactly
-// [lo, hi], whatever the parser does with ties. The shortest answer keeps the most trailing
-// zeros: the largest j with a multiple of 10^j in [lo, hi]. Among those multiples the one
-// nearest to v wins; since the interval is symmetric around v, the nearest is inside it.
+// At scale 10^k (k as below) the interval (f -+ 1/2) / 2^s * 10^k is 10^k / 2^s wide, more than 1
+// and less than 10, and its ends are never integers (10^k has fewer factors 2 than 2^(s+1)), so
+// the integers in it are exactly [lo, hi], whatever the parser does with ties, and there are at
+// most ten of them. The shortest answer has the most trailing zeros. If a multiple of 10 is in
+// [lo, hi] it is the only one, so it is the answer; otherwise the answer is the integer nearest
+// to v * 10^k (inside, as the interval is symmetric around it).
 char* WriteShortest(uint64_t f, int s, char* out) {
   const int k = FloorLog10Pow2(s) + 1;
   const Uint128 p = kPow10[k];
   const Uint128 scaled = f * p;  // v * 10^k * 2^s
   const uint64_t lo = static_cast<uint64_t>((2 * scaled - p) >> (s + 1)) + 1;
   const uint64_t hi = static_cast<uint64_t>((2 * scaled + p) >> (s + 1));
-  const uint64_t whole = static_cast<uint64_t>(scaled >> s);
-  const Uint128 frac = scaled & ((Uint128{1} << s) - 1);
-  // The largest j with a multiple of 10^j in [lo, hi], lifted 16, 8, 4, 2, 1 at a time (the
-  // predicate is monotone in j).
-  Trim t{lo, hi, whole, 0};
-  Lift<16>(&t);
-  Lift<8>(&t);
-  Lift<4>(&t);
-  Lift<2>(&t);
-  Lift<1>(&t);
-  const int j = t.j;
-  uint64_t digits = t.digits;
-  const uint64_t below = whole - digits * Pow10(j);  // with frac: the part rounded away
-  bool up = false;
-  if (j == 0) {
+  uint64_t digits = hi / 10;
+  int j = 1;
+  if (digits * 10 >= lo) {
+    StripZeros<16>(&digits, &j);
+    StripZeros<8>(&digits, &j);
+    StripZeros<4>(&digits, &j);
+    StripZeros<2>(&digits, &j);
+    StripZeros<1>(&digits, &j);
+  } else {
+    j = 0;
+    digits = static_cast<uint64_t>(scaled >> s);
+    const Uint128 frac = scaled & ((Uint128{1} << s) - 1);
     const Uint128 half = Uint128{1} << (s - 1);
     if (frac == half) return nullptr;
-    up = frac > half;
-  } else {
-    const uint64_t half = Pow10(j) >> 1;  // 10^j is even
-    if (below == half && frac == 0) return nullptr;
-    up = below > half || (below == half && frac != 0);
+    digits += frac > half ? 1 : 0;
+    if (digits < lo || digits > hi) return nullptr;
   }
-  digits += up ? 1 : 0;
   const int decimals = k - j;
-  if (decimals < 1 || digits * Pow10(j) < lo || digits * Pow10(j) > hi) return nullptr;
+  if (decimals < 1) return nullptr;
   // The whole part is floor(v): a carry into it would leave the fraction all zeros, and a
   // shorter answer would have existed. With a whole part, digits has at most 17 digits, so
   // decimals <= 16.

@@ -55,7 +55,8 @@ struct ResultCacheStats {
   uint64_t hits = 0;           // queries answered wholly or partly from an entry
   uint64_t partial_hits = 0;   // of those, queries that also evaluated steps after the entry
   uint64_t misses = 0;         // cacheable queries evaluated in full
-  uint64_t bypassed = 0;       // queries that could not use the cache (`@`, negative offset)
+  uint64_t bypassed = 0;       // queries that could not use the cache (`@`, negative offset, or a
+                               // range-vector or string result)
   uint64_t invalidations = 0;  // entries dropped because of a late write or retention
   uint64_t evictions = 0;      // entries dropped to stay within max_bytes
   uint64_t entries = 0;
