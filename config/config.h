@@ -189,7 +189,8 @@ struct NotifiersConfig {
   std::vector<MqttNotifier> mqtt;
 };
 
-// The query result cache (query/result_cache.h) of /api/v1/query_range.
+// The query result cache (query/result_cache.h) of /api/v1/query_range and /api/v1/query (and
+// the Grafana JSON data sources).
 struct QueryCacheConfig {
   bool enabled = true;
   uint64_t max_bytes = 256ULL << 20;

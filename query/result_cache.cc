@@ -26,12 +26,28 @@ int64_t LastStepAtOrBefore(int64_t start, int64_t step, int64_t t) {
   return start - ((start - t + step - 1) / step) * step;
 }
 
-size_t MatrixBytes(const Matrix& m) {
+std::string InstantKey(std::string_view query, int64_t time) {
+  std::string key(query);
+  key += '\0';
+  key += '@';  // range keys continue with a digit
+  key += std::to_string(time);
+  return key;
+}
+
+size_t LabelsBytes(const storage::Labels& labels) {
   size_t bytes = 0;
-  for (const Series& s : m) {
-    bytes += sizeof(Series) + s.points.size() * sizeof(Point);
-    for (const auto& l : s.metric)
-      bytes += 2 * sizeof(std::string) + l.name.size() + l.value.size();
+  for (const auto& l : labels) bytes += 2 * sizeof(std::string) + l.name.size() + l.value.size();
+  return bytes;
+}
+
+size_t ValueBytes(const Value& value) {
+  size_t bytes = sizeof(Value);
+  if (const auto* m = std::get_if<Matrix>(&value)) {
+    for (const Series& s : *m) {
+      bytes += sizeof(Series) + s.points.size() * sizeof(Point) + LabelsBytes(s.metric);
+    }
+  } else if (const auto* v = std::get_if<Vector>(&value)) {
+    for (const Sample& s : *v) bytes += sizeof(Sample) + LabelsBytes(s.metric);
   }
   return bytes;
 }
@@ -109,7 +125,7 @@ bool ResultCache::Lookup(const std::string& key, int64_t raw_horizon, Entry* out
 }
 
 void ResultCache::Store(Entry entry) {
-  entry.bytes = sizeof(Entry) + 2 * entry.key.size() + MatrixBytes(*entry.series);
+  entry.bytes = sizeof(Entry) + 2 * entry.key.size() + ValueBytes(*entry.value);
   if (entry.bytes > options_.max_bytes / 8) return;
   std::lock_guard lock(mu_);
   if (auto found = index_.find(entry.key); found != index_.end()) {
@@ -132,6 +148,52 @@ void ResultCache::EvictLocked() {
   }
 }
 
+std::optional<CachePlan> ResultCache::Plan(const Engine& engine, std::string_view query) {
+  auto expr = ParseExpr(query);
+  if (!expr.ok()) return std::nullopt;
+  const EngineOptions& eo = engine.options();
+  CachePlan plan = PlanCaching(**expr, eo.lookback_delta_ms, eo.default_subquery_step_ms);
+  if (plan.cacheable) return plan;
+  std::lock_guard lock(mu_);
+  ++stats_.bypassed;
+  return std::nullopt;
+}
+
+base::Result<Value> ResultCache::InstantQuery(const Engine& engine, const QuerierFactory& factory,
+                                              std::string_view query, int64_t time_ms,
+                                              const std::atomic<bool>* cancel) {
+  // Horizon before generations, both before evaluation, as for range queries.
+  const int64_t horizon = freshness_.settled_horizon();
+  if (time_ms > horizon) return engine.InstantQuery(factory, query, time_ms, cancel);
+  const std::optional<CachePlan> plan = Plan(engine, query);
+  if (!plan) return engine.InstantQuery(factory, query, time_ms, cancel);
+  Generations generations = ReadGenerations(plan->metric_names);
+  const int64_t raw_horizon = factory(time_ms, time_ms)->RawHorizon();
+  const std::string key = InstantKey(query, time_ms);
+  Entry cached;
+  if (Lookup(key, raw_horizon, &cached)) {
+    std::lock_guard lock(mu_);
+    ++stats_.hits;
+    return *cached.value;
+  }
+  auto value = engine.InstantQuery(factory, query, time_ms, cancel);
+  if (!value.ok()) return value;
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.misses;
+  }
+  if (time_ms - plan->lookbehind_ms > raw_horizon) {
+    Entry entry;
+    entry.key = key;
+    entry.start = entry.end = time_ms;
+    entry.lookbehind_ms = plan->lookbehind_ms;
+    entry.value = std::make_shared<const Value>(*value);
+    entry.generations = std::move(generations);
+    Store(std::move(entry));
+  }
+  return value;
+}
+
 ResultCacheStats ResultCache::Stats() const {
   std::lock_guard lock(mu_);
   ResultCacheStats out = stats_;
@@ -152,15 +214,9 @@ base::Result<Value> ResultCache::RangeQuery(const Engine& engine, const QuerierF
       (end_ms - start_ms) / step_ms + 1 > engine.options().max_points_per_series) {
     return direct();  // the engine's error
   }
-  auto expr = ParseExpr(query);
-  if (!expr.ok()) return direct();
-  const EngineOptions& eo = engine.options();
-  const CachePlan plan = PlanCaching(**expr, eo.lookback_delta_ms, eo.default_subquery_step_ms);
-  if (!plan.cacheable) {
-    std::lock_guard lock(mu_);
-    ++stats_.bypassed;
-    return direct();
-  }
+  const std::optional<CachePlan> planned = Plan(engine, query);
+  if (!planned) return direct();
+  const CachePlan& plan = *planned;
   // Horizon before generations, both before evaluation: a late write this query cannot see
   // bumps a generation after the snapshot (storage/late_writes.h).
   const int64_t horizon = freshness_.settled_horizon();
@@ -175,7 +231,7 @@ base::Result<Value> ResultCache::RangeQuery(const Engine& engine, const QuerierF
   Matrix result;
   QueryInfo result_info;
   if (usable) {
-    result = Clip(*cached.series, start_ms, std::min(last, cached.end));
+    result = Clip(std::get<Matrix>(*cached.value), start_ms, std::min(last, cached.end));
     result_info = cached.info;
     if (last > cached.end) {
       QueryInfo tail_info;
@@ -205,8 +261,8 @@ base::Result<Value> ResultCache::RangeQuery(const Engine& engine, const QuerierF
     entry.start = start_ms;
     entry.end = settled;
     entry.lookbehind_ms = plan.lookbehind_ms;
-    entry.series =
-        std::make_shared<const Matrix>(settled >= last ? result : Clip(result, start_ms, settled));
+    entry.value =
+        std::make_shared<const Value>(settled >= last ? result : Clip(result, start_ms, settled));
     entry.info = result_info;
     entry.generations = std::move(generations);
     Store(std::move(entry));

@@ -14,6 +14,9 @@
 // Memory is bounded by max_bytes (an estimate of the series, points and key held), least
 // recently used entries evicted first; a result larger than max_bytes / 8 is not stored.
 //
+// Instant queries (InstantQuery) at a settled time are cached whole under (query text, time), the
+// answer kept as the engine gave it (order included: topk, sort), with the same staleness rules.
+//
 // Thread-safe: one mutex guards the index; evaluation runs outside it.
 #pragma once
 
@@ -23,6 +26,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,7 +55,8 @@ struct ResultCacheStats {
   uint64_t hits = 0;           // queries answered wholly or partly from an entry
   uint64_t partial_hits = 0;   // of those, queries that also evaluated steps after the entry
   uint64_t misses = 0;         // cacheable queries evaluated in full
-  uint64_t bypassed = 0;       // queries that could not use the cache (`@`, negative offset)
+  uint64_t bypassed = 0;       // queries that could not use the cache (`@`, negative offset, or a
+                               // range-vector or string result)
   uint64_t invalidations = 0;  // entries dropped because of a late write or retention
   uint64_t evictions = 0;      // entries dropped to stay within max_bytes
   uint64_t entries = 0;
@@ -79,6 +84,13 @@ class ResultCache {
                                  int64_t step_ms, const QueryOptions& options, QueryInfo* info,
                                  const std::atomic<bool>* cancel = nullptr);
 
+  // As Engine::InstantQuery (same answers and errors), served from the cache when `time_ms` is
+  // at or before the settle horizon. Later times go straight to the engine without being
+  // counted: their answer may still change without a late write.
+  base::Result<Value> InstantQuery(const Engine& engine, const QuerierFactory& querier_factory,
+                                   std::string_view query, int64_t time_ms,
+                                   const std::atomic<bool>* cancel = nullptr);
+
   ResultCacheStats Stats() const;
 
  private:
@@ -87,7 +99,9 @@ class ResultCache {
     int64_t start = 0;  // first and last cached step
     int64_t end = 0;
     int64_t lookbehind_ms = 0;
-    std::shared_ptr<const Matrix> series;  // sorted by labels; points within [start, end]
+    // Range entries: a Matrix sorted by labels, points within [start, end]. Instant entries
+    // (start == end): the engine's answer.
+    std::shared_ptr<const Value> value;
     QueryInfo info;
     std::vector<std::pair<std::string, uint64_t>> generations;
     size_t bytes = 0;
@@ -95,6 +109,9 @@ class ResultCache {
   using Generations = std::vector<std::pair<std::string, uint64_t>>;
 
   Generations ReadGenerations(const std::vector<std::string>& names) const;
+  // The plan of `query` when it can be cached (counting a bypass otherwise); nullopt also for a
+  // query that does not parse, which the engine then rejects.
+  std::optional<CachePlan> Plan(const Engine& engine, std::string_view query);
   // A copy of the entry under `key` if it is still valid (dropping it otherwise).
   bool Lookup(const std::string& key, int64_t raw_horizon, Entry* out);
   void Store(Entry entry);

@@ -1,6 +1,7 @@
-// The query result cache against a real store: cached answers must equal fresh evaluation, late
-// writes into a cached range must change the next answer, a shifted window must reuse the
-// overlap (seen in the hit counters), and the memory bound must hold.
+// The query result cache against a real store: cached answers (range and instant) must equal
+// fresh evaluation, late writes into a cached range or before a cached instant must change the
+// next answer, a shifted window must reuse the overlap (seen in the hit counters), and the memory
+// bound must hold.
 #include "query/result_cache.h"
 
 #include <gtest/gtest.h>
@@ -59,6 +60,16 @@ class ResultCacheTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
     return r.ok() ? std::get<Matrix>(*r) : Matrix{};
   }
+  Value DirectInstant(const std::string& q, int64_t t) {
+    auto r = engine_.InstantQuery(factory_, q, t);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+    return r.ok() ? *r : Value{};
+  }
+  Value CachedInstant(ResultCache& cache, const std::string& q, int64_t t) {
+    auto r = cache.InstantQuery(engine_, factory_, q, t);
+    EXPECT_TRUE(r.ok()) << q << ": " << r.status().ToString();
+    return r.ok() ? *r : Value{};
+  }
   void Append(const Labels& labels, int64_t t, double v) {
     storage::WriteBatch b;
     b.Add(labels, t, v);
@@ -81,6 +92,24 @@ void ExpectSame(const Matrix& want, const Matrix& got, const std::string& what) 
       EXPECT_EQ(want[i].points[j].t, got[i].points[j].t) << what;
       EXPECT_EQ(want[i].points[j].v, got[i].points[j].v) << what;
     }
+  }
+}
+
+// Instant answers: same type, same samples in the same order (topk and sort_desc order them).
+void ExpectSameValue(const Value& want, const Value& got, const std::string& what) {
+  ASSERT_EQ(want.index(), got.index()) << what;
+  if (const auto* w = std::get_if<Scalar>(&want)) {
+    EXPECT_EQ(w->t, std::get<Scalar>(got).t) << what;
+    EXPECT_EQ(w->v, std::get<Scalar>(got).v) << what;
+    return;
+  }
+  const Vector& wv = std::get<Vector>(want);
+  const Vector& gv = std::get<Vector>(got);
+  ASSERT_EQ(wv.size(), gv.size()) << what;
+  for (size_t i = 0; i < wv.size(); ++i) {
+    EXPECT_EQ(wv[i].metric, gv[i].metric) << what << " " << i;
+    EXPECT_EQ(wv[i].t, gv[i].t) << what << " " << i;
+    EXPECT_EQ(wv[i].v, gv[i].v) << what << " " << i;
   }
 }
 
@@ -214,6 +243,60 @@ TEST_F(ResultCacheTest, RangeDependentQueriesBypassTheCache) {
   }
   EXPECT_EQ(cache.Stats().bypassed, 3u);
   EXPECT_EQ(cache.Stats().entries, 0u);
+}
+
+TEST_F(ResultCacheTest, InstantHitsAnswerAsTheEngineInItsOrder) {
+  ResultCache cache = MakeCache();
+  const int64_t t = kNow - kHour + 7'000;  // settled, between samples
+  std::vector<std::string> queries(std::begin(kQueries), std::end(kQueries));
+  queries.push_back("sort_desc(temp)");
+  for (const std::string& q : queries) {
+    const Value want = DirectInstant(q, t);
+    ExpectSameValue(want, CachedInstant(cache, q, t), q + " (miss)");
+    ExpectSameValue(want, CachedInstant(cache, q, t), q + " (hit)");
+  }
+  const ResultCacheStats s = cache.Stats();
+  EXPECT_EQ(s.misses, queries.size());
+  EXPECT_EQ(s.hits, queries.size());
+  EXPECT_EQ(s.entries, queries.size());
+  // Another time is another entry; a range query over that one step is not an instant entry.
+  CachedInstant(cache, "topk(2, temp)", t + 1000);
+  Cached(cache, "topk(2, temp)", t, t, kMin);
+  EXPECT_EQ(cache.Stats().misses, queries.size() + 2);
+}
+
+TEST_F(ResultCacheTest, LateWriteChangesTheNextInstantAnswer) {
+  ResultCache cache = MakeCache();
+  const int64_t t = kNow - kHour;
+  for (const std::string q : {"count(temp)", "max(temp)"}) CachedInstant(cache, q, t);
+  // An hour late: a new series, and a new maximum on an existing one.
+  Append(SeriesLabels("temp", 9), t - 1000, 1.0);
+  Append(SeriesLabels("temp", 1), t - 500, 1000.0);
+  for (const std::string q : {"count(temp)", "max(temp)"}) {
+    ExpectSameValue(DirectInstant(q, t), CachedInstant(cache, q, t), q);
+  }
+  EXPECT_EQ(std::get<Vector>(CachedInstant(cache, "count(temp)", t)).at(0).v, 5.0);
+  EXPECT_EQ(std::get<Vector>(CachedInstant(cache, "max(temp)", t)).at(0).v, 1000.0);
+  EXPECT_EQ(cache.Stats().invalidations, 2u);
+  EXPECT_EQ(cache.Stats().misses, 4u);
+  EXPECT_EQ(cache.Stats().hits, 2u);
+}
+
+TEST_F(ResultCacheTest, InstantQueriesAfterTheHorizonAreNotCached) {
+  ResultCache cache = MakeCache();
+  const std::string q = "max(temp)";
+  ExpectSameValue(DirectInstant(q, kNow), CachedInstant(cache, q, kNow), q);
+  // A fresh sample (not a late write) must show at once.
+  store_.clock().Advance(kMin);
+  Append(SeriesLabels("temp", 2), kNow + 30'000, 777.0);
+  EXPECT_EQ(std::get<Vector>(CachedInstant(cache, q, kNow + 30'000)).at(0).v, 777.0);
+  const ResultCacheStats s = cache.Stats();
+  EXPECT_EQ(s.hits + s.misses + s.bypassed, 0u);
+  EXPECT_EQ(s.entries, 0u);
+  // `@` bypasses an instant query at a settled time, as it does a range query.
+  const std::string at = "temp @ " + std::to_string((kNow - kHour) / 1000);
+  ExpectSameValue(DirectInstant(at, kNow - kHour), CachedInstant(cache, at, kNow - kHour), at);
+  EXPECT_EQ(cache.Stats().bypassed, 1u);
 }
 
 TEST(CachePlanTest, LookbehindAndNames) {

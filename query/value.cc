@@ -1,7 +1,6 @@
 #include "query/value.h"
 
-#include <charconv>
-#include <cmath>
+#include "query/float_format.h"
 
 namespace tidemark::query {
 
@@ -51,11 +50,8 @@ ValueType TypeOf(const Value& value) {
 }
 
 std::string FormatFloat(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[512];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  return std::string(buf, res.ptr);
+  char buf[kMaxFloatChars];
+  return std::string(buf, WriteFloat(v, buf));
 }
 
 }  // namespace tidemark::query

@@ -48,7 +48,8 @@ storage::StorageOptions App::StorageOptions() const {
   return options;
 }
 
-// The query_range result cache over this store's late-write generations; null when disabled.
+// The range and instant query result cache over this store's late-write generations; null when
+// disabled.
 std::shared_ptr<query::ResultCache> App::MakeResultCache() {
   const config::QueryCacheConfig& c = config_.query.result_cache;
   if (!c.enabled) return nullptr;
@@ -116,16 +117,19 @@ base::Status App::Start() {
   RegisterAdminRoutes(*router_, storage_.get(), base::SystemClock::Default());
   web::RegisterExportRoutes(
       *router_, [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); });
+  // One result cache for both APIs: a Grafana panel and a Prometheus client asking the same
+  // query share its entries.
+  std::shared_ptr<query::ResultCache> cache = MakeResultCache();
   web::RegisterPrometheusApi(
       *router_, {query::EngineOptions{},
                  [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },
-                 base::SystemClock::Default(), MakeResultCache()});
+                 base::SystemClock::Default(), cache});
   web::RegisterGrafanaJsonApi(
       *router_, {query::EngineOptions{},
                  [this](int64_t mint, int64_t maxt) { return storage_->NewQuerier(mint, maxt); },
                  base::SystemClock::Default(), "/grafana/json",
                  [this](int64_t from, int64_t to) { return AlertAnnotations(from, to); },
-                 [this] { return ready_.load(); }});
+                 [this] { return ready_.load(); }, cache});
   if (config_.ingest.http.enabled) {
     RegisterHttpIngestRoutes(
         *router_, {storage_.get(), base::SystemClock::Default(), DecodeLimitsOf(config_),

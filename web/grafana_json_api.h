@@ -27,10 +27,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "query/engine.h"
+#include "query/result_cache.h"
 #include "storage/base/clock.h"
 #include "web/router.h"
 
@@ -59,6 +61,9 @@ struct GrafanaJsonDeps {
   AlertAnnotationSource alert_annotations;
   // Health of the server; unset means always healthy.
   std::function<bool()> is_ready;
+  // When set, series (range) and table (instant) targets are answered through it, as the
+  // Prometheus API's are.
+  std::shared_ptr<query::ResultCache> cache;
 };
 
 void RegisterGrafanaJsonApi(Router& router, GrafanaJsonDeps deps);

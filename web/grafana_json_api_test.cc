@@ -172,6 +172,33 @@ TEST_F(GrafanaJsonApiTest, TableIsAnInstantQueryAtTheRangeEnd) {
   EXPECT_EQ(simpod[0]["rows"], (json::array({json::array({kNow, 4.0})})));
 }
 
+TEST_F(GrafanaJsonApiTest, SettledSeriesAndTablesComeFromTheResultCache) {
+  storage::Storage* st = store_.get();
+  GrafanaJsonDeps deps = deps_;
+  deps.cache = std::make_shared<query::ResultCache>(
+      query::ResultCacheOptions{},
+      query::CacheFreshness{[st] { return st->SettledHorizon(); },
+                            [st](std::string_view n) { return st->LateWriteGeneration(n); }});
+  Router cached;
+  RegisterGrafanaJsonApi(cached, deps);
+  // Ends ten minutes ago, before the settle horizon.
+  const json body = {
+      {"range", Range(kNow - 60 * kMinute, kNow - 10 * kMinute)},
+      {"intervalMs", kMinute},
+      {"maxDataPoints", 100},
+      {"targets",
+       {{{"target", "avg by (site) (temperature_celsius)"}, {"refId", "A"}},
+        {{"target", "topk(1, temperature_celsius)"}, {"refId", "B"}, {"type", "table"}}}}};
+  auto post = [&] {
+    return cached.Dispatch(Request::Make(Method::kPost, "/grafana/json/query", body.dump())).body;
+  };
+  const std::string first = post();
+  EXPECT_EQ(first, Post("/grafana/json/query", body).body);  // as without a cache
+  EXPECT_EQ(post(), first);
+  EXPECT_EQ(deps.cache->Stats().misses, 2u);
+  EXPECT_EQ(deps.cache->Stats().hits, 2u);
+}
+
 TEST_F(GrafanaJsonApiTest, AdHocFiltersBecomeMatchersOnEverySelector) {
   json body = QueryBody(
       {{{"target", "sum(temperature_celsius) / count(temperature_celsius)"}, {"refId", "A"}}});

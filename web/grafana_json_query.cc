@@ -86,9 +86,12 @@ json LegacySeries(const query::Series& series, const Target& target) {
 base::Status AppendSeries(const Target& target, const std::string& expr, const TimeRange& range,
                           int64_t step, const GrafanaJsonDeps& deps, json* out) {
   query::QueryInfo info;
-  auto value = query::Engine(deps.engine)
-                   .RangeQuery(deps.queriers, expr, range.from_ms, range.to_ms, step,
-                               query::QueryOptions{target.force_raw}, &info);
+  const query::Engine engine(deps.engine);
+  const query::QueryOptions options{target.force_raw};
+  auto value = deps.cache ? deps.cache->RangeQuery(engine, deps.queriers, expr, range.from_ms,
+                                                   range.to_ms, step, options, &info)
+                          : engine.RangeQuery(deps.queriers, expr, range.from_ms, range.to_ms, step,
+                                              options, &info);
   if (!value.ok()) return value.status();
   const json meta = TierMeta(info);
   for (const query::Series& series : std::get<query::Matrix>(*value)) {
@@ -152,7 +155,9 @@ json Table(const query::Value& value, const Target& target) {
 
 base::Status AppendTable(const Target& target, const std::string& expr, const TimeRange& range,
                          const GrafanaJsonDeps& deps, json* out) {
-  auto value = query::Engine(deps.engine).InstantQuery(deps.queriers, expr, range.to_ms);
+  const query::Engine engine(deps.engine);
+  auto value = deps.cache ? deps.cache->InstantQuery(engine, deps.queriers, expr, range.to_ms)
+                          : engine.InstantQuery(deps.queriers, expr, range.to_ms);
   if (!value.ok()) return value.status();
   out->push_back(Table(*value, target));
   return base::Status::Ok();

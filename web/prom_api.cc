@@ -45,6 +45,12 @@ bool RequestEngine(const Params& params, const PrometheusApiDeps& deps,
   return true;
 }
 
+// The result cache for this request: none when disabled or when the request says nocache=1.
+query::ResultCache* RequestCache(const Params& params, const PrometheusApiDeps& deps) {
+  const std::string nocache = ParamValue(params, "nocache");
+  return nocache == "1" || nocache == "true" ? nullptr : deps.cache.get();
+}
+
 Response HandleQuery(const Request& request, const PrometheusApiDeps& deps) {
   const Params params = request.FormParams();
   int64_t time = deps.clock->NowMillis();
@@ -56,8 +62,11 @@ Response HandleQuery(const Request& request, const PrometheusApiDeps& deps) {
   query::EngineOptions options;
   Response error;
   if (!RequestEngine(params, deps, &options, &error)) return error;
-  auto value =
-      query::Engine(options).InstantQuery(deps.queriers, ParamValue(params, "query"), time);
+  const query::Engine engine(options);
+  const std::string text = ParamValue(params, "query");
+  query::ResultCache* cache = RequestCache(params, deps);
+  auto value = cache != nullptr ? cache->InstantQuery(engine, deps.queriers, text, time)
+                                : engine.InstantQuery(deps.queriers, text, time);
   if (!value.ok()) return EngineError(value.status());
   return Response::Json(200, QueryResultBody(*value, std::nullopt, {}));
 }
@@ -100,12 +109,11 @@ Response HandleQueryRange(const Request& request, const PrometheusApiDeps& deps)
   query::QueryInfo info;
   const query::Engine engine(options);
   const std::string text = ParamValue(params, "query");
-  const std::string nocache = ParamValue(params, "nocache");
-  auto value =
-      deps.cache && nocache != "1" && nocache != "true"
-          ? deps.cache->RangeQuery(engine, deps.queriers, text, *start, *end, *step, query_options,
-                                   &info)
-          : engine.RangeQuery(deps.queriers, text, *start, *end, *step, query_options, &info);
+  query::ResultCache* cache = RequestCache(params, deps);
+  auto value = cache != nullptr ? cache->RangeQuery(engine, deps.queriers, text, *start, *end,
+                                                    *step, query_options, &info)
+                                : engine.RangeQuery(deps.queriers, text, *start, *end, *step,
+                                                    query_options, &info);
   if (!value.ok()) return EngineError(value.status());
   std::vector<std::string> warnings;
   if (!info.rollup_resolutions.empty()) warnings.push_back(TierWarning(info));

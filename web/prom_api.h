@@ -22,8 +22,8 @@ struct PrometheusApiDeps {
   query::EngineOptions engine;     // limits; a request's timeout= may only lower the timeout
   query::QuerierFactory queriers;  // opens readers over [mint, maxt]
   base::Clock* clock = nullptr;    // "now" for queries without time=
-  // Serves query_range from cached settled steps when set; a request with nocache=1 (or true)
-  // bypasses it.
+  // Serves query_range from cached settled steps, and query at a settled time from cached
+  // answers, when set; a request with nocache=1 (or true) bypasses it.
   std::shared_ptr<query::ResultCache> cache;
 };
 

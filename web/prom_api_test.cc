@@ -36,6 +36,20 @@ class PrometheusApiTest : public ::testing::Test {
   }
   void TearDown() override { ASSERT_TRUE(store_->Close().ok()); }
 
+  std::shared_ptr<query::ResultCache> MakeCache() {
+    storage::Storage* st = store_.get();
+    return std::make_shared<query::ResultCache>(
+        query::ResultCacheOptions{},
+        query::CacheFreshness{[st] { return st->SettledHorizon(); },
+                              [st](std::string_view n) { return st->LateWriteGeneration(n); }});
+  }
+  void RegisterCached(Router* router, std::shared_ptr<query::ResultCache> cache) {
+    RegisterPrometheusApi(
+        *router, {query::EngineOptions{},
+                  [this](int64_t mint, int64_t maxt) { return store_->NewQuerier(mint, maxt); },
+                  &store_.clock(), std::move(cache)});
+  }
+
   Response Get(const std::string& target) {
     return router_.Dispatch(Request::Make(Method::kGet, target));
   }
@@ -155,16 +169,9 @@ TEST(DurationParamTest, SecondsOrDurations) {
 }
 
 TEST_F(PrometheusApiTest, QueryRangeUsesTheResultCacheUnlessNocache) {
-  storage::Storage* st = store_.get();
-  auto cache = std::make_shared<query::ResultCache>(
-      query::ResultCacheOptions{},
-      query::CacheFreshness{[st] { return st->SettledHorizon(); },
-                            [st](std::string_view n) { return st->LateWriteGeneration(n); }});
+  auto cache = MakeCache();
   Router cached;
-  RegisterPrometheusApi(
-      cached, {query::EngineOptions{},
-               [this](int64_t mint, int64_t maxt) { return store_->NewQuerier(mint, maxt); },
-               &store_.clock(), cache});
+  RegisterCached(&cached, cache);
   const std::string target = "/api/v1/query_range?query=sum%20by%20(job)(up)&start=" +
                              std::to_string((kNow - 600'000) / 1000) +
                              "&end=" + std::to_string((kNow - 300'000) / 1000) + "&step=60";
@@ -176,6 +183,25 @@ TEST_F(PrometheusApiTest, QueryRangeUsesTheResultCacheUnlessNocache) {
   EXPECT_EQ(cached.Dispatch(Request::Make(Method::kGet, target + "&nocache=1")).body, first.body);
   EXPECT_EQ(cache->Stats().hits, 1u);
   EXPECT_EQ(cache->Stats().misses, 1u);
+}
+
+TEST_F(PrometheusApiTest, InstantQueryAtASettledTimeUsesTheResultCacheUnlessNocache) {
+  auto cache = MakeCache();
+  Router cached;
+  RegisterCached(&cached, cache);
+  const std::string target = "/api/v1/query?query=topk(1,%20requests_total%20or%20up)&time=" +
+                             std::to_string((kNow - 400'000) / 1000);
+  const Response first = cached.Dispatch(Request::Make(Method::kGet, target));
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.body, Get(target).body);
+  EXPECT_EQ(cached.Dispatch(Request::Make(Method::kGet, target)).body, first.body);
+  EXPECT_EQ(cached.Dispatch(Request::Make(Method::kGet, target + "&nocache=1")).body, first.body);
+  EXPECT_EQ(cache->Stats().hits, 1u);
+  EXPECT_EQ(cache->Stats().misses, 1u);
+  // Without time= the query runs at "now", after the settle horizon: never from the cache.
+  const std::string now = "/api/v1/query?query=up";
+  EXPECT_EQ(cached.Dispatch(Request::Make(Method::kGet, now)).body, Get(now).body);
+  EXPECT_EQ(cache->Stats().entries, 1u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -17,7 +18,15 @@ json RefTime(int64_t ms) {
   if (ms % 1000 == 0) return ms / 1000;
   return static_cast<double>(ms) / 1000.0;
 }
-json RefPoint(int64_t t, double v) { return json::array({RefTime(t), query::FormatFloat(v)}); }
+// Prometheus' float formatting from the standard library alone (the shortest round trip in
+// fixed notation), independent of query::WriteFloat.
+std::string RefFloat(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[512];
+  return std::string(buf, std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed).ptr);
+}
+json RefPoint(int64_t t, double v) { return json::array({RefTime(t), RefFloat(v)}); }
 json RefLabels(const storage::Labels& labels) {
   json out = json::object();
   for (const auto& l : labels) out[l.name] = l.value;
@@ -62,6 +71,25 @@ TEST(QueryResultJsonTest, MatrixEqualsTheDocumentTree) {
   EXPECT_EQ(QueryResultBody(m, "5m+raw", {"answered from rollup tier 5m"}),
             Reference(m, "5m+raw", {"answered from rollup tier 5m"}));
   EXPECT_EQ(QueryResultBody(query::Matrix{}, "raw", {}), Reference(query::Matrix{}, "raw", {}));
+}
+
+// A dashboard-sized answer: times on a 5 m grid (and a few off it, negative ones included),
+// values that are means of decimal readings, whole numbers, zeros and tiny and huge values, so
+// every path of the float and time writers lands in one body, and the buffer has to grow.
+TEST(QueryResultJsonTest, LargeMatrixEqualsTheDocumentTree) {
+  query::Matrix m;
+  for (int s = 0; s < 40; ++s) {
+    query::Series series{storage::Labels({{"site", "site-" + std::to_string(s)}}), {}};
+    for (int i = 0; i < 200; ++i) {
+      double sum = 0;
+      for (int d = 0; d < 50; ++d) sum += std::round((20 + std::sin(s * 7.0 + d + i) * 3) * 1000);
+      const double values[] = {sum / 50'000, static_cast<double>(i), 0.0, -0.0, 1e-9 * i, 3e17 * i};
+      const int64_t t = i % 17 == 0 ? -1'000 * i - 250 : 1'795'305'750'000 + i * 300'000;
+      series.points.push_back({t, values[(s + i) % 6] * (i % 2 == 0 ? 1 : -1)});
+    }
+    m.push_back(std::move(series));
+  }
+  EXPECT_EQ(QueryResultBody(m, "raw", {}), Reference(m, "raw", {}));
 }
 
 TEST(QueryResultJsonTest, VectorScalarAndStringEqualTheDocumentTree) {
