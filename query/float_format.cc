@@ -210,4 +210,12 @@ char* WriteFloat(double v, char* out) {
   return std::to_chars(out, out + kMaxFloatChars, v, std::chars_format::fixed).ptr;
 }
 
+char* WriteSampleValue(double v, char* out) {
+  const double magnitude = std::fabs(v);
+  if (std::isfinite(v) && magnitude != 0 && (magnitude < 1e-6 || magnitude >= 1e21)) {
+    return std::to_chars(out, out + kMaxFloatChars, v, std::chars_format::scientific).ptr;
+  }
+  return WriteFloat(v, out);
+}
+
 }  // namespace tidemark::query

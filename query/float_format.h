@@ -24,6 +24,11 @@ inline constexpr size_t kMaxFloatChars = 330;
 // the end of what was written. No terminating NUL.
 char* WriteFloat(double v, char* out);
 
+// A sample value as Prometheus' HTTP API writes it: as WriteFloat, except that a finite value
+// with 0 < |v| < 1e-6 or |v| >= 1e21 is in exponent form (Go's 'e', -1: "1e-07", "1.5e+21"),
+// which std::to_chars' shortest scientific form prints the same. Same room as WriteFloat.
+char* WriteSampleValue(double v, char* out);
+
 // Writes v in decimal ("-" and digits) at `out`, which must have 24 bytes of room; returns the
 // end. As std::to_chars, faster for the 10-digit Unix times of query results.
 char* WriteInteger(int64_t v, char* out);

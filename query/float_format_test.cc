@@ -68,6 +68,27 @@ TEST(FloatFormatTest, KnownValuesAsPrometheusPrintsThem) {
   EXPECT_EQ(FormatFloat(3.25), "3.25");
 }
 
+// Prometheus' API writes tiny and huge sample values in exponent form, as Go's 'e', -1 does.
+TEST(FloatFormatTest, SampleValuesUseExponentsBelow1eMinus6AndFrom1e21) {
+  auto sample = [](double v) {
+    char buf[kMaxFloatChars];
+    return std::string(buf, WriteSampleValue(v, buf));
+  };
+  EXPECT_EQ(sample(1e-7), "1e-07");
+  EXPECT_EQ(sample(5e-7), "5e-07");
+  EXPECT_EQ(sample(-2.5e-8), "-2.5e-08");
+  EXPECT_EQ(sample(1e21), "1e+21");
+  EXPECT_EQ(sample(1.5e21), "1.5e+21");
+  EXPECT_EQ(sample(5e-324), "5e-324");
+  EXPECT_EQ(sample(1e-6), "0.000001");
+  EXPECT_EQ(sample(9.99e20), "999000000000000000000");
+  EXPECT_EQ(sample(0.0), "0");
+  EXPECT_EQ(sample(-0.0), "-0");
+  EXPECT_EQ(sample(20.5), "20.5");
+  EXPECT_EQ(sample(std::nan("")), "NaN");
+  EXPECT_EQ(sample(-std::numeric_limits<double>::infinity()), "-Inf");
+}
+
 // Every binade from the subnormals to the largest, near its edges and near powers of ten: the
 // edges of the exact path's range, powers of two (lopsided intervals) and carries.
 TEST(FloatFormatTest, EdgesOfEveryBinadeAndPowerOfTen) {

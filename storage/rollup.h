@@ -4,7 +4,9 @@
 //
 // Every field composes exactly across consecutive buckets (count, sum, min, max, first, last and
 // the counter increase with resets), so `*_over_time`, rate and increase over windows that are
-// multiples of R are answered as from raw data. Stored in blocks: storage/rollup_block.h.
+// multiples of R are answered as from raw data. Stored in blocks: storage/rollup_block.h, whose
+// gauge-like series keep no increase (has_increase), so past raw retention such a series has no
+// rollup rate or increase.
 //
 // Pure functions and value types; thread-safe.
 #pragma once

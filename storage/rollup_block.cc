@@ -188,19 +188,12 @@ void PutXorColumn(std::string* out, const std::vector<double>& v) {
 }
 
 // Scale s: the scaled integers n_i = llround(v * 10^s), as deltas in the column or (with
-// `buckets`) as differences to PredictColumnV2, then per value the distance in bits between v and
-// the decimal n_i / 10^s. Exact for every finite value; small for values with at most s decimals
-// (distance 0) and for sums of them (a few units in the last place).
-bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s,
+// `guesses`, PredictColumnV2's at scale s) as differences to those, then per value the distance
+// in bits between v and the decimal n_i / 10^s. Exact for every finite value; small for values
+// with at most s decimals (distance 0) and for sums of them (a few units in the last place).
+bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s, const int64_t* guesses,
                       const RollupBucket* buckets, int c, bool by_max) {
-  std::vector<int64_t> scaled, residuals, predicted, multiples, guesses;
-  if (buckets) {
-    thread_local std::vector<int64_t> fields_storage;
-    fields_storage.resize(4 * v.size());
-    ScaledFields fields(buckets, v.size(), fields_storage.data());
-    guesses.resize(v.size());
-    PredictColumnV2(&fields, buckets, v.size(), c, s, guesses.data());
-  }
+  std::vector<int64_t> scaled, residuals, predicted, multiples;
   for (size_t i = 0; i < v.size(); ++i) {
     const double m = v[i] * kPow10[s];
     if (!(std::fabs(m) < kMaxScaled)) return false;  // also NaN and Inf
@@ -208,7 +201,7 @@ bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s,
     const double approx = static_cast<double>(n) / kPow10[s];
     scaled.push_back(n);
     residuals.push_back(static_cast<int64_t>(DoubleBits(v[i]) - DoubleBits(approx)));
-    if (!buckets) continue;
+    if (!guesses) continue;
     int64_t rest = WrapSub(n, guesses[i]);
     if (c == kIncrease) {
       const int64_t q = Level(buckets[i], s, by_max), k = LevelMultiple(rest, q);
@@ -218,8 +211,8 @@ bool PutDecimalColumn(std::string* out, const std::vector<double>& v, int s,
     predicted.push_back(rest);
   }
   out->push_back(
-      static_cast<char>((buckets ? kPredicted : 0) | (by_max ? kLevelByMax : 0) | (1 + s)));
-  if (buckets) {
+      static_cast<char>((guesses ? kPredicted : 0) | (by_max ? kLevelByMax : 0) | (1 + s)));
+  if (guesses) {
     if (c == kIncrease) PutSignedColumn(out, multiples);
     PutSignedColumn(out, predicted);
   } else {
@@ -250,24 +243,28 @@ int MaxScale(const std::vector<double>& v) {
 
 // The smallest of the XOR form, the ULP-predicted form and the decimal forms at the column's
 // own scale and at the scale of the samples (a column of sums rarely has a short decimal form of
-// its own).
+// its own), plain and predicted. `fields` holds the block's scaled fields for the predictions.
 void PutFloatColumn(std::string* out, const std::vector<double>& v, int sample_scale,
-                    std::span<const RollupBucket> buckets, int c) {
+                    std::span<const RollupBucket> buckets, int c, ScaledFields* fields) {
   std::string best, candidate;
   PutXorColumn(&best, v);
   if (Predictable(kVersion2, c)) PutUlpColumn(&candidate, v, buckets.data(), c);
   if (!candidate.empty() && candidate.size() < best.size()) best.swap(candidate);
-  for (int s : {MaxScale(v), sample_scale}) {
-    for (const RollupBucket* ref : {static_cast<const RollupBucket*>(nullptr), buckets.data()}) {
-      if (s < 0 || (ref != nullptr && !Predictable(kVersion2, c))) continue;
-      for (bool by_max : {false, true}) {
-        if (by_max && (ref == nullptr || c != kIncrease)) continue;
-        candidate.clear();
-        if (PutDecimalColumn(&candidate, v, s, ref, c, by_max) && candidate.size() < best.size()) {
-          best.swap(candidate);
-        }
-      }
+  auto consider = [&](int s, const int64_t* guesses, bool by_max) {
+    candidate.clear();
+    if (PutDecimalColumn(&candidate, v, s, guesses, buckets.data(), c, by_max) &&
+        candidate.size() < best.size()) {
+      best.swap(candidate);
     }
+  };
+  std::vector<int64_t> guesses(v.size());
+  for (int s : {MaxScale(v), sample_scale}) {
+    if (s < 0) continue;
+    consider(s, nullptr, false);
+    if (!Predictable(kVersion2, c)) continue;
+    PredictColumnV2(fields, buckets.data(), v.size(), c, s, guesses.data());
+    consider(s, guesses.data(), false);
+    if (c == kIncrease) consider(s, guesses.data(), true);
   }
   out->append(best);
 }
@@ -363,16 +360,22 @@ int64_t RollupBlockStart(int64_t end, int64_t span) {
 // a byte per bucket of a 0.1-resolution temperature, a third of its block, for a rate() nobody
 // asks of a gauge. What tells a gauge's decreases from a counter's resets is their depth: a
 // counter restarts near zero, so a bucket with a reset has a min at most half its max, while a
-// gauge dips by a small part of its level. A block in which more than a quarter of the buckets
-// decrease without such a reset is gauge-like. A bucket whose increase is unknown (decoded from
-// such a block) keeps the block without it.
+// gauge dips by a small part of its level. A block of at least kMinBucketsToJudge buckets in
+// which more than a quarter decrease without such a reset is gauge-like. A bucket whose increase
+// is unknown (decoded from such a block) keeps the block without it.
 bool DecreasesLikeAGauge(const RollupBucket& b) {
   const double rest = b.increase - (b.last - b.first);  // the values before its decreases
+  if (!std::isfinite(rest)) return false;  // NaN or infinite samples tell nothing either way
   // Without a decrease the rest is zero, up to the rounding of the increase's summation.
   if (std::fabs(rest) <= 1e-9 * (std::fabs(b.last) + std::fabs(b.first))) return false;
   const bool counter_reset = b.max > 0 && b.min <= b.max / 2;
   return !counter_reset;
 }
+
+// Blocks fill a seal round at a time and, once without the increase, stay so: the first verdict
+// waits for a day of 5m buckets' first two hours, or a day of an hour tier's week, so that a few
+// odd buckets of a counter do not decide for its whole block.
+constexpr size_t kMinBucketsToJudge = 24;
 
 bool GaugeLike(std::span<const RollupBucket> buckets) {
   size_t gauge = 0;
@@ -380,7 +383,7 @@ bool GaugeLike(std::span<const RollupBucket> buckets) {
     if (!b.has_increase) return true;
     if (DecreasesLikeAGauge(b)) ++gauge;
   }
-  return 4 * gauge > buckets.size();
+  return buckets.size() >= kMinBucketsToJudge && 4 * gauge > buckets.size();
 }
 
 std::string EncodeRollupBlock(std::span<const RollupBucket> buckets, int64_t block_start,
@@ -401,12 +404,17 @@ std::string EncodeRollupBlock(std::span<const RollupBucket> buckets, int64_t blo
   for (const auto* col : {&holes, &counts, &to_first, &to_last}) PutDeltaColumn(&out, *col);
   std::vector<double> column[kFloatColumns];
   for (int c = 0; c < kFloatColumns; ++c) {
+    if (c == kIncrease && gauge) continue;
     for (const RollupBucket& b : buckets) column[c].push_back(b.*kFloatField[c]);
   }
   int sample_scale = -1;
   for (int c = kLast; c <= kMax; ++c) sample_scale = std::max(sample_scale, MaxScale(column[c]));
+  std::vector<int64_t> fields_storage(4 * buckets.size());
+  ScaledFields fields(buckets.data(), buckets.size(), fields_storage.data());
   for (Column c : kOrderV2) {
-    if (c != kIncrease || !gauge) PutFloatColumn(&out, column[c], sample_scale, buckets, c);
+    if (c != kIncrease || !gauge) {
+      PutFloatColumn(&out, column[c], sample_scale, buckets, c, &fields);
+    }
   }
   return out;
 }

@@ -3,8 +3,8 @@
 // by column so that the regularity of IoT data (equal counts, equal first/last offsets, values
 // with few decimals that change little from bucket to bucket) turns into small residuals, each
 // column's residuals bit-packed or entropy-coded (storage/token_coder.h), whichever is smaller.
-// Encoding writes version 2; version 1 blocks still decode. Format: storage/docs/rollups.md
-// ("Blocks").
+// Encoding writes version 2, or version 3 (without the counter increase) for a gauge-like
+// series; version 1 blocks still decode. Format: storage/docs/rollups.md ("Blocks").
 //
 // Pure functions; thread-safe.
 #pragma once

@@ -87,9 +87,11 @@ base::Status Storage::ReadRollups(size_t k, SeriesId id, int64_t min_end, int64_
   for (const Sample& s : head) dirty.push_back(BucketEnd(s.t, res));
   out->clear();
   TM_RETURN_IF_ERROR(tier.Read(id, min_end, max_end, out));
+  // Where raw data has expired the stored bucket is the best answer there is.
+  const int64_t raw_horizon = clock_->NowMillis() - options_.retention_ms;
   if (with_increase) {  // a gauge-like series' stored buckets lack it (storage/docs/rollups.md)
     for (const RollupBucket& b : *out) {
-      if (!b.has_increase) dirty.push_back(b.end);
+      if (!b.has_increase && b.end - res >= raw_horizon) dirty.push_back(b.end);
     }
   }
   if (dirty.empty()) return base::Status::Ok();  // the common case: stored buckets are current
@@ -98,8 +100,6 @@ base::Status Storage::ReadRollups(size_t k, SeriesId id, int64_t min_end, int64_
   std::vector<Sample> raw;
   TM_RETURN_IF_ERROR(ReadRaw(id, dirty.front() - res + 1, dirty.back(), &raw));
   std::vector<RollupBucket> built = BuildBuckets(raw, res);
-  // Where raw data has expired the stored bucket is the best answer there is.
-  const int64_t raw_horizon = clock_->NowMillis() - options_.retention_ms;
   auto rebuilt = [&](int64_t end) {
     return end - res >= raw_horizon && std::binary_search(dirty.begin(), dirty.end(), end);
   };

@@ -75,7 +75,7 @@ void AppendTime(int64_t ms, Out* out) {
   out->Put(nlohmann::json(static_cast<double>(ms) / 1000.0).dump());
 }
 
-// [time,"value"], the value as query::FormatFloat formats it.
+// [time,"value"], the value as Prometheus writes it (query::WriteSampleValue).
 void AppendPoint(int64_t t, double v, Out* out) {
   out->Put('[');
   AppendTime(t, out);
@@ -83,7 +83,7 @@ void AppendPoint(int64_t t, double v, Out* out) {
   char* pos = out->Cursor();
   *pos++ = ',';
   *pos++ = '"';
-  pos = query::WriteFloat(v, pos);
+  pos = query::WriteSampleValue(v, pos);
   *pos++ = '"';
   *pos++ = ']';
   out->Advance(pos);

@@ -18,13 +18,17 @@ json RefTime(int64_t ms) {
   if (ms % 1000 == 0) return ms / 1000;
   return static_cast<double>(ms) / 1000.0;
 }
-// Prometheus' float formatting from the standard library alone (the shortest round trip in
-// fixed notation), independent of query::WriteFloat.
+// Prometheus' sample value formatting from the standard library alone, independent of
+// query::WriteSampleValue: the shortest round trip, in exponent form when 0 < |v| < 1e-6 or
+// |v| >= 1e21 (Go's 'e', -1), else in fixed notation (Go's 'f', -1).
 std::string RefFloat(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  const double a = std::fabs(v);
+  const auto format =
+      a != 0 && (a < 1e-6 || a >= 1e21) ? std::chars_format::scientific : std::chars_format::fixed;
   char buf[512];
-  return std::string(buf, std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed).ptr);
+  return std::string(buf, std::to_chars(buf, buf + sizeof(buf), v, format).ptr);
 }
 json RefPoint(int64_t t, double v) { return json::array({RefTime(t), RefFloat(v)}); }
 json RefLabels(const storage::Labels& labels) {
