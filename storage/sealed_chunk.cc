@@ -241,15 +241,14 @@ bool DecodeTimestamps(std::string_view* in, size_t n, bool regular, int64_t mint
                       std::vector<int64_t>* ts, size_t* lo, size_t* hi) {
   VarintReader r(*in);
   ts->resize(n);
+  // Entries stored: a regular chunk keeps t_0 and the interval, its delta-of-deltas are zero.
+  const size_t stored = regular ? std::min<size_t>(n, 2) : n;
   int64_t t = 0, delta = 0, v = 0;
   size_t i = 0;
   *lo = n;
   for (; i < n; ++i) {
-    if (i < 2 || !regular) {
-      if (!r.Signed(&v)) return false;
-    } else {
-      v = 0;  // a regular chunk's delta-of-deltas, not stored
-    }
+    v = 0;
+    if (i < stored && !r.Signed(&v)) return false;
     if (i == 0) {
       t = v;
     } else {
@@ -262,7 +261,7 @@ bool DecodeTimestamps(std::string_view* in, size_t n, bool regular, int64_t mint
   }
   *hi = i;
   if (*lo == n) *lo = i;
-  for (size_t k = i + 1; k < n && !(regular && k >= 2); ++k) {
+  for (size_t k = i + 1; k < stored; ++k) {  // the rest, unread after an early stop
     if (!r.Signed(&v)) return false;
   }
   *in = r.rest();
